@@ -1,0 +1,48 @@
+"""Dagster resources: configuration in, library objects out."""
+
+from pathlib import Path
+
+import httpx
+from dagster import ConfigurableResource
+from pydantic import Field
+
+from pipelines.client import DEFAULT_BASE_URL, MAX_PAGE_SIZE, MixpeekClient, RetryPolicy
+from pipelines.throttle import RequestBudget
+from pipelines.warehouse import Warehouse
+
+
+class MixpeekResource(ConfigurableResource):
+    """Access to Mixpeek's task list. The key is read from the environment, never stored."""
+
+    api_key: str = Field(description="Mixpeek API key (MIXPEEK_API_KEY)")
+    base_url: str = DEFAULT_BASE_URL
+    page_size: int = Field(default=MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+    concurrency: int = Field(default=4, ge=1, le=16,
+                             description="task-id ranges fetched at once")
+    max_requests_per_minute: int | None = Field(
+        default=None, ge=1, description="client-side request budget; None = no cap")
+    timeout_seconds: float = Field(default=60.0, gt=0)
+    max_attempts: int = Field(default=6, ge=1)
+
+    def client(self) -> MixpeekClient:
+        return MixpeekClient(
+            self.api_key,
+            self.base_url,
+            page_size=self.page_size,
+            retry=RetryPolicy(max_attempts=self.max_attempts),
+            timeout=httpx.Timeout(self.timeout_seconds, connect=min(10.0, self.timeout_seconds)),
+            budget=RequestBudget(self.max_requests_per_minute),
+        )
+
+
+class ExportStorage(ConfigurableResource):
+    """Where snapshots and the warehouse live: `<export_dir>/parquet/`, `<export_dir>/warehouse.duckdb`."""
+
+    export_dir: str = "./data"
+
+    @property
+    def parquet_root(self) -> Path:
+        return Path(self.export_dir) / "parquet"
+
+    def warehouse(self) -> Warehouse:
+        return Warehouse(Path(self.export_dir) / "warehouse.duckdb")

@@ -1,0 +1,59 @@
+"""One request budget shared by every paging worker of an export.
+
+Mixpeek limits requests per organization per minute, shared with the customer's other
+clients, so the exporter keeps its own ceiling instead of learning it from a stream of 429s.
+A 429 or 503 pauses every worker, not only the one that received it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+
+class RequestBudget:
+    """A sliding-window limit of `max_per_minute` requests plus a shared pause.
+
+    The window is exact: a request may start only once the request `max_per_minute` places
+    before it is at least 60 seconds old, so no 60-second window ever holds more.
+    """
+
+    def __init__(self, max_per_minute: int | None = None, *,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
+        if max_per_minute is not None and max_per_minute < 1:
+            raise ValueError("max_per_minute must be at least 1, or None for no limit")
+        self.max_per_minute = max_per_minute
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._starts: deque[float] = deque()
+        self._paused_until = 0.0
+        self.waited_seconds = 0.0
+
+    def pause(self, seconds: float) -> None:
+        """Hold back every worker for `seconds` from now (a shared backoff)."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    def acquire(self) -> float:
+        """Block until a request may start; return how long this call waited."""
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self._clock()
+                ready_at = self._paused_until
+                if self.max_per_minute is not None and len(self._starts) >= self.max_per_minute:
+                    ready_at = max(ready_at, self._starts[0] + 60.0)
+                if ready_at <= now:
+                    if self.max_per_minute is not None:
+                        self._starts.append(now)
+                        while len(self._starts) > self.max_per_minute:
+                            self._starts.popleft()
+                    self.waited_seconds += waited
+                    return waited
+                delay = ready_at - now
+            self._sleep(delay)
+            waited += delay

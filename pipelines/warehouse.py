@@ -1,0 +1,132 @@
+"""The DuckDB warehouse: loads Parquet snapshots and keeps `tasks` and the analytics views.
+
+Every write runs in one transaction under an exclusive file lock. DuckDB allows one writer
+per file, so concurrent exports (a Dagster backfill) queue here instead of failing with
+"Could not set lock"; and a failed load rolls back, leaving the previous warehouse intact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipelines.tasks import IN_FLIGHT_STATUSES, TERMINAL_STATUSES, TaskStatus
+
+_PARAMETER = re.compile(r"\$([a-z_]+)")
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process kept the warehouse lock longer than we were willing to wait."""
+
+
+def _statements(name: str) -> list[str]:
+    """The statements of one file in pipelines/sql (statements end with ';' at a line end)."""
+    text = resources.files("pipelines").joinpath("sql", name).read_text()
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("--")]
+    return [s.strip() for s in re.split(r";\s*$", "\n".join(lines), flags=re.M) if s.strip()]
+
+
+def _status_classes() -> list[tuple[str, str]]:
+    def status_class(status: TaskStatus) -> str:
+        if status in TERMINAL_STATUSES:
+            return "terminal"
+        return "in_flight" if status in IN_FLIGHT_STATUSES else "other"
+
+    return [(status.value, status_class(status)) for status in TaskStatus]
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    snapshot_rows: int
+    quarantine_rows: int
+    tasks_rows: int
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: list[str]
+    rows: list[tuple]
+
+
+class Warehouse:
+    def __init__(self, path: Path, *, lock_timeout: float = 1800.0):
+        self.path = Path(path)
+        self.lock_timeout = lock_timeout
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(self.path.name + ".lock"), "a") as lock_file:
+            deadline = time.monotonic() + self.lock_timeout
+            while True:
+                try:
+                    fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise WarehouseBusy(
+                            f"{self.path} stayed locked by another export for "
+                            f"{self.lock_timeout:.0f}s") from None
+                    time.sleep(0.2)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """An exclusive, all-or-nothing write."""
+        with self._locked(), duckdb.connect(str(self.path)) as con:
+            con.execute("SET TimeZone = 'UTC'")
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
+    @staticmethod
+    def _run(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> None:
+        for statement in _statements(name):
+            used = {key: params[key] for key in _PARAMETER.findall(statement)}
+            con.execute(statement, used or None)
+
+    def load_snapshot(self, export_date: date, tasks_path: Path, quarantine_path: Path) -> LoadResult:
+        """Replace `export_date`'s snapshot and quarantine, then rebuild `tasks`."""
+        with self.transaction() as con:
+            self._run(con, "load_snapshot.sql", export_date=export_date,
+                      tasks_path=str(tasks_path), quarantine_path=str(quarantine_path))
+            self._run(con, "tasks.sql")
+            counts = con.execute(
+                "SELECT (SELECT count(*) FROM task_snapshots WHERE export_date = $d),"
+                " (SELECT count(*) FROM task_quarantine WHERE export_date = $d),"
+                " (SELECT count(*) FROM tasks)", {"d": export_date}).fetchone()
+        return LoadResult(*counts)
+
+    def _create_views(self, con: duckdb.DuckDBPyConnection) -> None:
+        con.execute("CREATE OR REPLACE TABLE task_status_classes (status VARCHAR PRIMARY KEY,"
+                    " status_class VARCHAR NOT NULL)")
+        con.executemany("INSERT INTO task_status_classes VALUES (?, ?)", _status_classes())
+        self._run(con, "views.sql")
+
+    def build_views(self) -> None:
+        with self.transaction() as con:
+            self._create_views(con)
+
+    def query(self, sql: str, params: dict | list | None = None) -> QueryResult:
+        """Run a read query (taken under the lock, so it never races a load)."""
+        with self._locked(), duckdb.connect(str(self.path), read_only=True) as con:
+            con.execute("SET TimeZone = 'UTC'")
+            cursor = con.execute(sql, params)
+            return QueryResult([d[0] for d in cursor.description], cursor.fetchall())
