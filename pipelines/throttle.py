@@ -33,6 +33,12 @@ class RequestBudget:
         self._paused_until = 0.0
         self.waited_seconds = 0.0
 
+    def wait(self, seconds: float) -> None:
+        """Sleep this worker only (a backoff that is not shared), counted as throttled time."""
+        self._sleep(seconds)
+        with self._lock:
+            self.waited_seconds += seconds
+
     def pause(self, seconds: float) -> None:
         """Hold back every worker for `seconds` from now (a shared backoff)."""
         with self._lock:
