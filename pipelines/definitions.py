@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 
-from dagster import AssetSelection, Definitions, EnvVar, build_schedule_from_partitioned_job, define_asset_job
+from dagster import (
+    AssetSelection,
+    Definitions,
+    EnvVar,
+    build_schedule_from_partitioned_job,
+    define_asset_job,
+)
 
 from assets.export import GROUP, task_analytics, task_snapshot, warehouse_tasks
-from assets.partitions import export_partitions
 from assets.resources import ExportStorage, MixpeekResource
 
 
@@ -19,7 +24,6 @@ def _env_or_default(name: str, default, kind=EnvVar):
 nightly_export_job = define_asset_job(
     "nightly_export",
     selection=AssetSelection.groups(GROUP),
-    partitions_def=export_partitions,
     description="Snapshot every Mixpeek task, load it into DuckDB, refresh the analytics views.",
 )
 
