@@ -12,7 +12,8 @@ from dagster import (
     define_asset_job,
 )
 
-from assets.export import GROUP, task_analytics, task_snapshot, warehouse_tasks
+from assets.analytics import task_analytics
+from assets.export import GROUP, task_snapshot, warehouse_tasks
 from assets.resources import ExportStorage, MixpeekResource
 
 

@@ -4,7 +4,8 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
 
-from assets.export import task_analytics, task_snapshot, warehouse_tasks
+from assets.analytics import task_analytics
+from assets.export import task_snapshot, warehouse_tasks
 from assets.resources import ExportStorage, MixpeekResource
 from pipelines.emulator import running_emulator
 
