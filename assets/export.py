@@ -28,7 +28,7 @@ GROUP = "mixpeek_tasks"
 class SnapshotConfig(Config):
     max_quarantine_share: float = Field(
         default=0.01, ge=0, le=1,
-        description="the quarantine check fails when more than this share of records is quarantined")
+        description="the quarantine check fails above this share of records quarantined")
 
 
 @asset(
@@ -91,12 +91,13 @@ def task_snapshot(context: AssetExecutionContext, config: SnapshotConfig,
                                 description="the date's DuckDB rows equal its Parquet rows")],
 )
 def warehouse_tasks(context: AssetExecutionContext, storage: ExportStorage) -> MaterializeResult:
-    """The date's snapshot loaded into DuckDB (`task_snapshots`, `task_quarantine`) and `tasks` rebuilt."""
+    """The date's snapshot loaded into DuckDB (`task_snapshots`, `task_quarantine`), `tasks` rebuilt."""
     export_date = date.fromisoformat(context.partition_key)
     tasks_path = partition_path(storage.parquet_root, TASKS_DATASET, export_date)
     quarantine_path = partition_path(storage.parquet_root, QUARANTINE_DATASET, export_date)
     if not tasks_path.exists() or not quarantine_path.exists():
-        raise Failure(f"no snapshot for {export_date} at {tasks_path}: materialize task_snapshot first")
+        raise Failure(
+            f"no snapshot for {export_date} at {tasks_path}: materialize task_snapshot first")
     loaded = storage.warehouse().load_snapshot(export_date, tasks_path, quarantine_path)
     parquet_rows = pq.ParquetFile(tasks_path).metadata.num_rows
     return MaterializeResult(

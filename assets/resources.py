@@ -36,7 +36,7 @@ class MixpeekResource(ConfigurableResource):
 
 
 class ExportStorage(ConfigurableResource):
-    """Where snapshots and the warehouse live: `<export_dir>/parquet/`, `<export_dir>/warehouse.duckdb`."""
+    """Where the export lives: `<export_dir>/parquet/` and `<export_dir>/warehouse.duckdb`."""
 
     export_dir: str = "./data"
 

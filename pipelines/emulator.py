@@ -460,8 +460,9 @@ class EmulatorServer(ThreadingHTTPServer):
         if body.get("task_type") is not None and body["task_type"] not in _TASK_TYPE_VALUES:
             raise ApiError(422, f"invalid task_type {body['task_type']!r}", "validation_error")
         sort = body.get("sort")
-        if sort is not None and (not isinstance(sort, dict) or not isinstance(sort.get("field"), str)
-                                 or sort.get("direction", "asc") not in ("asc", "desc")):
+        if sort is not None and (
+                not isinstance(sort, dict) or not isinstance(sort.get("field"), str)
+                or sort.get("direction", "asc") not in ("asc", "desc")):
             raise ApiError(422, "sort must be {field, direction: asc|desc}", "validation_error")
         limit = _query_int(query, "limit", "page_size")
         limit = DEFAULT_LIMIT if limit is None else limit

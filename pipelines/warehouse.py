@@ -102,7 +102,8 @@ class Warehouse:
             used = {key: params[key] for key in _PARAMETER.findall(statement)}
             con.execute(statement, used or None)
 
-    def load_snapshot(self, export_date: date, tasks_path: Path, quarantine_path: Path) -> LoadResult:
+    def load_snapshot(self, export_date: date, tasks_path: Path,
+                      quarantine_path: Path) -> LoadResult:
         """Replace `export_date`'s snapshot and quarantine, then rebuild `tasks`."""
         with self.transaction() as con:
             self._run(con, "load_snapshot.sql", export_date=export_date,

@@ -214,8 +214,8 @@ def test_plain_http_to_a_remote_host_warns(caplog):
 
 
 @pytest.mark.parametrize("parts", [1, 2, 3, 4, 7, 16])
-@pytest.mark.parametrize("task_id", ["", "0", "00-", "3fff", "4", "7zz", "8", "f", "ff", "g", "task_x",
-                                     "Z", "~", "\u00e9t\u00e9"])
+@pytest.mark.parametrize("task_id", ["", "0", "00-", "3fff", "4", "7zz", "8", "f", "ff", "g",
+                                     "task_x", "Z", "~", "\u00e9t\u00e9"])
 def test_id_ranges_cover_every_id_exactly_once(parts, task_id):
     ranges = split_task_ids(parts)
     assert len(ranges) == parts

@@ -27,5 +27,6 @@ def test_demo_exports_the_emulator_and_prints_the_report(tmp_path):
     with duckdb.connect(str(tmp_path / "data" / "warehouse.duckdb"), read_only=True) as con:
         (rows,) = con.execute("SELECT count(*) FROM tasks").fetchone()
     assert f"{rows:,}" == exported.group(1)
-    assert (tmp_path / "data" / "parquet" / "tasks" / f"export_date={today}" / "data.parquet").exists()
+    partition = tmp_path / "data" / "parquet" / "tasks" / f"export_date={today}"
+    assert (partition / "data.parquet").exists()
     assert "emulator-demo-key" not in demo.stdout + demo.stderr

@@ -37,7 +37,8 @@ def test_documented_shapes_appear_in_the_generated_mix(emulator):
     assert batch and {"bucket_id", "namespace_id", "total_tiers", "collection_ids", "object_count",
                       "sample_object_ids"} <= set(batch[0]["additional_data"])
     assert any(t.get("additional_data", {}).get("from_mongodb") for t in tasks)
-    assert any(t["status"] == "FAILED" and t["error"] == t["additional_data"]["error"] for t in tasks)
+    assert any(t["status"] == "FAILED" and t["error"] == t["additional_data"]["error"]
+               for t in tasks)
     assert any("duration_ms" in t.get("additional_data", {}) for t in tasks)
     assert {"COMPLETED", "COMPLETED_WITH_ERRORS", "FAILED", "CANCELED", "SKIPPED"} <= {
         t["status"] for t in tasks}

@@ -45,7 +45,7 @@ def test_documented_batch_shape_lands_in_typed_columns():
 @pytest.mark.parametrize(
     "additional_data, column, expected",
     [
-        ({"error": "Object obj_1 not found", "from_mongodb": True}, "error", "Object obj_1 not found"),
+        ({"error": "Object obj_1 not found"}, "error", "Object obj_1 not found"),
         ({"error": "boom", "from_mongodb": True}, "from_mongodb", True),
         ({"job_id": "raysubmit_1"}, "job_id", "raysubmit_1"),
         ({"current_tier": None, "total_tiers": 2}, "current_tier", None),
@@ -71,7 +71,8 @@ def test_additional_data_keys_are_typed(additional_data, column, expected):
     "additional_data, column, issue",
     [
         ({"object_count": -1}, "object_count", "object_count: -1 is outside"),
-        ({"object_count": 1e30}, "object_count", "object_count: 1000000000000000019884624838656 is outside"),
+        ({"object_count": 1e30}, "object_count",
+         "object_count: 1000000000000000019884624838656 is outside"),
         ({"object_count": True}, "object_count", "object_count: expected a number, got a boolean"),
         ({"object_count": 1.5}, "object_count", "object_count: expected a whole number"),
         ({"total_tiers": "three"}, "total_tiers", "total_tiers: expected a number, got text"),
@@ -81,7 +82,8 @@ def test_additional_data_keys_are_typed(additional_data, column, expected):
         ({"from_mongodb": "yes"}, "from_mongodb", "from_mongodb: expected a boolean"),
     ],
 )
-def test_untypable_values_become_null_with_a_reason_and_stay_in_json(additional_data, column, issue):
+def test_untypable_values_become_null_with_a_reason_and_stay_in_json(
+        additional_data, column, issue):
     (row,) = flat_rows({**BATCH_TASK, "additional_data": additional_data})
     assert row[column] is None
     assert any(i.startswith(issue) for i in row["flatten_issues"]), row["flatten_issues"]
