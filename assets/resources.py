@@ -22,14 +22,18 @@ class MixpeekResource(ConfigurableResource):
     max_requests_per_minute: int | None = Field(
         default=None, ge=1, description="client-side request budget; None = no cap")
     timeout_seconds: float = Field(default=60.0, gt=0)
-    max_attempts: int = Field(default=6, ge=1)
+    max_attempts: int = Field(default=6, ge=1, description="tries per page before the run fails")
+    retry_base_seconds: float = Field(default=0.5, gt=0, description="first backoff ceiling")
+    retry_floor_seconds: float = Field(
+        default=0.2, ge=0, description="least wait between tries, whatever Retry-After says")
 
     def client(self) -> MixpeekClient:
         return MixpeekClient(
             self.api_key,
             self.base_url,
             page_size=self.page_size,
-            retry=RetryPolicy(max_attempts=self.max_attempts),
+            retry=RetryPolicy(max_attempts=self.max_attempts, base_delay=self.retry_base_seconds,
+                              min_delay=self.retry_floor_seconds),
             timeout=httpx.Timeout(self.timeout_seconds, connect=min(10.0, self.timeout_seconds)),
             budget=RequestBudget(self.max_requests_per_minute),
         )

@@ -16,6 +16,7 @@ import bisect
 import contextlib
 import random
 import re
+import sys
 import threading
 import time
 import uuid
@@ -210,9 +211,23 @@ class TaskStore:
             self._in_flight.append(task_id)
         return task_id
 
-    def churn(self, events: int) -> None:
-        """Create `events` tasks and move up to `events` in-flight tasks one status forward."""
+    def add_record(self, record: dict) -> None:
+        """Serve `record` as it is, malformed or not, at its task_id's place in the keyset."""
+        task_id = record["task_id"]
+        if task_id not in self.tasks:
+            bisect.insort(self._ids, task_id)
+        self.tasks[task_id] = record
+        self._encoded[task_id] = orjson.dumps(record)
+
+    def churn(self, events: int, deletes: int = 0) -> None:
+        """Create `events` tasks, move up to `events` in-flight tasks one status forward, and
+        delete up to `deletes` tasks."""
         rng = self.rng
+        for _ in range(min(deletes, len(self._ids))):
+            task_id = self._ids.pop(rng.randrange(len(self._ids)))
+            del self.tasks[task_id], self._encoded[task_id]
+            if task_id in self._in_flight:
+                self._in_flight.remove(task_id)
         for _ in range(events):
             task = self._new_task(datetime.now(timezone.utc))
             task.update(status=TaskStatus.PENDING.value)
@@ -423,19 +438,60 @@ def _encode_cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(orjson.dumps({"offset": offset})).decode()
 
 
+FAULT_KINDS = (
+    "429", "429_retry_after_0", "429_retry_after_past_date", "500", "502", "503", "504",
+    "reset_mid_body", "truncated_body", "not_json", "no_results", "results_not_list", "drop",
+    "slow",
+)
+
+
+@dataclass
+class Faults:
+    """Make a seeded share of requests fail in one of `kinds` (see FAULT_KINDS)."""
+
+    rate: float = 0.0
+    kinds: tuple[str, ...] = FAULT_KINDS
+    seed: int = 0
+    slow_seconds: float = 2.0
+    injected: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.kinds) - set(FAULT_KINDS)
+        if unknown:
+            raise ValueError(f"unknown fault kinds: {sorted(unknown)}")
+        self._rng = random.Random(self.seed)
+        self._lock = threading.Lock()
+
+    def pick(self) -> str | None:
+        with self._lock:
+            if not self.rate or self._rng.random() >= self.rate:
+                return None
+            kind = self._rng.choice(self.kinds)
+            self.injected.append(kind)
+            return kind
+
+
 class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
     # The default backlog of 5 refuses connections when several workers reconnect at once.
     request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], store: TaskStore, *, churn: int = 0,
-                 latency_ms: float = 0.0, api_key: str | None = None):
+                 churn_deletes: int = 0, latency_ms: float = 0.0, api_key: str | None = None,
+                 faults: Faults | None = None):
         super().__init__(address, _Handler)
         self.store = store
         self.churn = churn
+        self.churn_deletes = churn_deletes
+        self.faults = faults or Faults()
         self.latency_ms = latency_ms
         self.api_key = api_key
         self.request_log: list[tuple[float, int]] = []
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that timed out or hung up mid-answer is an expected event here, not noise.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
     @property
     def base_url(self) -> str:
@@ -480,8 +536,8 @@ class EmulatorServer(ThreadingHTTPServer):
         include_total = (query.get("include_total") or ["false"])[0].lower() == "true"
 
         with self.store.lock:
-            if self.churn:
-                self.store.churn(self.churn)
+            if self.churn or self.churn_deletes:
+                self.store.churn(self.churn, self.churn_deletes)
             encoded, total, more = self.store.select(body, limit, offset)
             if include_total and total is None:
                 total = self.store.count(body)
@@ -506,18 +562,55 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass
 
-    def _send(self, status: int, body: bytes) -> None:
+    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None,
+              declared_length: int | None = None) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
+        headers = {"Content-Type": "application/json", **(headers or {}),
+                   "Content-Length": str(len(body) if declared_length is None
+                                         else declared_length)}
+        for name, value in headers.items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
         self.server.request_log.append((time.monotonic(), status))
+
+    def _send_fault(self, kind: str) -> bool:
+        """Answer with fault `kind`; False for "slow", which delays and then answers normally."""
+        if kind == "slow":
+            time.sleep(self.server.faults.slow_seconds)
+            return False
+        if kind.startswith("429"):
+            headers = {"429_retry_after_0": {"Retry-After": "0"},
+                       "429_retry_after_past_date": {
+                           "Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}}.get(kind)
+            self._send(429, ApiError(429, "Rate limit exceeded", "rate_limited").body(), headers)
+        elif kind.isdigit():
+            self._send(int(kind), ApiError(int(kind), "Upstream failure", "server_error").body())
+        elif kind == "reset_mid_body":
+            body = b'{"results":[{"task_id":"' + b"x" * 4096
+            self._send(200, body, declared_length=len(body) * 4)
+            self.close_connection = True
+        elif kind == "truncated_body":
+            self._send(200, b'{"results":[{"task_id":"abc","status":')
+        elif kind == "not_json":
+            self._send(200, b"<html><body>502 Bad Gateway</body></html>",
+                       {"Content-Type": "text/html"})
+        elif kind == "no_results":
+            self._send(200, b'{"pagination":{"total":null}}')
+        elif kind == "results_not_list":
+            self._send(200, b'{"results":{"task_id":"abc"},"pagination":{}}')
+        else:  # drop: close the connection without answering
+            self.close_connection = True
+            self.server.request_log.append((time.monotonic(), 0))
+        return True
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib naming
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.server.latency_ms:
             time.sleep(self.server.latency_ms / 1000)
+        fault = self.server.faults.pick()
+        if fault and self._send_fault(fault):
+            return
         url = urlsplit(self.path)
         try:
             if url.path != LIST_PATH:
@@ -554,11 +647,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--churn", type=int, default=0,
                         help="tasks created and status changes made before each request")
+    parser.add_argument("--churn-deletes", type=int, default=0,
+                        help="tasks deleted before each request")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="delay before each answer")
+    parser.add_argument("--fault-rate", type=float, default=0.0,
+                        help="share of requests answered with an injected fault")
+    parser.add_argument("--fault-kinds", default=",".join(FAULT_KINDS),
+                        help="comma-separated kinds to draw from")
     parser.add_argument("--api-key", default=None, help="accept only this key (default: any)")
     args = parser.parse_args(argv)
-    server = EmulatorServer((args.host, args.port), TaskStore.generate(args.tasks, args.seed),
-                            churn=args.churn, latency_ms=args.latency_ms, api_key=args.api_key)
+    server = EmulatorServer(
+        (args.host, args.port), TaskStore.generate(args.tasks, args.seed), churn=args.churn,
+        churn_deletes=args.churn_deletes, latency_ms=args.latency_ms, api_key=args.api_key,
+        faults=Faults(args.fault_rate, tuple(args.fault_kinds.split(",")), args.seed))
     print(f"mixpeek-emulator listening on {server.base_url} with {args.tasks} tasks", flush=True)
     try:
         server.serve_forever()
