@@ -18,7 +18,7 @@ import logging
 import queue
 import random
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -103,13 +103,19 @@ def split_task_ids(parts: int) -> list[TaskIdRange]:
 
 @dataclass(frozen=True)
 class Page:
-    """One page of tasks as the API returned them, in task_id order within `id_range`."""
+    """One page of tasks as the API returned them, in task_id order within `id_range`.
+
+    `after` is the keyset position once this page is consumed (resume paging from there);
+    `is_last` says the range is exhausted.
+    """
 
     id_range: TaskIdRange
     number: int
     tasks: list = field(repr=False)
     fetched_at: datetime
     size_bytes: int
+    after: str | None
+    is_last: bool
 
 
 def _retry_after_seconds(value: str | None) -> float | None:
@@ -263,9 +269,10 @@ class MixpeekClient:
         except (orjson.JSONDecodeError, KeyError, TypeError):
             return response.text[:500] or response.reason_phrase, None
 
-    def iter_range(self, id_range: TaskIdRange = TaskIdRange()) -> Iterator[Page]:
-        """Yield the pages of every task whose id lies in `id_range`, in id order."""
-        after: str | None = None
+    def iter_range(self, id_range: TaskIdRange = TaskIdRange(),
+                   after: str | None = None) -> Iterator[Page]:
+        """Yield the pages of every task whose id lies in `id_range` (and is greater than
+        `after`, to resume), in id order."""
         number = 0
         while True:
             number += 1
@@ -283,8 +290,9 @@ class MixpeekClient:
             payload, size = self.list_tasks(body, limit=self.page_size, what=what)
             tasks = payload["results"]
             after = self._check_order(tasks, id_range, after, what) or after
-            yield Page(id_range, number, tasks, datetime.now(timezone.utc), size)
-            if len(tasks) < self.page_size:
+            is_last = len(tasks) < self.page_size
+            yield Page(id_range, number, tasks, datetime.now(timezone.utc), size, after, is_last)
+            if is_last:
                 return
 
     @staticmethod
@@ -309,15 +317,18 @@ class MixpeekClient:
             last = task_id
         return last
 
-    def iter_pages(self, ranges: Sequence[TaskIdRange], concurrency: int = 1) -> Iterator[Page]:
+    def iter_pages(self, ranges: Sequence[TaskIdRange] | Mapping[TaskIdRange, str | None],
+                   concurrency: int = 1) -> Iterator[Page]:
         """Yield the pages of every range, fetching up to `concurrency` ranges at once.
 
-        Pages arrive in no particular order across ranges. Workers stop when the consumer
-        stops iterating; the first worker error is raised to the consumer.
+        `ranges` may map each range to the position to resume after. Pages arrive in no
+        particular order across ranges. Workers stop when the consumer stops iterating; the
+        first worker error is raised to the consumer.
         """
-        if concurrency <= 1 or len(ranges) <= 1:
-            for id_range in ranges:
-                yield from self.iter_range(id_range)
+        starts = dict(ranges) if isinstance(ranges, Mapping) else dict.fromkeys(ranges)
+        if concurrency <= 1 or len(starts) <= 1:
+            for id_range, after in starts.items():
+                yield from self.iter_range(id_range, after)
             return
         pages: queue.Queue = queue.Queue(maxsize=2 * concurrency)
         stop = threading.Event()
@@ -332,11 +343,11 @@ class MixpeekClient:
                     continue
             return False
 
-        def work(id_range: TaskIdRange) -> None:
+        def work(id_range: TaskIdRange, after: str | None) -> None:
             if stop.is_set():
                 return
             try:
-                for page in self.iter_range(id_range):
+                for page in self.iter_range(id_range, after):
                     if not offer(page):
                         return
             except BaseException as error:  # handed to the consumer, which re-raises it
@@ -345,10 +356,10 @@ class MixpeekClient:
                 offer(done)
 
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="mixpeek-page") as pool:
-            for id_range in ranges:
-                pool.submit(work, id_range)
+            for id_range, after in starts.items():
+                pool.submit(work, id_range, after)
             try:
-                remaining = len(ranges)
+                remaining = len(starts)
                 while remaining:
                     item = pages.get()
                     if item is done:

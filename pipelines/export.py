@@ -1,8 +1,9 @@
 """One export: every task the API lists now -> a Parquet snapshot for one export date.
 
-The same function serves the Dagster asset, the benchmark and the tests. It streams: each
-page is flattened and appended to the staging file as it arrives, so memory stays flat
-however many tasks the account has, and only a complete export is published.
+The same function serves the Dagster asset, the benchmark and the tests. It streams: pages
+are flattened as they arrive and staged in parts of PART_ROWS rows with a checkpoint of the
+paging position (pipelines/staging.py), so memory stays flat however many tasks the account
+has, an interrupted export resumes, and only a complete export is published.
 """
 
 from __future__ import annotations
@@ -11,16 +12,20 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
-from pipelines.client import MixpeekClient, split_task_ids
+import pyarrow as pa
+
+from pipelines.client import MixpeekClient, TaskIdRange, split_task_ids
 from pipelines.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA, flatten_tasks
-from pipelines.parquet_store import SnapshotWriter
+from pipelines.staging import ExportStaging, RangeProgress
 
 TASKS_DATASET = "tasks"
 QUARANTINE_DATASET = "task_quarantine"
 PROGRESS_EVERY_SECONDS = 5.0
+# Rows staged per part: bounds memory and how much an interrupted export fetches again.
+PART_ROWS = 50_000
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +37,7 @@ class SnapshotResult:
     rows: int
     quarantined: int
     pages: int
+    resumed_rows: int
     requests: int
     bytes_received: int
     seconds: float
@@ -45,37 +51,64 @@ def export_snapshot(
     *,
     concurrency: int = 4,
     progress: Callable[[str], None] = log.info,
+    resume_within: timedelta = timedelta(hours=12),
+    lock_timeout: float = 3600.0,
+    part_rows: int = PART_ROWS,
 ) -> SnapshotResult:
-    """Page through every task and publish `export_date`'s tasks and quarantine files."""
+    """Page through every task and publish `export_date`'s tasks and quarantine files.
+
+    An export of the same date interrupted less than `resume_within` ago is resumed from its
+    checkpoint; a concurrent export of the same date waits up to `lock_timeout` seconds.
+    """
     started = time.monotonic()
-    tasks = SnapshotWriter(parquet_root, TASKS_DATASET, export_date, TASK_SCHEMA)
-    quarantine = SnapshotWriter(parquet_root, QUARANTINE_DATASET, export_date, QUARANTINE_SCHEMA)
-    pages = bytes_received = 0
-    last_report = started
-    try:
-        for page in client.iter_pages(split_task_ids(concurrency), concurrency=concurrency):
+    ranges = split_task_ids(concurrency)
+    with ExportStaging.open(parquet_root, export_date, ranges, resume_within=resume_within,
+                            lock_timeout=lock_timeout) as staging:
+        resumed_rows = staging.rows
+        if staging.resumed:
+            progress(f"resuming the export of {export_date}: {staging.rows:,} tasks in "
+                     f"{staging.pages} pages already staged")
+        tasks: list[pa.Table] = []
+        quarantine: list[pa.Table] = []
+        reached: dict[TaskIdRange, RangeProgress] = {}
+        buffered = pages = bytes_received = 0
+        last_report = started
+
+        def flush() -> None:
+            nonlocal buffered, pages
+            staging.add_part(
+                pa.concat_tables(tasks) if tasks else TASK_SCHEMA.empty_table(),
+                pa.concat_tables(quarantine) if quarantine else QUARANTINE_SCHEMA.empty_table(),
+                pages, dict(reached))
+            tasks.clear(), quarantine.clear(), reached.clear()
+            buffered = pages = 0
+
+        for page in client.iter_pages(staging.pending(), concurrency=concurrency):
             flat = flatten_tasks(page.tasks, export_date, page.fetched_at)
-            tasks.write(flat.tasks)
-            quarantine.write(flat.quarantine)
+            tasks.append(flat.tasks)
+            quarantine.append(flat.quarantine)
+            reached[page.id_range] = RangeProgress(page.after, page.is_last)
+            buffered += len(page.tasks)
             pages += 1
             bytes_received += page.size_bytes
+            if buffered >= part_rows:
+                flush()
             now = time.monotonic()
             if now - last_report >= PROGRESS_EVERY_SECONDS:
                 last_report = now
-                progress(f"{pages} pages, {tasks.rows:,} tasks, {quarantine.rows:,} quarantined "
-                         f"({tasks.rows / (now - started):,.0f} tasks/s)")
-        quarantine_path = quarantine.commit()
-        tasks_path = tasks.commit()
-    except BaseException:
-        tasks.abort()
-        quarantine.abort()
-        raise
+                progress(f"{staging.pages + pages} pages, {staging.rows + buffered:,} records "
+                         f"({(staging.rows + buffered - resumed_rows) / (now - started):,.0f}/s)")
+        flush()
+        quarantine_path = staging.publish(QUARANTINE_DATASET, "quarantine", QUARANTINE_SCHEMA)
+        tasks_path = staging.publish(TASKS_DATASET, "tasks", TASK_SCHEMA)
+        staging.discard()
     return SnapshotResult(
         tasks_path=tasks_path,
         quarantine_path=quarantine_path,
-        rows=tasks.rows,
-        quarantined=quarantine.rows,
-        pages=pages,
+        rows=staging.rows,
+        quarantined=staging.quarantined,
+        pages=staging.pages,
+        resumed_rows=resumed_rows,
         requests=client.requests_sent,
         bytes_received=bytes_received,
         seconds=time.monotonic() - started,

@@ -8,7 +8,6 @@ per file, so concurrent exports (a Dagster backfill) queue here instead of faili
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import re
 import time
 from collections.abc import Iterator
@@ -20,13 +19,10 @@ from typing import Any
 
 import duckdb
 
+from pipelines.filelock import exclusive_lock
 from pipelines.tasks import IN_FLIGHT_STATUSES, TERMINAL_STATUSES, TaskStatus
 
 _PARAMETER = re.compile(r"\$([a-z_]+)")
-
-
-class WarehouseBusy(RuntimeError):
-    """Another process kept the warehouse lock longer than we were willing to wait."""
 
 
 def _statements(name: str) -> list[str]:
@@ -63,31 +59,28 @@ class Warehouse:
         self.path = Path(path)
         self.lock_timeout = lock_timeout
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_name(self.path.name + ".lock"), "a") as lock_file:
-            deadline = time.monotonic() + self.lock_timeout
-            while True:
-                try:
-                    fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise WarehouseBusy(
-                            f"{self.path} stayed locked by another export for "
-                            f"{self.lock_timeout:.0f}s") from None
-                    time.sleep(0.2)
+    def _locked(self) -> contextlib.AbstractContextManager[None]:
+        return exclusive_lock(self.path.with_name(self.path.name + ".lock"), self.lock_timeout,
+                              f"warehouse {self.path}")
+
+    def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """Open the database, waiting while a process outside our lock (a BI tool) holds it."""
+        deadline = time.monotonic() + self.lock_timeout
+        while True:
             try:
-                yield
-            finally:
-                fcntl.flock(lock_file, fcntl.LOCK_UN)
+                con = duckdb.connect(str(self.path), read_only=read_only)
+            except duckdb.IOException as error:
+                if "lock" not in str(error).lower() or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+                continue
+            con.execute("SET TimeZone = 'UTC'")
+            return con
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """An exclusive, all-or-nothing write."""
-        with self._locked(), duckdb.connect(str(self.path)) as con:
-            con.execute("SET TimeZone = 'UTC'")
+        with self._locked(), self._connect(read_only=False) as con:
             con.execute("BEGIN TRANSACTION")
             try:
                 yield con
@@ -127,7 +120,6 @@ class Warehouse:
 
     def query(self, sql: str, params: dict | list | None = None) -> QueryResult:
         """Run a read query (taken under the lock, so it never races a load)."""
-        with self._locked(), duckdb.connect(str(self.path), read_only=True) as con:
-            con.execute("SET TimeZone = 'UTC'")
+        with self._locked(), self._connect(read_only=True) as con:
             cursor = con.execute(sql, params)
             return QueryResult([d[0] for d in cursor.description], cursor.fetchall())

@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.client import MixpeekClient, MixpeekRetriesExhausted, RetryPolicy
-from pipelines.emulator import running_emulator
+from pipelines.emulator import Faults, running_emulator
 from pipelines.export import export_snapshot
 from pipelines.throttle import RequestBudget
 from pipelines.warehouse import Warehouse
@@ -61,7 +61,10 @@ def test_a_failed_export_leaves_the_published_partition_untouched(tmp_path):
     with pytest.raises(MixpeekRetriesExhausted, match="page 2"):
         export_snapshot(client, tmp_path, EXPORT_DATE, concurrency=1)
     assert pq.read_table(first.tasks_path).equals(before)
-    assert list((tmp_path / "_staging").iterdir()) == []
+    published = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.parquet")
+                       if "_staging" not in p.parts)
+    assert published == [f"task_quarantine/export_date={EXPORT_DATE}/data.parquet",
+                         f"tasks/export_date={EXPORT_DATE}/data.parquet"]
 
 
 def test_rerunning_a_date_replaces_its_snapshot(tmp_path):
@@ -73,3 +76,45 @@ def test_rerunning_a_date_replaces_its_snapshot(tmp_path):
     assert pq.read_table(second.tasks_path).num_rows == second.rows > first.rows
     files = sorted(p.name for p in (tmp_path / "parquet" / "tasks").rglob("*.parquet"))
     assert files == ["data.parquet"]
+
+
+def test_an_interrupted_export_resumes_where_it_stopped(tmp_path):
+    with running_emulator(tasks=3000, seed=12, churn=2) as server:
+        at_start = set(server.store.tasks)
+        retry = RetryPolicy(max_attempts=2, min_delay=0.001, base_delay=0.001)
+        with MixpeekClient("k", server.base_url, page_size=200, retry=retry) as client:
+            pages = client.iter_pages
+
+            def pages_then_outage(*args, **kwargs):
+                for number, page in enumerate(pages(*args, **kwargs)):
+                    if number == 9:
+                        server.faults = Faults(rate=1.0, kinds=("503",))
+                    yield page
+
+            client.iter_pages = pages_then_outage
+            with pytest.raises(MixpeekRetriesExhausted):
+                export_snapshot(client, tmp_path, EXPORT_DATE, concurrency=2, part_rows=500)
+
+        server.faults = Faults()
+        with MixpeekClient("k", server.base_url, page_size=200) as client:
+            resumed = export_snapshot(client, tmp_path, EXPORT_DATE, concurrency=2,
+                                      part_rows=500)
+        at_end = set(server.store.tasks)
+    assert 1000 <= resumed.resumed_rows < 3000
+    assert resumed.requests < 3000 / 200  # the second run did not start over
+    ids = pq.read_table(resumed.tasks_path).column("task_id").to_pylist()
+    assert len(ids) == len(set(ids)) == resumed.rows
+    assert at_start <= set(ids) <= at_end
+    assert not (tmp_path / "_staging" / f"export_date={EXPORT_DATE}").exists()
+
+
+def test_a_stale_checkpoint_is_not_resumed(tmp_path):
+    with running_emulator(tasks=900, seed=13) as server:
+        with MixpeekClient("k", server.base_url, page_size=100) as client:
+            staging = tmp_path / "_staging" / f"export_date={EXPORT_DATE}"
+            staging.mkdir(parents=True)
+            (staging / "checkpoint.json").write_text(
+                '{"started_at": "2020-01-01T00:00:00+00:00", "ranges": [], "parts": 3,'
+                ' "pages": 3, "rows": 3, "quarantined": 0}')
+            result = export_snapshot(client, tmp_path, EXPORT_DATE, concurrency=1)
+    assert result.resumed_rows == 0 and result.rows == 900

@@ -1,0 +1,134 @@
+"""Resumable staging of one export date: Parquet parts plus the paging position reached.
+
+    <parquet_root>/_staging/export_date=YYYY-MM-DD/
+        .lock                      held while an export of this date runs
+        checkpoint.json            ranges with their keyset position, parts, counts
+        tasks-00000.parquet ...    flattened tasks, one part per flush
+        quarantine-00000.parquet ...
+
+A part is written to a temporary name and renamed, then the checkpoint is replaced the same
+way, so after a crash the checkpoint names only complete parts and a position no later than
+what they hold: the next run re-fetches at most one part's worth of pages and carries on.
+Publishing merges the parts into the partition file (parquet_store) and removes the folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipelines.client import TaskIdRange
+from pipelines.filelock import exclusive_lock
+from pipelines.parquet_store import SnapshotWriter
+
+# Parts are read back once, by the merge: fast compression beats small files here.
+PART_OPTIONS = {"compression": "lz4"}
+CHECKPOINT = "checkpoint.json"
+
+
+def _replace_atomically(path: Path, write) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    write(temporary)
+    os.replace(temporary, path)
+
+
+@dataclass
+class RangeProgress:
+    after: str | None = None
+    done: bool = False
+
+
+class ExportStaging:
+    """The staging folder of one export date, resumed when a fresh checkpoint matches."""
+
+    def __init__(self, parquet_root: Path, export_date: date, ranges: Sequence[TaskIdRange],
+                 resume_within: timedelta):
+        self.parquet_root = Path(parquet_root)
+        self.export_date = export_date
+        self.folder = self.parquet_root / "_staging" / f"export_date={export_date.isoformat()}"
+        self.progress = {r: RangeProgress() for r in ranges}
+        self.parts = 0
+        self.rows = self.quarantined = self.pages = 0
+        self.started_at = datetime.now(timezone.utc)
+        self.resumed = self._load(resume_within)
+        if not self.resumed:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder.mkdir(parents=True)
+
+    @classmethod
+    @contextlib.contextmanager
+    def open(cls, parquet_root: Path, export_date: date, ranges: Sequence[TaskIdRange], *,
+             resume_within: timedelta, lock_timeout: float) -> Iterator[ExportStaging]:
+        """Stage `export_date` exclusively: a second export of the same date waits here."""
+        lock = Path(parquet_root) / "_staging" / f"export_date={export_date.isoformat()}.lock"
+        with exclusive_lock(lock, lock_timeout, f"the export of {export_date}"):
+            yield cls(parquet_root, export_date, ranges, resume_within)
+
+    def _load(self, resume_within: timedelta) -> bool:
+        try:
+            saved = orjson.loads((self.folder / CHECKPOINT).read_bytes())
+        except (FileNotFoundError, orjson.JSONDecodeError):
+            return False
+        started_at = datetime.fromisoformat(saved["started_at"])
+        saved_ranges = {TaskIdRange(r["start"], r["end"]): RangeProgress(r["after"], r["done"])
+                        for r in saved["ranges"]}
+        if saved_ranges.keys() != self.progress.keys() or (
+                datetime.now(timezone.utc) - started_at > resume_within):
+            return False
+        self.progress = saved_ranges
+        self.parts, self.pages = saved["parts"], saved["pages"]
+        self.rows, self.quarantined = saved["rows"], saved["quarantined"]
+        self.started_at = started_at
+        return True
+
+    def pending(self) -> dict[TaskIdRange, str | None]:
+        """Ranges still to page, each with the position to resume after."""
+        return {r: p.after for r, p in self.progress.items() if not p.done}
+
+    def _part(self, dataset: str, number: int) -> Path:
+        return self.folder / f"{dataset}-{number:05d}.parquet"
+
+    def add_part(self, tasks: pa.Table, quarantine: pa.Table, pages: int,
+                 progress: dict[TaskIdRange, RangeProgress]) -> None:
+        """Persist one part, then advance the checkpoint to the positions it covers."""
+        for dataset, table in (("tasks", tasks), ("quarantine", quarantine)):
+            _replace_atomically(self._part(dataset, self.parts),
+                                lambda path, t=table: pq.write_table(t, path, **PART_OPTIONS))
+        self.parts += 1
+        self.pages += pages
+        self.rows += tasks.num_rows
+        self.quarantined += quarantine.num_rows
+        self.progress.update(progress)
+        checkpoint = orjson.dumps({
+            "export_date": self.export_date.isoformat(),
+            "started_at": self.started_at.isoformat(),
+            "parts": self.parts, "pages": self.pages,
+            "rows": self.rows, "quarantined": self.quarantined,
+            "ranges": [{"start": r.start, "end": r.end, "after": p.after, "done": p.done}
+                       for r, p in self.progress.items()],
+        }, option=orjson.OPT_INDENT_2)
+        _replace_atomically(self.folder / CHECKPOINT, lambda path: path.write_bytes(checkpoint))
+
+    def publish(self, dataset: str, part_name: str, schema: pa.Schema) -> Path:
+        """Merge the parts of one dataset into its partition file, atomically."""
+        writer = SnapshotWriter(self.parquet_root, dataset, self.export_date, schema)
+        try:
+            for number in range(self.parts):
+                for batch in pq.ParquetFile(self._part(part_name, number)).iter_batches():
+                    writer.write(pa.Table.from_batches([batch], schema))
+            return writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+
+    def discard(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
