@@ -23,6 +23,7 @@ from pipelines.export import QUARANTINE_DATASET, TASKS_DATASET, export_snapshot
 from pipelines.parquet_store import partition_path
 
 GROUP = "mixpeek_tasks"
+WAREHOUSE_POOL = "mixpeek_duckdb"
 
 
 class SnapshotConfig(Config):
@@ -86,12 +87,15 @@ def task_snapshot(context: AssetExecutionContext, config: SnapshotConfig,
     deps=[task_snapshot],
     partitions_def=export_partitions,
     group_name=GROUP,
+    # DuckDB takes one writer: with a pool limit of 1 (dagster.yaml) backfill runs queue for
+    # the load while their extracts run in parallel; the warehouse's file lock holds regardless.
+    pool=WAREHOUSE_POOL,
     kinds={"duckdb"},
     check_specs=[AssetCheckSpec("snapshot_rows_match_parquet", asset="warehouse_tasks",
                                 description="the date's DuckDB rows equal its Parquet rows")],
 )
 def warehouse_tasks(context: AssetExecutionContext, storage: ExportStorage) -> MaterializeResult:
-    """The date's snapshot loaded into DuckDB (`task_snapshots`, `task_quarantine`), `tasks` rebuilt."""
+    """The date's snapshot loaded into DuckDB (task_snapshots, task_quarantine); tasks rebuilt."""
     export_date = date.fromisoformat(context.partition_key)
     tasks_path = partition_path(storage.parquet_root, TASKS_DATASET, export_date)
     quarantine_path = partition_path(storage.parquet_root, QUARANTINE_DATASET, export_date)
