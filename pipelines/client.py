@@ -17,6 +17,7 @@ import json
 import logging
 import queue
 import random
+import ssl
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -134,6 +135,15 @@ def _retry_after_seconds(value: str | None) -> float | None:
     return (when - datetime.now(timezone.utc)).total_seconds()
 
 
+def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 class _Retryable(Exception):
     def __init__(self, reason: str, retry_after: float | None = None):
         super().__init__(reason)
@@ -236,6 +246,10 @@ class MixpeekClient:
                          "Content-Type": "application/json", "Accept": "application/json"},
             )
         except httpx.TransportError as error:
+            if _caused_by(error, ssl.SSLCertVerificationError):
+                raise MixpeekError(
+                    f"the TLS certificate of {self.base_url} could not be verified ({error}); "
+                    "refusing to send the API key") from None
             raise _Retryable(self._redact(f"{type(error).__name__}: {error}")) from None
         if response.status_code in RETRYABLE_STATUSES:
             raise _Retryable(
