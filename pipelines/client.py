@@ -135,6 +135,17 @@ def _retry_after_seconds(value: str | None) -> float | None:
     return (when - datetime.now(timezone.utc)).total_seconds()
 
 
+def _valid_unicode(value: object) -> object:
+    """Replace lone surrogates (legal as JSON escapes, not as UTF-8) with U+FFFD."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, list):
+        return [_valid_unicode(item) for item in value]
+    if isinstance(value, dict):
+        return {_valid_unicode(k): _valid_unicode(v) for k, v in value.items()}
+    return value
+
+
 def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
     seen: BaseException | None = error
     while seen is not None:
@@ -268,11 +279,11 @@ class MixpeekClient:
 
     @staticmethod
     def _decode_leniently(content: bytes) -> object:
-        # orjson refuses valid JSON it cannot represent (1e400, integers past 64 bits); the
-        # stdlib takes those, so one odd number does not fail the whole export.
+        # orjson refuses valid JSON it cannot represent (1e400, integers past 64 bits, lone
+        # surrogate escapes); the stdlib takes those, so one odd value does not fail the export.
         try:
-            return json.loads(content)
-        except ValueError as error:
+            return _valid_unicode(json.loads(content))
+        except (ValueError, RecursionError) as error:
             raise _Retryable(f"response is not valid JSON ({error})") from None
 
     @staticmethod

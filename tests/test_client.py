@@ -195,10 +195,16 @@ def test_a_task_outside_the_requested_range_is_refused():
         list(make_client(script, [], page_size=2).iter_range(TaskIdRange("4", "8")))
 
 
-def test_odd_numbers_orjson_refuses_still_decode():
-    script = Script(httpx.Response(200, content=b'{"results": [{"task_id": "a", "n": 1e400}]}'))
+@pytest.mark.parametrize(
+    "value, decoded",
+    [(b"1e400", float("inf")),
+     (b'"a\\ud800b"', "a\ufffdb"), (b'"\\ud83d\\ude00"', "\U0001f600")],
+)
+def test_values_orjson_refuses_still_decode(value, decoded):
+    body = b'{"results": [{"task_id": "a", "n": %s}]}' % value
+    script = Script(httpx.Response(200, content=body))
     (page,) = make_client(script, []).iter_range()
-    assert page.tasks[0]["n"] == float("inf")
+    assert page.tasks[0]["n"] == decoded
 
 
 def test_repr_and_errors_hide_the_key():
