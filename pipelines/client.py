@@ -221,7 +221,9 @@ class MixpeekClient:
         """
         last_reason = ""
         for attempt in range(self.retry.max_attempts):
-            self.budget.acquire()
+            waited = self.budget.acquire()
+            if waited >= 1.0:
+                log.info("%s: waited %.1fs for the request budget", what, waited)
             try:
                 return self._send(body, limit)
             except _Retryable as failure:

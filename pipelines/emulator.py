@@ -486,6 +486,7 @@ class EmulatorServer(ThreadingHTTPServer):
         self.faults = faults or Faults()
         self.latency_ms = latency_ms
         self.api_key = api_key
+        # (monotonic arrival time, status answered; 0 for a dropped connection)
         self.request_log: list[tuple[float, int]] = []
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -572,7 +573,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
-        self.server.request_log.append((time.monotonic(), status))
+        self.server.request_log.append((self._arrived, status))
 
     def _send_fault(self, kind: str) -> bool:
         """Answer with fault `kind`; False for "slow", which delays and then answers normally."""
@@ -601,10 +602,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, b'{"results":{"task_id":"abc"},"pagination":{}}')
         else:  # drop: close the connection without answering
             self.close_connection = True
-            self.server.request_log.append((time.monotonic(), 0))
+            self.server.request_log.append((self._arrived, 0))
         return True
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+        self._arrived = time.monotonic()
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.server.latency_ms:
             time.sleep(self.server.latency_ms / 1000)

@@ -21,7 +21,7 @@ class FakeTime:
 @pytest.mark.parametrize("per_minute, requests", [(1, 5), (3, 20), (10, 95), (60, 200)])
 def test_no_sixty_second_window_exceeds_the_budget(per_minute, requests):
     fake = FakeTime()
-    budget = RequestBudget(per_minute, clock=fake.clock, sleep=fake.sleep)
+    budget = RequestBudget(per_minute, margin=0.0, clock=fake.clock, sleep=fake.sleep)
     starts = []
     for _ in range(requests):
         budget.acquire()
@@ -51,3 +51,13 @@ def test_a_pause_holds_back_every_caller():
 def test_a_budget_below_one_is_refused():
     with pytest.raises(ValueError):
         RequestBudget(0)
+
+
+def test_the_margin_spaces_windows_further_apart():
+    fake = FakeTime()
+    budget = RequestBudget(2, window_seconds=10, margin=0.5, clock=fake.clock, sleep=fake.sleep)
+    starts = []
+    for _ in range(5):
+        budget.acquire()
+        starts.append(fake.now)
+    assert starts == [0, 0, 15, 15, 30]
