@@ -12,7 +12,7 @@ from dagster import (
     define_asset_job,
 )
 
-from assets.analytics import task_analytics
+from assets.analytics import task_analytics, task_report
 from assets.export import GROUP, task_snapshot, warehouse_tasks
 from assets.resources import ExportStorage, MixpeekResource
 
@@ -29,7 +29,7 @@ nightly_export_job = define_asset_job(
 )
 
 defs = Definitions(
-    assets=[task_snapshot, warehouse_tasks, task_analytics],
+    assets=[task_snapshot, warehouse_tasks, task_analytics, task_report],
     jobs=[nightly_export_job],
     schedules=[build_schedule_from_partitioned_job(
         nightly_export_job, hour_of_day=2, minute_of_hour=0, name="nightly_export_schedule")],

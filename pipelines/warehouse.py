@@ -23,6 +23,8 @@ from pipelines.filelock import exclusive_lock
 from pipelines.tasks import IN_FLIGHT_STATUSES, TERMINAL_STATUSES, TaskStatus
 
 _PARAMETER = re.compile(r"\$([a-z_]+)")
+# Mixpeek keeps hot task state for 24 hours: work still running after a day is worth a look.
+DEFAULT_STUCK_AFTER_HOURS = 24.0
 
 
 def _statements(name: str) -> list[str]:
@@ -101,6 +103,8 @@ class Warehouse:
         with self.transaction() as con:
             self._run(con, "load_snapshot.sql", export_date=export_date,
                       tasks_path=str(tasks_path), quarantine_path=str(quarantine_path))
+            self._write_status_classes(con)
+            self._run(con, "history.sql")
             self._run(con, "tasks.sql")
             counts = con.execute(
                 "SELECT (SELECT count(*) FROM task_snapshots WHERE export_date = $d),"
@@ -108,15 +112,19 @@ class Warehouse:
                 " (SELECT count(*) FROM tasks)", {"d": export_date}).fetchone()
         return LoadResult(*counts)
 
-    def _create_views(self, con: duckdb.DuckDBPyConnection) -> None:
+    @staticmethod
+    def _write_status_classes(con: duckdb.DuckDBPyConnection) -> None:
+        # The history needs them at load time, before any view exists.
         con.execute("CREATE OR REPLACE TABLE task_status_classes (status VARCHAR PRIMARY KEY,"
                     " status_class VARCHAR NOT NULL)")
         con.executemany("INSERT INTO task_status_classes VALUES (?, ?)", _status_classes())
-        self._run(con, "views.sql")
 
-    def build_views(self) -> None:
+    def build_views(self, *, stuck_after_hours: float = DEFAULT_STUCK_AFTER_HOURS) -> None:
+        """(Re)create the analysts' views; in-flight tasks older than `stuck_after_hours` are
+        reported as stuck."""
         with self.transaction() as con:
-            self._create_views(con)
+            self._write_status_classes(con)
+            self._run(con, "views.sql", stuck_after_hours=stuck_after_hours)
 
     def query(self, sql: str, params: dict | list | None = None) -> QueryResult:
         """Run a read query (taken under the lock, so it never races a load)."""

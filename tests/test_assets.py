@@ -60,7 +60,8 @@ def test_materializing_a_date_exports_loads_and_describes_it(tmp_path, instance)
     assert "api_buckets_batches_process" in analytics["latency_seconds"]
     assert checks_of(result) == {"quarantine_share": True, "task_ids_unique": True,
                                  "snapshot_rows_match_parquet": True,
-                                 "terminal_counts_add_up": True}
+                                 "terminal_counts_add_up": True,
+                                 "terminal_status_never_regresses": True}
 
 
 def test_rerunning_a_partition_replaces_it(tmp_path, instance):

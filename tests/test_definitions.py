@@ -17,7 +17,7 @@ def test_definitions_load_with_one_partitioned_job_and_a_nightly_schedule():
     schedule = defs.resolve_schedule_def("nightly_export_schedule")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "UTC")
     assert {k.to_user_string() for k in defs.resolve_all_asset_keys()} == {
-        "task_snapshot", "warehouse_tasks", "task_analytics"}
+        "task_snapshot", "warehouse_tasks", "task_analytics", "task_report"}
 
 
 def test_the_nightly_run_exports_the_date_it_runs_on():
@@ -38,4 +38,5 @@ def test_the_dagster_cli_lists_the_assets():
         [sys.executable, "-m", "dagster", "asset", "list", "-m", "pipelines.definitions"],
         capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert listed.returncode == 0, listed.stderr
-    assert listed.stdout.split() == ["task_analytics", "task_snapshot", "warehouse_tasks"]
+    assert listed.stdout.split() == ["task_analytics", "task_report", "task_snapshot",
+                                     "warehouse_tasks"]
