@@ -15,9 +15,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 3}
-# Pages arrive 1,000 rows at a time; a row group that small reads slowly, so buffer this many.
-ROW_GROUP_ROWS = 64_000
+# zstd level 1 writes about twice as fast as level 3 and, on task pages, no larger. Most text
+# columns are unique (ids, JSON): dictionary encoding them cost 22% more write time and, given
+# up part-way, made the file 8% larger (benchmarks/RESULTS.md).
+PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 1, "use_dictionary": False}
+# Rows per row group: tables may arrive a page (1,000 rows) at a time, and groups that small
+# read slowly; 64,000 held 25 MB more while writing and DuckDB loaded them no faster.
+ROW_GROUP_ROWS = 16_000
 
 
 def partition_path(root: Path, dataset: str, export_date: date) -> Path:
@@ -31,7 +35,8 @@ class SnapshotWriter:
         self.final_path = partition_path(root, dataset, export_date)
         staging = Path(root) / "_staging"
         staging.mkdir(parents=True, exist_ok=True)
-        self.staging_path = staging / f"{dataset}-{export_date.isoformat()}-{uuid.uuid4().hex}.parquet"
+        self.staging_path = (
+            staging / f"{dataset}-{export_date.isoformat()}-{uuid.uuid4().hex}.parquet")
         self.schema = schema
         self.rows = 0
         self._buffer: list[pa.Table] = []

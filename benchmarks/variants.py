@@ -1,0 +1,99 @@
+"""One measured variant, run by bench.py in a child process of its own so its peak RSS is its own.
+
+    python benchmarks/variants.py {floor,naive,export} --base-url URL --workdir DIR
+                                  [--concurrency N] [--expect ROWS]
+
+Prints one JSON object: rows, seconds (the whole variant) and, for the export, the seconds
+and peak RSS of its first stage (export_snapshot: fetch -> flatten -> Parquet), which runs
+before the DuckDB load, so the process's peak at that point is the stage's own. Each variant
+imports only what it uses, and the clock starts after the imports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+EXPORT_DATE = date(2026, 11, 23)
+API_KEY = "bench-key"
+
+Run = Callable[[], dict]
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def floor(args: argparse.Namespace) -> Run:
+    """Fetch every page and decode it with the export's own client, nothing else."""
+    from pipelines.client import MixpeekClient, split_task_ids
+
+    def run() -> dict:
+        with MixpeekClient(API_KEY, args.base_url) as client:
+            pages = client.iter_pages(split_task_ids(args.concurrency),
+                                      concurrency=args.concurrency)
+            return {"rows": sum(len(page.tasks) for page in pages)}
+
+    return run
+
+
+def export(args: argparse.Namespace) -> Run:
+    """The Dagster assets' path: task_snapshot, then warehouse_tasks, then task_analytics."""
+    import pyarrow as pa
+
+    from pipelines.client import MixpeekClient
+    from pipelines.export import export_snapshot
+    from pipelines.warehouse import Warehouse
+
+    pa.array(["warm"])  # pyarrow imports pandas on its first conversion: an import, off the clock
+
+    def run() -> dict:
+        started = time.perf_counter()
+        with MixpeekClient(API_KEY, args.base_url) as client:
+            result = export_snapshot(client, args.workdir / "parquet", EXPORT_DATE,
+                                     concurrency=args.concurrency, progress=lambda _: None)
+        stage = {"export_seconds": time.perf_counter() - started,
+                 "export_peak_mb": peak_rss_mb()}
+        warehouse = Warehouse(args.workdir / "warehouse.duckdb")
+        loaded = warehouse.load_snapshot(EXPORT_DATE, result.tasks_path, result.quarantine_path)
+        warehouse.build_views()
+        return {"rows": loaded.snapshot_rows, **stage}
+
+    return run
+
+
+def naive_pipeline(args: argparse.Namespace) -> Run:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import naive
+
+    return lambda: {"rows": naive.run(args.base_url, args.workdir)}
+
+
+VARIANTS = {"floor": floor, "naive": naive_pipeline, "export": export}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("variant", choices=VARIANTS)
+    parser.add_argument("--base-url", required=True)
+    parser.add_argument("--workdir", type=Path, required=True)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--expect", type=int, help="fail unless exactly this many rows")
+    args = parser.parse_args()
+    run = VARIANTS[args.variant](args)
+    started = time.perf_counter()
+    outcome = run()
+    outcome["seconds"] = time.perf_counter() - started
+    if args.expect is not None and outcome["rows"] != args.expect:
+        sys.exit(f"{args.variant}: {outcome['rows']:,} rows, expected {args.expect:,}")
+    print(json.dumps(outcome))
+
+
+if __name__ == "__main__":
+    main()
