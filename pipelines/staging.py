@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 from pipelines.client import TaskIdRange
 from pipelines.filelock import exclusive_lock
-from pipelines.parquet_store import SnapshotWriter
+from pipelines.parquet_store import ROW_GROUP_ROWS, SnapshotWriter
 
 # Parts are read back once, by the merge: fast compression beats small files here.
 PART_OPTIONS = {"compression": "lz4"}
@@ -123,12 +123,16 @@ class ExportStaging:
         writer = SnapshotWriter(self.parquet_root, dataset, self.export_date, schema)
         try:
             for number in range(self.parts):
-                for batch in pq.ParquetFile(self._part(part_name, number)).iter_batches():
+                part = pq.ParquetFile(self._part(part_name, number))
+                for batch in part.iter_batches(batch_size=ROW_GROUP_ROWS):
                     writer.write(pa.Table.from_batches([batch], schema))
             return writer.commit()
         except BaseException:
             writer.abort()
             raise
+        finally:
+            # The merge's buffers are garbage now; give them back rather than keep the peak.
+            pa.default_memory_pool().release_unused()
 
     def discard(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -22,6 +22,7 @@ import duckdb
 from pipelines.filelock import exclusive_lock
 from pipelines.tasks import IN_FLIGHT_STATUSES, TERMINAL_STATUSES, TaskStatus
 
+DEFAULT_MEMORY_LIMIT = "256MB"
 _PARAMETER = re.compile(r"\$([a-z_]+)")
 # Mixpeek keeps hot task state for 24 hours: work still running after a day is worth a look.
 DEFAULT_STUCK_AFTER_HOURS = 24.0
@@ -57,9 +58,11 @@ class QueryResult:
 
 
 class Warehouse:
-    def __init__(self, path: Path, *, lock_timeout: float = 1800.0):
+    def __init__(self, path: Path, *, lock_timeout: float = 1800.0,
+                 memory_limit: str | None = DEFAULT_MEMORY_LIMIT):
         self.path = Path(path)
         self.lock_timeout = lock_timeout
+        self.memory_limit = memory_limit
 
     def _locked(self) -> contextlib.AbstractContextManager[None]:
         return exclusive_lock(self.path.with_name(self.path.name + ".lock"), self.lock_timeout,
@@ -77,6 +80,12 @@ class Warehouse:
                 time.sleep(0.5)
                 continue
             con.execute("SET TimeZone = 'UTC'")
+            if self.memory_limit and not read_only:
+                # DuckDB's default (80% of RAM) keeps a nightly load's buffers; a cap makes the
+                # rebuild of `tasks` spill to disk beside the database instead.
+                con.execute("SET memory_limit = $limit", {"limit": self.memory_limit})
+                con.execute("SET temp_directory = $dir",
+                            {"dir": str(self.path.with_name(self.path.name + ".tmp"))})
             return con
 
     @contextlib.contextmanager
