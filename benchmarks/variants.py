@@ -45,11 +45,12 @@ def floor(args: argparse.Namespace) -> Run:
 
 def export(args: argparse.Namespace) -> Run:
     """The Dagster assets' path: task_snapshot, then warehouse_tasks, then task_analytics."""
-    import pyarrow as pa
-
-    from pipelines.client import MixpeekClient
+    # As in Dagster, `pipelines` loads before pyarrow: it chooses Arrow's allocator.
+    from pipelines.client import MixpeekClient  # noqa: I001
     from pipelines.export import export_snapshot
     from pipelines.warehouse import Warehouse
+
+    import pyarrow as pa
 
     pa.array(["warm"])  # pyarrow imports pandas on its first conversion: an import, off the clock
 

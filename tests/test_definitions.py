@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -40,3 +41,12 @@ def test_the_dagster_cli_lists_the_assets():
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.split() == ["task_analytics", "task_report", "task_snapshot",
                                      "warehouse_tasks"]
+
+
+def test_the_code_location_runs_arrow_on_the_system_allocator():
+    probe = subprocess.run(
+        [sys.executable, "-c", "import pipelines.definitions, pyarrow;"
+         " print(pyarrow.default_memory_pool().backend_name)"],
+        capture_output=True, text=True, cwd=ROOT, timeout=120, env={
+            k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"})
+    assert probe.stdout.strip() == "system", probe.stderr
