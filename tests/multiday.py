@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-import orjson
 import pyarrow.parquet as pq
 
 from pipelines.client import MixpeekClient
@@ -43,8 +42,7 @@ class History:
 
 
 def _serve(store: TaskStore, task: dict) -> None:
-    store.tasks[task["task_id"]] = task
-    store._encoded[task["task_id"]] = orjson.dumps(task)
+    store.add_record(task)
 
 
 def _script(store: TaskStore, night: int, rng: random.Random, history: History) -> None:

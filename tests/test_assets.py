@@ -80,8 +80,7 @@ def test_rerunning_a_partition_replaces_it(tmp_path, instance):
 def test_quarantine_check_fails_above_the_configured_share(tmp_path, instance):
     with running_emulator(tasks=300, seed=4) as server:
         broken = next(iter(server.store.tasks))
-        server.store.tasks[broken] = {"task_id": broken, "task_type": None, "status": "FAILED"}
-        server.store._encoded[broken] = b'{"task_id": "%s", "status": "FAILED"}' % broken.encode()
+        server.store.add_record({"task_id": broken, "task_type": None, "status": "FAILED"})
         result = run(server, tmp_path, instance, max_quarantine_share=0.0)
     assert result.success  # a failed check flags the data; it does not lose the export
     assert metadata_of(result, "task_snapshot")["quarantined"] == 1
