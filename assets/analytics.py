@@ -26,6 +26,7 @@ from pipelines.report import (
     REGRESSIONS,
     STUCK,
     SUCCESS_BY_TYPE,
+    TERMINAL_MISMATCHES,
     bar_chart,
     markdown_table,
 )
@@ -64,9 +65,7 @@ def task_analytics(context: AssetExecutionContext, config: AnalyticsConfig,
     stuck = warehouse.query(STUCK)
     daily = warehouse.query(DAILY_SUMMARY)
     regressions = warehouse.query(REGRESSIONS, {"d": export_date})
-    mismatched = warehouse.query(
-        "SELECT count(*) FROM task_success_rate"
-        " WHERE terminal <> completed + completed_with_errors + failed + canceled").rows[0][0]
+    mismatched = warehouse.query(TERMINAL_MISMATCHES).rows[0][0]
     return MaterializeResult(
         metadata={
             "success_rate_by_type": MetadataValue.md(markdown_table(success)),

@@ -20,8 +20,9 @@ from pipelines.report import (
     FAILURE_REASONS,
     LATENCY,
     STUCK,
+    STUCK_THRESHOLD,
     SUCCESS_OVER_TIME,
-    _cell,
+    format_cell,
 )
 from pipelines.warehouse import DEFAULT_STUCK_AFTER_HOURS, QueryResult, Warehouse
 
@@ -106,7 +107,7 @@ def stuck_chart(result: QueryResult) -> go.Figure:
 def html_table(result: QueryResult, limit: int = TABLE_ROWS) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in result.columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>"
+        "<tr>" + "".join(f"<td>{html.escape(format_cell(v))}</td>" for v in row) + "</tr>"
         for row in result.rows[:limit])
     more = (f"<p class=more>{len(result.rows) - limit:,} more rows in the warehouse</p>"
             if len(result.rows) > limit else "")
@@ -126,7 +127,7 @@ th{background:#f4f4f4} .more{color:#666;font-size:.8rem} .scroll{overflow-x:auto
 def render_report(warehouse: Warehouse) -> str:
     """The report page as one HTML string."""
     stuck = warehouse.query(STUCK)
-    (threshold,) = warehouse.query("SELECT stuck_after_hours FROM analytics_settings").rows[0]
+    (threshold,) = warehouse.query(STUCK_THRESHOLD).rows[0]
     sections = [
         ("success", "Success rate over time", success_rate_chart(warehouse.query(
             SUCCESS_OVER_TIME)), None),

@@ -47,7 +47,8 @@ def test_snapshots_keep_each_date_and_tasks_keep_the_latest_state(exported):
     assert statuses == {k: v["status"] for k, v in final.items()}
     seen = warehouse.query(
         "SELECT count(*) FILTER (WHERE first_export_date = $a AND last_export_date = $b),"
-        " count(*) FILTER (WHERE first_export_date = $b), count(*) FILTER (WHERE first_seen_at > last_seen_at)"
+        " count(*) FILTER (WHERE first_export_date = $b),"
+        " count(*) FILTER (WHERE first_seen_at > last_seen_at)"
         " FROM tasks", {"a": DAY_ONE, "b": DAY_TWO}).rows[0]
     assert seen == (day_one.rows, 300, 0)
 
@@ -85,8 +86,9 @@ def test_success_rate_view_matches_an_independent_count(exported):
         expected[key]["in_flight"] += status in IN_FLIGHT
         expected[key]["other"] += status not in TERMINAL | IN_FLIGHT
     result = warehouse.query(
-        "SELECT task_type, day, tasks, terminal, completed, completed_with_errors, failed, canceled,"
-        " in_flight, other_status, success_rate, partial_success_rate FROM task_success_rate")
+        "SELECT task_type, day, tasks, terminal, completed, completed_with_errors, failed,"
+        " canceled, in_flight, other_status, success_rate, partial_success_rate"
+        " FROM task_success_rate")
     assert len(result.rows) == len(expected)
     for (task_type, day, tasks, terminal, completed, partial, failed, canceled, in_flight, other,
          success_rate, partial_rate) in result.rows:
