@@ -16,6 +16,7 @@ demo: $(STAMP)
 	$(BIN)/python -m pipelines.demo
 
 test: $(STAMP)
+	$(BIN)/ruff check pipelines assets tests benchmarks
 	$(BIN)/python -m pytest
 
 # The HTML report of the warehouse at $MIXPEEK_EXPORT_DIR (default ./data) -> report/index.html
