@@ -103,7 +103,7 @@ def warehouse_tasks(context: AssetExecutionContext, storage: ExportStorage) -> M
         raise Failure(
             f"no snapshot for {export_date} at {tasks_path}: materialize task_snapshot first")
     loaded = storage.warehouse().load_snapshot(export_date, tasks_path, quarantine_path)
-    parquet_rows = pq.ParquetFile(tasks_path).metadata.num_rows
+    parquet_rows = pq.read_metadata(tasks_path).num_rows
     return MaterializeResult(
         metadata={
             "snapshot_rows": loaded.snapshot_rows,

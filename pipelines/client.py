@@ -13,8 +13,10 @@ id space is cut into disjoint ranges so several workers can page at once without
 from __future__ import annotations
 
 import email.utils
+import itertools
 import json
 import logging
+import math
 import queue
 import random
 import ssl
@@ -32,7 +34,7 @@ from pipelines.throttle import RequestBudget
 DEFAULT_BASE_URL = "https://api.mixpeek.com"
 LIST_PATH = "/v1/tasks/list"
 MAX_PAGE_SIZE = 1000
-RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 HEX_DIGITS = "0123456789abcdef"
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -123,9 +125,11 @@ def _retry_after_seconds(value: str | None) -> float | None:
     if not value:
         return None
     try:
-        return float(value)
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return seconds if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -153,6 +157,10 @@ def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+class _Cancelled(Exception):
+    """The consumer stopped iterating: a paging worker ends quietly."""
 
 
 class _Retryable(Exception):
@@ -193,6 +201,7 @@ class MixpeekClient:
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(
             timeout=timeout, limits=httpx.Limits(max_connections=32, max_keepalive_connections=32))
+        self._requests = itertools.count(1)
         self.requests_sent = 0
 
     def __repr__(self) -> str:
@@ -214,14 +223,18 @@ class MixpeekClient:
             return text
         return text.replace(self._api_key, "***")
 
-    def list_tasks(self, body: dict, *, limit: int, what: str) -> tuple[dict, int]:
+    def list_tasks(self, body: dict, *, limit: int, what: str,
+                   stop: threading.Event | None = None) -> tuple[dict, int]:
         """POST one list request, retrying transient failures; `what` names it in errors.
 
-        Returns the decoded response and its size in bytes.
+        Returns the decoded response and its size in bytes. Once `stop` is set no further
+        attempt is made and no wait is finished.
         """
         last_reason = ""
         for attempt in range(self.retry.max_attempts):
-            waited = self.budget.acquire()
+            waited = self.budget.acquire(stop)
+            if stop is not None and stop.is_set():
+                raise _Cancelled
             if waited >= 1.0:
                 log.info("%s: waited %.1fs for the request budget", what, waited)
             try:
@@ -236,7 +249,7 @@ class MixpeekClient:
                 if failure.retry_after is not None:
                     self.budget.pause(delay)
                 else:
-                    self.budget.wait(delay)
+                    self.budget.wait(delay, stop)
         raise MixpeekRetriesExhausted(
             f"{what}: gave up after {self.retry.max_attempts} attempts; last error: {last_reason}")
 
@@ -249,7 +262,8 @@ class MixpeekClient:
         return min(max(retry_after, self.retry.min_delay), self.retry.max_retry_after)
 
     def _send(self, body: dict, limit: int) -> tuple[dict, int]:
-        self.requests_sent += 1
+        # itertools.count is atomic under the GIL; `+= 1` from several workers is not.
+        self.requests_sent = next(self._requests)
         try:
             response = self._http.post(
                 self.base_url + LIST_PATH,
@@ -258,7 +272,7 @@ class MixpeekClient:
                 headers={"Authorization": f"Bearer {self._api_key}",
                          "Content-Type": "application/json", "Accept": "application/json"},
             )
-        except httpx.TransportError as error:
+        except httpx.RequestError as error:
             if _caused_by(error, ssl.SSLCertVerificationError):
                 raise MixpeekError(
                     f"the TLS certificate of {self.base_url} could not be verified ({error}); "
@@ -270,7 +284,8 @@ class MixpeekClient:
                 _retry_after_seconds(response.headers.get("Retry-After")))
         if response.status_code != 200:
             message, error_type = self._error_message(response)
-            raise MixpeekAPIError(response.status_code, self._redact(message), error_type)
+            # Mask before shortening: a cut could leave a prefix of the key unmasked.
+            raise MixpeekAPIError(response.status_code, self._redact(message)[:500], error_type)
         try:
             payload = orjson.loads(response.content)
         except orjson.JSONDecodeError:
@@ -294,12 +309,16 @@ class MixpeekClient:
             error = orjson.loads(response.content)["error"]
             return str(error["message"]), error.get("type")
         except (orjson.JSONDecodeError, KeyError, TypeError):
-            return response.text[:500] or response.reason_phrase, None
+            return response.text or response.reason_phrase, None
 
-    def iter_range(self, id_range: TaskIdRange = TaskIdRange(),
-                   after: str | None = None) -> Iterator[Page]:
+    def iter_range(self, id_range: TaskIdRange = TaskIdRange(), after: str | None = None,
+                   stop: threading.Event | None = None) -> Iterator[Page]:
         """Yield the pages of every task whose id lies in `id_range` (and is greater than
-        `after`, to resume), in id order."""
+        `after`, to resume), in id order, ending with an empty page.
+
+        Only an empty page ends the range: a server that answers fewer than `limit` tasks
+        (a lower cap of its own) must not end the export early.
+        """
         number = 0
         while True:
             number += 1
@@ -314,10 +333,14 @@ class MixpeekClient:
             if conditions:
                 body["filters"] = {"AND": conditions, "case_sensitive": True}
             what = f"page {number} of task ids {id_range} after {after!r}"
-            payload, size = self.list_tasks(body, limit=self.page_size, what=what)
+            payload, size = self.list_tasks(body, limit=self.page_size, what=what, stop=stop)
             tasks = payload["results"]
-            after = self._check_order(tasks, id_range, after, what) or after
-            is_last = len(tasks) < self.page_size
+            reached = self._check_order(tasks, id_range, after, what)
+            if tasks and reached is None:
+                raise MixpeekProtocolError(
+                    f"{what}: no task on the page has a task_id, so paging cannot move past it")
+            after = reached or after
+            is_last = not tasks
             yield Page(id_range, number, tasks, datetime.now(timezone.utc), size, after, is_last)
             if is_last:
                 return
@@ -325,19 +348,20 @@ class MixpeekClient:
     @staticmethod
     def _check_order(tasks: list, id_range: TaskIdRange, after: str | None,
                      what: str) -> str | None:
-        """Return the page's last task_id, refusing pages that would break the keyset.
+        """Return the page's last task_id (None if it has none), refusing pages that would
+        break the keyset.
 
         If the API ignored the sort or the filter, paging on would silently skip tasks, so
         that is an error. Equal neighbours (a task listed twice) are left for the flattening
         to quarantine, and records without a string id are skipped here for the same reason.
         """
-        last = after
+        last = None
         for task in tasks:
             task_id = task.get("task_id") if isinstance(task, dict) else None
             if not isinstance(task_id, str):
                 continue
-            if (last is not None and task_id < last) or task_id not in id_range or (
-                    after is not None and task_id == after):
+            if (task_id not in id_range or (after is not None and task_id <= after)
+                    or (last is not None and task_id < last)):
                 raise MixpeekProtocolError(
                     f"{what}: task {task_id!r} is out of task_id order; the API did not honour "
                     "sort by task_id with a task_id filter, so keyset paging cannot be trusted")
@@ -371,29 +395,31 @@ class MixpeekClient:
             return False
 
         def work(id_range: TaskIdRange, after: str | None) -> None:
-            if stop.is_set():
-                return
             try:
-                for page in self.iter_range(id_range, after):
+                for page in self.iter_range(id_range, after, stop):
                     if not offer(page):
                         return
+            except _Cancelled:
+                return
             except BaseException as error:  # handed to the consumer, which re-raises it
                 offer(error)
             finally:
                 offer(done)
 
-        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="mixpeek-page") as pool:
-            for id_range, after in starts.items():
-                pool.submit(work, id_range, after)
-            try:
-                remaining = len(starts)
-                while remaining:
-                    item = pages.get()
-                    if item is done:
-                        remaining -= 1
-                    elif isinstance(item, BaseException):
-                        raise item
-                    else:
-                        yield item
-            finally:
-                stop.set()
+        pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="mixpeek-page")
+        for id_range, after in starts.items():
+            pool.submit(work, id_range, after)
+        try:
+            remaining = len(starts)
+            while remaining:
+                item = pages.get()
+                if item is done:
+                    remaining -= 1
+                elif isinstance(item, BaseException):
+                    raise item
+                else:
+                    yield item
+        finally:
+            # Workers give up at their next attempt or wait; ranges not started never start.
+            stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)

@@ -65,6 +65,7 @@ def export_snapshot(
     with ExportStaging.open(parquet_root, export_date, ranges, resume_within=resume_within,
                             lock_timeout=lock_timeout) as staging:
         resumed_rows = staging.rows
+        resumed_records = staging.rows + staging.quarantined
         if staging.resumed:
             progress(f"resuming the export of {export_date}: {staging.rows:,} tasks in "
                      f"{staging.pages} pages already staged")
@@ -96,9 +97,11 @@ def export_snapshot(
             now = time.monotonic()
             if now - last_report >= PROGRESS_EVERY_SECONDS:
                 last_report = now
-                progress(f"{staging.pages + pages} pages, {staging.rows + buffered:,} records "
-                         f"({(staging.rows + buffered - resumed_rows) / (now - started):,.0f}/s)")
-        flush()
+                records = staging.rows + staging.quarantined + buffered
+                progress(f"{staging.pages + pages} pages, {records:,} records "
+                         f"({(records - resumed_records) / (now - started):,.0f}/s)")
+        if pages:
+            flush()
         quarantine_path = staging.publish(QUARANTINE_DATASET, "quarantine", QUARANTINE_SCHEMA)
         tasks_path = staging.publish(TASKS_DATASET, "tasks", TASK_SCHEMA)
         staging.discard()

@@ -79,6 +79,8 @@ def _real(value: Any) -> float:
         raise Unusable(f"expected a number, got {type(value).__name__}")
     try:
         result = float(value)
+    except OverflowError:  # an integer past what a double holds, e.g. 10**400
+        raise Unusable(f"{str(value)[:40]}... is too large for a number column") from None
     except ValueError:
         raise Unusable(f"expected a number, got text {value[:40]!r}") from None
     if not math.isfinite(result):
@@ -105,8 +107,8 @@ def _timestamp(value: Any) -> datetime:
             return parsed.replace(tzinfo=timezone.utc)
         return parsed.astimezone(timezone.utc)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = value / 1000 if abs(value) > 1e11 else value
         try:
+            seconds = value / 1000 if abs(value) > 1e11 else value
             return datetime.fromtimestamp(seconds, tz=timezone.utc)
         except (OverflowError, OSError, ValueError):
             raise Unusable(f"epoch value {value!r} is out of range") from None

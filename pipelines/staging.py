@@ -1,7 +1,7 @@
 """Resumable staging of one export date: Parquet parts plus the paging position reached.
 
+    <parquet_root>/_staging/export_date=YYYY-MM-DD.lock   held while an export of the date runs
     <parquet_root>/_staging/export_date=YYYY-MM-DD/
-        .lock                      held while an export of this date runs
         checkpoint.json            ranges with their keyset position, parts, counts
         tasks-00000.parquet ...    flattened tasks, one part per flush
         quarantine-00000.parquet ...
@@ -15,6 +15,7 @@ Publishing merges the parts into the partition file (parquet_store) and removes 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 from collections.abc import Iterator, Sequence
@@ -28,6 +29,7 @@ import pyarrow.parquet as pq
 
 from pipelines.client import TaskIdRange
 from pipelines.filelock import exclusive_lock
+from pipelines.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA
 from pipelines.parquet_store import ROW_GROUP_ROWS, SnapshotWriter
 
 # Parts are read back once, by the merge: fast compression beats small files here.
@@ -52,6 +54,8 @@ class ExportStaging:
 
     def __init__(self, parquet_root: Path, export_date: date, ranges: Sequence[TaskIdRange],
                  resume_within: timedelta):
+        self.schema_fingerprint = hashlib.sha256(
+            f"{TASK_SCHEMA}|{QUARANTINE_SCHEMA}".encode()).hexdigest()[:16]
         self.parquet_root = Path(parquet_root)
         self.export_date = export_date
         self.folder = self.parquet_root / "_staging" / f"export_date={export_date.isoformat()}"
@@ -74,15 +78,22 @@ class ExportStaging:
             yield cls(parquet_root, export_date, ranges, resume_within)
 
     def _load(self, resume_within: timedelta) -> bool:
+        """Adopt a checkpoint that is recent, of the same id ranges and schema, and whose
+        parts all exist; anything else (an older version's, a damaged one) starts over."""
         try:
             saved = orjson.loads((self.folder / CHECKPOINT).read_bytes())
-        except (FileNotFoundError, orjson.JSONDecodeError):
+            started_at = datetime.fromisoformat(saved["started_at"])
+            saved_ranges = {TaskIdRange(r["start"], r["end"]): RangeProgress(r["after"], r["done"])
+                            for r in saved["ranges"]}
+            usable = (saved["schema"] == self.schema_fingerprint
+                      and saved_ranges.keys() == self.progress.keys()
+                      and datetime.now(timezone.utc) - started_at <= resume_within
+                      and all(self._part(dataset, number).exists()
+                              for number in range(saved["parts"])
+                              for dataset in ("tasks", "quarantine")))
+        except (OSError, ValueError, KeyError, TypeError):
             return False
-        started_at = datetime.fromisoformat(saved["started_at"])
-        saved_ranges = {TaskIdRange(r["start"], r["end"]): RangeProgress(r["after"], r["done"])
-                        for r in saved["ranges"]}
-        if saved_ranges.keys() != self.progress.keys() or (
-                datetime.now(timezone.utc) - started_at > resume_within):
+        if not usable:
             return False
         self.progress = saved_ranges
         self.parts, self.pages = saved["parts"], saved["pages"]
@@ -111,6 +122,7 @@ class ExportStaging:
         checkpoint = orjson.dumps({
             "export_date": self.export_date.isoformat(),
             "started_at": self.started_at.isoformat(),
+            "schema": self.schema_fingerprint,
             "parts": self.parts, "pages": self.pages,
             "rows": self.rows, "quarantined": self.quarantined,
             "ranges": [{"start": r.start, "end": r.end, "after": p.after, "done": p.done}
@@ -123,9 +135,9 @@ class ExportStaging:
         writer = SnapshotWriter(self.parquet_root, dataset, self.export_date, schema)
         try:
             for number in range(self.parts):
-                part = pq.ParquetFile(self._part(part_name, number))
-                for batch in part.iter_batches(batch_size=ROW_GROUP_ROWS):
-                    writer.write(pa.Table.from_batches([batch], schema))
+                with pq.ParquetFile(self._part(part_name, number)) as part:
+                    for batch in part.iter_batches(batch_size=ROW_GROUP_ROWS):
+                        writer.write(pa.Table.from_batches([batch], schema))
             return writer.commit()
         except BaseException:
             writer.abort()

@@ -37,9 +37,17 @@ class RequestBudget:
         self._paused_until = 0.0
         self.waited_seconds = 0.0
 
-    def wait(self, seconds: float) -> None:
-        """Sleep this worker only (a backoff that is not shared), counted as throttled time."""
-        self._sleep(seconds)
+    def _nap(self, seconds: float, stop: threading.Event | None) -> None:
+        # A worker told to stop must not finish a backoff of tens of seconds first.
+        if stop is None:
+            self._sleep(seconds)
+        else:
+            stop.wait(seconds)
+
+    def wait(self, seconds: float, stop: threading.Event | None = None) -> None:
+        """Sleep this worker only (a backoff that is not shared), counted as throttled time;
+        cut short when `stop` is set."""
+        self._nap(seconds, stop)
         with self._lock:
             self.waited_seconds += seconds
 
@@ -48,10 +56,10 @@ class RequestBudget:
         with self._lock:
             self._paused_until = max(self._paused_until, self._clock() + seconds)
 
-    def acquire(self) -> float:
-        """Block until a request may start; return how long this call waited."""
+    def acquire(self, stop: threading.Event | None = None) -> float:
+        """Block until a request may start, or `stop` is set; return how long this waited."""
         waited = 0.0
-        while True:
+        while stop is None or not stop.is_set():
             with self._lock:
                 now = self._clock()
                 ready_at = self._paused_until
@@ -65,5 +73,6 @@ class RequestBudget:
                     self.waited_seconds += waited
                     return waited
                 delay = ready_at - now
-            self._sleep(delay)
+            self._nap(delay, stop)
             waited += delay
+        return waited

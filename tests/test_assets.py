@@ -67,6 +67,7 @@ def test_materializing_a_date_exports_loads_and_describes_it(tmp_path, instance)
 def test_rerunning_a_partition_replaces_it(tmp_path, instance):
     with running_emulator(tasks=800, seed=3, churn=25) as server:
         assert run(server, tmp_path, instance).success
+        before_second = len(server.store.tasks)
         second = run(server, tmp_path, instance)
         total = len(server.store.tasks)
     assert second.success
@@ -74,7 +75,8 @@ def test_rerunning_a_partition_replaces_it(tmp_path, instance):
         rows, distinct = con.execute(
             "SELECT count(*), count(DISTINCT task_id) FROM task_snapshots").fetchone()
     assert rows == distinct == metadata_of(second, "task_snapshot")["rows"]
-    assert total - 25 <= rows <= total
+    # Tasks created while the second run paged may or may not be in it; no others are missing.
+    assert before_second <= rows <= total
 
 
 def test_quarantine_check_fails_above_the_configured_share(tmp_path, instance):

@@ -46,3 +46,12 @@ def test_a_whole_task_nested_past_what_orjson_writes_is_still_kept():
             "additional_data": nested(400)}
     (row,) = flatten_tasks([task], EXPORT_DATE, EXPORTED_AT).tasks.to_pylist()
     assert json.loads(row["additional_data_json"]) == nested(400)
+
+
+@pytest.mark.parametrize("column", ["duration_ms", "created_at", "object_count"])
+def test_integers_past_any_column_type_are_issues_not_crashes(column):
+    task = {"task_id": "t1", "task_type": "thumbnail", "status": "COMPLETED",
+            "additional_data": {column: 10**400}}
+    (row,) = flatten_tasks([task], EXPORT_DATE, EXPORTED_AT).tasks.to_pylist()
+    assert row[column] is None
+    assert row["flatten_issues"][0].startswith(f"{column}: ")

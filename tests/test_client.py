@@ -1,4 +1,5 @@
 import logging
+import time
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
@@ -35,7 +36,7 @@ def error(status: int, message: str = "nope", headers: dict | None = None) -> ht
 
 
 class Script:
-    """A transport that answers from a list and records each request."""
+    """A transport that answers from a list, then with empty pages, and records each request."""
 
     def __init__(self, *answers):
         self.answers = list(answers)
@@ -43,7 +44,7 @@ class Script:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
-        answer = self.answers.pop(0)
+        answer = self.answers.pop(0) if self.answers else ok([])
         if isinstance(answer, Exception):
             raise answer
         return answer
@@ -76,11 +77,13 @@ def test_pages_by_task_id_keyset_with_bearer_auth_and_no_offset():
     script = Script(ok([task("a"), task("b")]), ok([task("c")]))
     sleeps: list = []
     pages = list(make_client(script, sleeps, page_size=2).iter_range())
-    assert [[t["task_id"] for t in p.tasks] for p in pages] == [["a", "b"], ["c"]]
-    first, second = (orjson.loads(r.content) for r in script.requests)
+    assert [[t["task_id"] for t in p.tasks] for p in pages] == [["a", "b"], ["c"], []]
+    assert [p.is_last for p in pages] == [False, False, True]
+    first, second, third = (orjson.loads(r.content) for r in script.requests)
     assert first == {"sort": {"field": "task_id", "direction": "asc"}}
     assert second["filters"] == {
         "AND": [{"field": "task_id", "operator": "gt", "value": "b"}], "case_sensitive": True}
+    assert third["filters"]["AND"][0]["value"] == "c"
     for request in script.requests:
         assert request.headers["Authorization"] == f"Bearer {KEY}"
         assert request.url.params["limit"] == "2" and "offset" not in request.url.params
@@ -99,6 +102,7 @@ def test_a_range_sends_its_bounds():
 @pytest.mark.parametrize(
     "failure",
     [
+        error(408),
         error(429),
         error(500),
         error(502),
@@ -118,7 +122,7 @@ def test_transient_failures_are_retried_with_backoff(failure):
     sleeps: list = []
     pages = list(make_client(script, sleeps, page_size=5).iter_range())
     assert pages[0].tasks == [task("a")]
-    assert len(script.requests) == 3
+    assert len(script.requests) == 4  # two failures, the page, the closing empty page
     policy = RetryPolicy()
     assert len(sleeps) == 2
     assert all(policy.min_delay <= s <= policy.base_delay * 2 ** i for i, s in enumerate(sleeps))
@@ -127,7 +131,7 @@ def test_transient_failures_are_retried_with_backoff(failure):
 @pytest.mark.parametrize(
     "retry_after, expected",
     [("3", 3.0), ("0", RetryPolicy().min_delay), ("-5", RetryPolicy().min_delay),
-     ("100000", RetryPolicy().max_retry_after), ("soon", None)],
+     ("100000", RetryPolicy().max_retry_after), ("soon", None), ("NaN", None), ("inf", None)],
 )
 def test_retry_after_is_honoured_with_a_floor_and_a_cap(retry_after, expected):
     script = Script(error(429, headers={"Retry-After": retry_after}), ok([]))
@@ -203,7 +207,7 @@ def test_a_task_outside_the_requested_range_is_refused():
 def test_values_orjson_refuses_still_decode(value, decoded):
     body = b'{"results": [{"task_id": "a", "n": %s}]}' % value
     script = Script(httpx.Response(200, content=body))
-    (page,) = make_client(script, []).iter_range()
+    page, _ = make_client(script, []).iter_range()
     assert page.tasks[0]["n"] == decoded
 
 
@@ -240,3 +244,45 @@ def test_concurrent_ranges_deliver_every_page_and_raise_worker_errors(emulator):
     http = httpx.Client(transport=httpx.MockTransport(broken))
     with pytest.raises(MixpeekAPIError, match="revoked"):
         list(MixpeekClient("k", "https://x", http_client=http).iter_pages(split_task_ids(4), 4))
+
+
+def test_a_server_answering_fewer_than_the_limit_is_paged_to_the_end():
+    script = Script(ok([task("a"), task("b")]), ok([task("c"), task("d")]), ok([task("e")]))
+    pages = list(make_client(script, [], page_size=1000).iter_range())
+    assert [t["task_id"] for p in pages for t in p.tasks] == ["a", "b", "c", "d", "e"]
+
+
+def test_a_page_without_any_task_id_stops_instead_of_looping():
+    script = Script(*[ok([{"status": "FAILED"}, {"task_id": None}])] * 5)
+    with pytest.raises(MixpeekProtocolError, match="no task on the page has a task_id"):
+        list(make_client(script, [], page_size=2).iter_range())
+    assert len(script.requests) == 1
+
+
+def test_the_key_is_masked_before_a_long_error_body_is_shortened():
+    body = "x" * 490 + f" key={KEY} rejected"
+    script = Script(httpx.Response(401, text=body))
+    with pytest.raises(MixpeekAPIError) as raised:
+        list(make_client(script, []).iter_range())
+    assert KEY[:6] not in str(raised.value) and len(str(raised.value)) < 600
+
+
+def test_one_failing_range_stops_the_others_promptly():
+    requests = []
+
+    def transport(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        conditions = orjson.loads(request.content).get("filters", {}).get("AND", [])
+        if not any(c["operator"] == "gte" for c in conditions):
+            return error(400, "bad filter")
+        time.sleep(0.1)
+        return error(503)
+
+    http = httpx.Client(transport=httpx.MockTransport(transport))
+    client = MixpeekClient(KEY, "https://api.test", http_client=http,
+                           retry=RetryPolicy(max_attempts=6, base_delay=2.0, min_delay=1.0))
+    started = time.monotonic()
+    with pytest.raises(MixpeekAPIError, match="bad filter"):
+        list(client.iter_pages(split_task_ids(4), concurrency=4))
+    assert time.monotonic() - started < 1.0
+    assert len(requests) <= 4

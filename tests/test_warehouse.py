@@ -124,3 +124,21 @@ def test_latency_view_matches_independent_percentiles_per_source(exported):
         assert count == len(values)
         assert (p50, p90, p99) == pytest.approx(
             tuple(np.percentile(values, [50, 90, 99])), rel=1e-6, abs=1e-3)
+
+
+def test_a_task_the_api_no_longer_lists_is_not_stuck(tmp_path):
+    with running_emulator(tasks=3000, seed=23) as server:
+        with MixpeekClient("k", server.base_url) as client:
+            first = export_snapshot(client, tmp_path / "parquet", DAY_ONE, concurrency=2)
+            server.store.churn(0, deletes=1000)
+            second = export_snapshot(client, tmp_path / "parquet", DAY_TWO, concurrency=2)
+        listed = set(server.store.tasks)
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    for day, result in ((DAY_ONE, first), (DAY_TWO, second)):
+        warehouse.load_snapshot(day, result.tasks_path, result.quarantine_path)
+    warehouse.build_views(stuck_after_hours=1)
+    stuck = {row[0] for row in warehouse.query("SELECT task_id FROM stuck_tasks").rows}
+    gone_in_flight = warehouse.query(
+        "SELECT count(*) FROM tasks JOIN task_status_classes USING (status)"
+        " WHERE status_class = 'in_flight' AND last_export_date = $d", {"d": DAY_ONE}).rows[0][0]
+    assert gone_in_flight > 0 and stuck and stuck <= listed

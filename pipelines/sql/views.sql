@@ -181,14 +181,15 @@ SELECT
     t.batch_id,
     t.created_at,
     t.first_seen_at,
-    t.last_export_date = l.export_date AS in_latest_export,
     l.as_of
 FROM tasks AS t
 JOIN task_status_classes AS c USING (status)
 JOIN task_status_history AS h ON h.task_id = t.task_id AND h.valid_to IS NULL
 CROSS JOIN latest_export AS l
 CROSS JOIN analytics_settings AS a
-WHERE c.status_class = 'in_flight' AND age_hours > a.stuck_after_hours;
+-- A task the API no longer lists is not stuck now, whatever its last status was.
+WHERE c.status_class = 'in_flight' AND age_hours > a.stuck_after_hours
+    AND t.last_export_date = l.export_date;
 
 -- Per batch_id and export date: the batch's task as that night's export saw it. A fallback
 -- record that lost its batch keys keeps the task's last known tier facts.
