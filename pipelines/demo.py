@@ -66,7 +66,8 @@ def main() -> int:
             emulator.terminate()
             emulator.wait(timeout=30)
     if run.returncode != 0:
-        print(f"The export failed (exit {run.returncode}); the warehouse is as it was before.",
+        print(f"The export failed (exit {run.returncode}); see the Dagster log above for the step "
+              "and the reason. A step that failed left what it writes as it was.",
               file=sys.stderr)
         return run.returncode
     print()

@@ -29,7 +29,8 @@ def format_cell(value: object) -> str:
         return ""
     if isinstance(value, float):
         return f"{value:.3f}"
-    return str(value).replace("|", "\\|")
+    # A table cell is one line: a multi-line error message would end the table.
+    return " ".join(str(value).split()).replace("|", "\\|")
 
 
 def markdown_table(result: QueryResult, limit: int = 20) -> str:
