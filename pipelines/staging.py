@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import os
 import shutil
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -28,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.client import TaskIdRange
-from pipelines.filelock import exclusive_lock
+from pipelines.filelock import LockTimeout, exclusive_lock
 from pipelines.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA
 from pipelines.parquet_store import ROW_GROUP_ROWS, SnapshotWriter
 
@@ -41,6 +42,26 @@ def _replace_atomically(path: Path, write) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     write(temporary)
     os.replace(temporary, path)
+
+
+def _sweep_stale(staging: Path, older_than: timedelta, keep: str) -> None:
+    """Remove staged folders and files untouched for `older_than`, except `keep`'s folder.
+
+    A folder whose date lock another run holds is left alone (that run is using it); lock
+    files themselves stay, as a run may be waiting on one.
+    """
+    cutoff = time.time() - older_than.total_seconds()
+    for entry in staging.iterdir():
+        if entry.suffix == ".lock" or entry.name == keep or entry.stat().st_mtime > cutoff:
+            continue
+        if entry.is_dir():
+            try:
+                with exclusive_lock(entry.with_name(entry.name + ".lock"), 0, str(entry)):
+                    shutil.rmtree(entry, ignore_errors=True)
+            except LockTimeout:
+                continue
+        else:
+            entry.unlink(missing_ok=True)
 
 
 @dataclass
@@ -72,9 +93,14 @@ class ExportStaging:
     @contextlib.contextmanager
     def open(cls, parquet_root: Path, export_date: date, ranges: Sequence[TaskIdRange], *,
              resume_within: timedelta, lock_timeout: float) -> Iterator[ExportStaging]:
-        """Stage `export_date` exclusively: a second export of the same date waits here."""
+        """Stage `export_date` exclusively: a second export of the same date waits here.
+
+        Staging that no run can resume any more (older than `resume_within`) is removed first,
+        so dates that failed and were never re-run do not keep their parts for ever.
+        """
         lock = Path(parquet_root) / "_staging" / f"export_date={export_date.isoformat()}.lock"
         with exclusive_lock(lock, lock_timeout, f"the export of {export_date}"):
+            _sweep_stale(Path(parquet_root) / "_staging", resume_within, keep=lock.stem)
             yield cls(parquet_root, export_date, ranges, resume_within)
 
     def _load(self, resume_within: timedelta) -> bool:

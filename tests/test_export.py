@@ -1,5 +1,7 @@
 """A whole export against the emulator: completeness under churn, and atomic publication."""
 
+import os
+import time
 from datetime import date
 
 import httpx
@@ -118,3 +120,22 @@ def test_a_stale_checkpoint_is_not_resumed(tmp_path):
                 ' "pages": 3, "rows": 3, "quarantined": 0}')
             result = export_snapshot(client, tmp_path, EXPORT_DATE, concurrency=1)
     assert result.resumed_rows == 0 and result.rows == 900
+
+
+def test_staging_no_run_can_resume_is_swept_and_the_rest_kept(tmp_path):
+    staging = tmp_path / "_staging"
+    old_folder = staging / "export_date=2026-10-01"
+    recent_folder = staging / "export_date=2026-11-22"
+    old_file = staging / "tasks-2026-10-01-0123abcd.parquet"
+    for folder in (old_folder, recent_folder):
+        folder.mkdir(parents=True)
+        (folder / "tasks-00000.parquet").write_bytes(b"part")
+    old_file.write_bytes(b"half a merge")
+    two_days_ago = time.time() - 2 * 86400
+    for path in (old_folder, old_file):
+        os.utime(path, (two_days_ago, two_days_ago))
+    with running_emulator(tasks=50, seed=1) as server:
+        with MixpeekClient("k", server.base_url) as client:
+            export_snapshot(client, tmp_path, EXPORT_DATE, concurrency=1)
+    assert not old_folder.exists() and not old_file.exists()
+    assert (recent_folder / "tasks-00000.parquet").exists()
