@@ -108,18 +108,46 @@ class Warehouse:
 
     def load_snapshot(self, export_date: date, tasks_path: Path,
                       quarantine_path: Path) -> LoadResult:
-        """Replace `export_date`'s snapshot and quarantine, then rebuild `tasks`."""
+        """Replace `export_date`'s snapshot and quarantine, then bring the history and `tasks`
+        up to date: by appending the night when it is newer than every night loaded so far
+        (the nightly case), else by rebuilding them from every snapshot."""
         with self.transaction() as con:
+            appending = self._appends(con, export_date)
             self._run(con, "load_snapshot.sql", export_date=export_date,
                       tasks_path=str(tasks_path), quarantine_path=str(quarantine_path))
             self._write_status_classes(con)
-            self._run(con, "history.sql")
-            self._run(con, "tasks.sql")
+            if appending:
+                self._run(con, "tasks.sql")
+                self._run(con, "tasks_append.sql", export_date=export_date)
+            else:
+                self._rebuild(con)
             counts = con.execute(
                 "SELECT (SELECT count(*) FROM task_snapshots WHERE export_date = $d),"
                 " (SELECT count(*) FROM task_quarantine WHERE export_date = $d),"
                 " (SELECT count(*) FROM tasks)", {"d": export_date}).fetchone()
         return LoadResult(*counts)
+
+    @staticmethod
+    def _appends(con: duckdb.DuckDBPyConnection, export_date: date) -> bool:
+        derived = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE NOT temporary AND table_name IN"
+            " ('task_snapshots', 'tasks', 'task_status_history', 'task_status_regressions')"
+        ).fetchone()[0]
+        if derived < 4:
+            return False
+        newest = con.execute("SELECT max(export_date) FROM task_snapshots").fetchone()[0]
+        return newest is None or newest < export_date
+
+    def rebuild(self) -> None:
+        """Rebuild the history and `tasks` from every snapshot loaded."""
+        with self.transaction() as con:
+            self._write_status_classes(con)
+            self._rebuild(con)
+
+    def _rebuild(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._run(con, "history.sql")
+        self._run(con, "tasks.sql")
+        self._run(con, "tasks_rebuild.sql")
 
     @staticmethod
     def _write_status_classes(con: duckdb.DuckDBPyConnection) -> None:

@@ -1,10 +1,13 @@
 """Status history and the `tasks` table over five nights, against the served records."""
 
 import json
+import shutil
 from itertools import groupby
 
 import pytest
 from multiday import DATES, build_history, kept_statuses, latest_known
+
+from pipelines.warehouse import Warehouse
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +78,20 @@ def test_queue_fields_describe_the_latest_record_only(history):
         "SELECT task_id, queue_position FROM tasks WHERE task_id IN (SELECT unnest($ids))",
         {"ids": queued_then_started}).rows)
     assert rows == dict.fromkeys(queued_then_started)
+
+
+def test_appending_each_night_equals_rebuilding_from_every_snapshot(history, tmp_path):
+    # The fixture loads the nights in order, so nights 2-5 were appended (tasks_append.sql).
+    rebuilt = Warehouse(tmp_path / "rebuilt.duckdb")
+    shutil.copy(history.warehouse.path, rebuilt.path)
+    rebuilt.rebuild()
+    for table, order in (("tasks", "task_id"), ("task_status_history", "task_id, interval_no"),
+                         ("task_status_regressions", "task_id, export_date")):
+        query = f"SELECT * FROM {table} ORDER BY {order}"
+        appended, from_scratch = history.warehouse.query(query), rebuilt.query(query)
+        assert appended.columns == from_scratch.columns, table
+        assert appended.rows == from_scratch.rows, table
+        assert appended.rows, table
 
 
 def test_reloading_an_earlier_night_rebuilds_the_same_history(history, tmp_path):
