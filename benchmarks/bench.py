@@ -73,16 +73,17 @@ class Measurement:
     peak_rss_mb: float
     export_seconds: float | None
     export_peak_mb: float | None
+    outcome: dict
 
 
-def measure(variant: str, server: Emulator, concurrency: int) -> Measurement:
+def measure(variant: str, server: Emulator, concurrency: int, *options: str) -> Measurement:
     """Run one variant in a child process; its peak RSS comes from wait4, the rest from it."""
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-{variant}-"))
     try:
         child = subprocess.Popen(
             [sys.executable, str(VARIANTS_SCRIPT), variant, "--base-url", server.base_url,
              "--workdir", str(workdir), "--concurrency", str(concurrency),
-             "--expect", str(server.tasks)],
+             "--expect", str(server.tasks), *options],
             stdout=subprocess.PIPE, text=True)
         output = child.stdout.read()
         _, status, usage = os.wait4(child.pid, 0)
@@ -91,7 +92,7 @@ def measure(variant: str, server: Emulator, concurrency: int) -> Measurement:
             raise RuntimeError(f"{variant} failed with exit code {child.returncode}")
         outcome = json.loads(output)
         return Measurement(outcome["seconds"], usage.ru_maxrss / 1024,
-                           outcome.get("export_seconds"), outcome.get("export_peak_mb"))
+                           outcome.get("export_seconds"), outcome.get("export_peak_mb"), outcome)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -202,12 +203,25 @@ def latency_table(tasks: int, runs: int, latency_ms: float, concurrency: int) ->
     return lines
 
 
+def nights_table(tasks: int, nights: int, concurrency: int) -> list[str]:
+    """The warehouse over a growing history: each nightly load, then a rebuild of them all."""
+    with emulator(tasks) as server:
+        outcome = measure("nights", server, concurrency, f"--nights={nights}")
+    each = outcome.outcome["night_seconds"]
+    return [
+        f"Nightly loads: {tasks:,} tasks listed every night, {nights} nights into one warehouse",
+        "load of night " + ", ".join(f"{n}: {s:.2f} s" for n, s in enumerate(each, start=1)),
+        f"rebuild of all {nights} nights ({nights * tasks:,} snapshot rows): "
+        f"{outcome.outcome['rebuild_seconds']:.2f} s; peak RSS {outcome.peak_rss_mb:,.0f} MB"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tasks", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--latency-ms", type=float, default=150.0)
+    parser.add_argument("--nights", type=int, default=5, help="nights in the nightly-load run")
     parser.add_argument("--million", action="store_true",
                         help="1,000,000 tasks, floor and export once each: the flat-memory run")
     args = parser.parse_args()
@@ -218,6 +232,7 @@ def main() -> None:
     else:
         lines = throughput_table(args.tasks, args.runs, args.concurrency, with_naive=True)
         lines += [""] + latency_table(args.tasks, args.runs, args.latency_ms, args.concurrency)
+        lines += [""] + nights_table(args.tasks, args.nights, args.concurrency)
     print("\n" + "\n".join(lines))
     print(f"\n(benchmark took {time.perf_counter() - started:.0f} s)")
 

@@ -1,7 +1,7 @@
 """One measured variant, run by bench.py in a child process of its own so its peak RSS is its own.
 
-    python benchmarks/variants.py {floor,naive,export} --base-url URL --workdir DIR
-                                  [--concurrency N] [--expect ROWS]
+    python benchmarks/variants.py {floor,naive,export,nights} --base-url URL --workdir DIR
+                                  [--concurrency N] [--expect ROWS] [--nights N]
 
 Prints one JSON object: rows, seconds (the whole variant) and, for the export, the seconds
 and peak RSS of its first stage (export_snapshot: fetch -> flatten -> Parquet), which runs
@@ -17,7 +17,7 @@ import resource
 import sys
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 EXPORT_DATE = date(2026, 11, 23)
@@ -69,6 +69,43 @@ def export(args: argparse.Namespace) -> Run:
     return run
 
 
+def nights(args: argparse.Namespace) -> Run:
+    """Load `--nights` nights into one warehouse, as the nightly schedule does, then rebuild.
+
+    The account does not change between nights here: every night is the one export relabelled
+    with the next date, so every night's tasks all merge with known ones (the costliest case).
+    """
+    from pipelines.client import MixpeekClient  # noqa: I001
+    from pipelines.export import export_snapshot
+    from pipelines.warehouse import Warehouse
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def run() -> dict:
+        with MixpeekClient(API_KEY, args.base_url) as client:
+            first = export_snapshot(client, args.workdir / "parquet", EXPORT_DATE,
+                                    concurrency=args.concurrency, progress=lambda _: None)
+        snapshot = pq.read_table(first.tasks_path)
+        warehouse = Warehouse(args.workdir / "warehouse.duckdb")
+        seconds = []
+        for night in range(args.nights):
+            export_date = EXPORT_DATE + timedelta(days=night)
+            path = args.workdir / f"night-{night}.parquet"
+            pq.write_table(snapshot.set_column(
+                0, "export_date", pa.repeat(pa.scalar(export_date, pa.date32()),
+                                            snapshot.num_rows)), path)
+            started = time.perf_counter()
+            loaded = warehouse.load_snapshot(export_date, path, first.quarantine_path)
+            seconds.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        warehouse.rebuild()
+        return {"rows": loaded.snapshot_rows, "night_seconds": seconds,
+                "rebuild_seconds": time.perf_counter() - started}
+
+    return run
+
+
 def naive_pipeline(args: argparse.Namespace) -> Run:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import naive
@@ -76,7 +113,7 @@ def naive_pipeline(args: argparse.Namespace) -> Run:
     return lambda: {"rows": naive.run(args.base_url, args.workdir)}
 
 
-VARIANTS = {"floor": floor, "naive": naive_pipeline, "export": export}
+VARIANTS = {"floor": floor, "naive": naive_pipeline, "export": export, "nights": nights}
 
 
 def main() -> None:
@@ -86,6 +123,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--expect", type=int, help="fail unless exactly this many rows")
+    parser.add_argument("--nights", type=int, default=5, help="nights loaded by `nights`")
     args = parser.parse_args()
     run = VARIANTS[args.variant](args)
     started = time.perf_counter()

@@ -26,6 +26,10 @@ DEFAULT_MEMORY_LIMIT = "256MB"
 _PARAMETER = re.compile(r"\$([a-z_]+)")
 # Mixpeek keeps hot task state for 24 hours: work still running after a day is worth a look.
 DEFAULT_STUCK_AFTER_HOURS = 24.0
+# Rows merged into `tasks` at once. Under the default memory limit, 200,000 failed on the 6th
+# nightly append of a 100,000-task account (the transaction also holds the night's rows), and
+# one merge of 11 such nights failed outright.
+MERGE_BUCKET_ROWS = 100_000
 
 
 def _statements(name: str) -> list[str]:
@@ -59,8 +63,10 @@ class QueryResult:
 
 class Warehouse:
     def __init__(self, path: Path, *, lock_timeout: float = 1800.0,
-                 memory_limit: str | None = DEFAULT_MEMORY_LIMIT):
+                 memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
+                 merge_bucket_rows: int = MERGE_BUCKET_ROWS):
         self.path = Path(path)
+        self.merge_bucket_rows = merge_bucket_rows
         self.lock_timeout = lock_timeout
         self.memory_limit = memory_limit
 
@@ -119,6 +125,7 @@ class Warehouse:
             if appending:
                 self._run(con, "tasks.sql")
                 self._run(con, "tasks_append.sql", export_date=export_date)
+                self._merge_tasks(con)
             else:
                 self._rebuild(con)
             counts = con.execute(
@@ -148,6 +155,13 @@ class Warehouse:
         self._run(con, "history.sql")
         self._run(con, "tasks.sql")
         self._run(con, "tasks_rebuild.sql")
+        self._merge_tasks(con)
+
+    def _merge_tasks(self, con: duckdb.DuckDBPyConnection) -> None:
+        rows = con.execute("SELECT count(*) FROM task_inputs").fetchone()[0]
+        buckets = max(1, -(-rows // self.merge_bucket_rows))
+        for bucket in range(buckets):
+            self._run(con, "tasks_merge.sql", bucket=bucket, buckets=buckets)
 
     @staticmethod
     def _write_status_classes(con: duckdb.DuckDBPyConnection) -> None:

@@ -13,9 +13,18 @@ SELECT
 FROM task_snapshots;
 
 -- The rows `tasks` is built from: every snapshot, unless tasks_append.sql narrows them to one
--- night and the old `tasks` rows of its tasks (the macro below reads whichever is defined).
-CREATE OR REPLACE TEMP VIEW task_rows AS
+-- night and the old `tasks` rows of its tasks (the views below read whichever is defined).
+CREATE OR REPLACE TEMP VIEW task_inputs AS
 SELECT * FROM snapshot_rows;
+
+-- Merged one bucket of task_ids at a time (tasks_merge.sql): the merge holds every row of a
+-- task at once, which for a long history is more than the load's memory limit.
+CREATE OR REPLACE TEMP TABLE merge_bucket AS
+SELECT CAST(0 AS UBIGINT) AS bucket, CAST(1 AS UBIGINT) AS buckets;
+
+CREATE OR REPLACE TEMP VIEW task_rows AS
+SELECT * FROM task_inputs
+WHERE hash(task_id) % (SELECT buckets FROM merge_bucket) = (SELECT bucket FROM merge_bucket);
 
 -- merged_tasks(): one row per task_id of `task_rows`: its status from the history (terminal
 -- facts kept), the richest value known of every other column, and when the exports first and

@@ -69,7 +69,7 @@ WHERE open_status IS DISTINCT FROM status;
 
 -- An old `tasks` row stands in for the snapshots it was built from: its values are their
 -- richest, its additional_data their merge, and it carries when they were seen.
-CREATE OR REPLACE TEMP VIEW task_rows AS
+CREATE OR REPLACE TEMP VIEW task_inputs AS
 SELECT * FROM snapshot_rows WHERE export_date = (SELECT export_date FROM appended_night)
 UNION ALL BY NAME
 SELECT
@@ -79,7 +79,5 @@ SELECT
     last_seen_at AS exported_at
 FROM prior_tasks;
 
+-- tasks_merge.sql then inserts the merged rows.
 DELETE FROM tasks WHERE task_id IN (SELECT task_id FROM prior_tasks);
-
-INSERT INTO tasks BY NAME
-FROM merged_tasks();
