@@ -25,7 +25,7 @@ TASKS_DATASET = "tasks"
 QUARANTINE_DATASET = "task_quarantine"
 PROGRESS_EVERY_SECONDS = 5.0
 # Rows staged per part: bounds memory and how much an interrupted export fetches again.
-PART_ROWS = 50_000
+PART_ROWS = 25_000
 
 log = logging.getLogger(__name__)
 

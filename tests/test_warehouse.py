@@ -1,15 +1,18 @@
 """The DuckDB load and the analytics views, against figures computed independently here."""
 
 from collections import Counter, defaultdict
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import duckdb
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from pipelines.client import MixpeekClient
 from pipelines.emulator import running_emulator
 from pipelines.export import export_snapshot
+from pipelines.flatten import TASK_SCHEMA
 from pipelines.warehouse import Warehouse
 
 DAY_ONE, DAY_TWO = date(2026, 11, 22), date(2026, 11, 23)
@@ -60,6 +63,19 @@ def test_reloading_a_date_gives_the_same_rows_not_twice(exported):
     again = warehouse.load_snapshot(DAY_TWO, day_two.tasks_path, day_two.quarantine_path)
     assert warehouse.query(query).rows == before
     assert again.snapshot_rows == day_two.rows
+
+
+def test_a_task_listed_twice_in_one_export_loads_once_as_its_latest_row(exported, tmp_path):
+    _, _, day_one, _ = exported
+    rows = pq.read_table(day_one.tasks_path).slice(0, 50).to_pylist()
+    later = {**rows[10], "status": "CANCELED",
+             "exported_at": rows[10]["exported_at"] + timedelta(seconds=1)}
+    twice = tmp_path / "twice.parquet"
+    pq.write_table(pa.Table.from_pylist([*rows[:30], later, *rows[30:]], TASK_SCHEMA), twice)
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    assert warehouse.load_snapshot(DAY_ONE, twice, day_one.quarantine_path).snapshot_rows == 50
+    assert warehouse.query("SELECT status, exported_at FROM task_snapshots WHERE task_id = $t",
+                           {"t": later["task_id"]}).rows == [("CANCELED", later["exported_at"])]
 
 
 def test_a_failed_load_leaves_the_previous_warehouse_intact(exported, tmp_path):
