@@ -89,3 +89,64 @@ def test_every_task_id_lands_in_snapshots_or_quarantine(tmp_path_factory, page_l
                              " (SELECT count(*) FROM task_quarantine)").rows[0]
     # A task listed on two pages keeps one row in task_snapshots: the load de-duplicates.
     assert counts == (len(typed_ids), quarantine.rows)
+
+
+night_records = st.fixed_dictionaries(
+    {"status": st.sampled_from(["PENDING", "PROCESSING", "COMPLETED", "FAILED", "CANCELED",
+                                "SKIPPED", "HIBERNATING"])},
+    optional={
+        "additional_data": st.none() | st.dictionaries(
+            st.sampled_from(["batch_id", "object_count", "from_mongodb", "note"]),
+            st.none() | st.booleans() | st.integers(0, 9) | st.sampled_from(["b1", "b2"]),
+            max_size=3),
+        "error": st.none() | st.sampled_from(["boom", "late"]),
+        "queue_position": st.none() | st.integers(0, 5),
+    })
+histories = st.lists(  # nights, each {task number: record}
+    st.dictionaries(st.integers(0, 5), night_records, max_size=6), min_size=1, max_size=5)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(histories, st.randoms(use_true_random=False))
+def test_any_load_order_gives_the_warehouse_of_a_rebuild(tmp_path_factory, nights, rng):
+    """Nights loaded in date order are appended, in any other order they rebuild: the history,
+    the regressions and `tasks` come out the same, and equal to one rebuild of them all."""
+    root = tmp_path_factory.mktemp("order")
+    loads = []
+    for night, records in enumerate(nights):
+        export_date = date(2026, 11, 1 + night)
+        page = [{"task_id": f"task-{number}", "task_type": "thumbnail", **record}
+                for number, record in sorted(records.items())]
+        exported_at = datetime(2026, 11, 1 + night, 2, tzinfo=timezone.utc)
+        flat = flatten_tasks(page, export_date, exported_at)
+        paths = []
+        for dataset, table, schema in (("tasks", flat.tasks, TASK_SCHEMA),
+                                       ("task_quarantine", flat.quarantine, QUARANTINE_SCHEMA)):
+            writer = SnapshotWriter(root / "parquet", dataset, export_date, schema)
+            writer.write(table)
+            paths.append(writer.commit())
+        loads.append((export_date, *paths))
+    shuffled = rng.sample(loads, len(loads))
+    derived = ("SELECT * FROM tasks ORDER BY task_id",
+               "SELECT * FROM task_status_history ORDER BY task_id, interval_no",
+               "SELECT * FROM task_status_regressions ORDER BY task_id, export_date")
+    results = []
+    for name, order in (("in_order", loads), ("shuffled", shuffled)):
+        warehouse = Warehouse(root / f"{name}.duckdb", merge_bucket_rows=2)
+        for load in order:
+            warehouse.load_snapshot(*load)
+        results.append([warehouse.query(query) for query in derived])
+    warehouse.rebuild()
+    results.append([warehouse.query(query) for query in derived])
+    assert results[0] == results[1] == results[2]
+    seen: dict[str, list[tuple[date, str]]] = {}
+    for (export_date, *_), records in zip(loads, nights):
+        for number, record in records.items():
+            seen.setdefault(f"task-{number}", []).append((export_date, record["status"]))
+    expected = {task_id: (len(nights_seen), nights_seen[0][0], nights_seen[-1][0],
+                          nights_seen[-1][1])
+                for task_id, nights_seen in seen.items()}
+    assert {row[0]: row[1:] for row in warehouse.query(
+        "SELECT task_id, snapshots, first_export_date, last_export_date, reported_status"
+        " FROM tasks").rows} == expected
