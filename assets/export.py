@@ -95,7 +95,8 @@ def task_snapshot(context: AssetExecutionContext, config: SnapshotConfig,
                                 description="the date's DuckDB rows equal its Parquet rows")],
 )
 def warehouse_tasks(context: AssetExecutionContext, storage: ExportStorage) -> MaterializeResult:
-    """The date's snapshot loaded into DuckDB (task_snapshots, task_quarantine); tasks rebuilt."""
+    """The date's snapshot loaded into DuckDB (task_snapshots, task_quarantine), and the status
+    history and `tasks` brought up to date: appended for a new night, else rebuilt."""
     export_date = date.fromisoformat(context.partition_key)
     tasks_path = partition_path(storage.parquet_root, TASKS_DATASET, export_date)
     quarantine_path = partition_path(storage.parquet_root, QUARANTINE_DATASET, export_date)
@@ -109,6 +110,7 @@ def warehouse_tasks(context: AssetExecutionContext, storage: ExportStorage) -> M
             "snapshot_rows": loaded.snapshot_rows,
             "quarantine_rows": loaded.quarantine_rows,
             "tasks_rows": loaded.tasks_rows,
+            "history_update": "appended" if loaded.appended else "rebuilt",
             "database": MetadataValue.path(str(storage.warehouse().path)),
         },
         check_results=[AssetCheckResult(

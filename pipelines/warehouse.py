@@ -53,6 +53,8 @@ class LoadResult:
     snapshot_rows: int
     quarantine_rows: int
     tasks_rows: int
+    # True: the night was appended to the history and `tasks`; False: they were rebuilt.
+    appended: bool
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ class Warehouse:
                 "SELECT (SELECT count(*) FROM task_snapshots WHERE export_date = $d),"
                 " (SELECT count(*) FROM task_quarantine WHERE export_date = $d),"
                 " (SELECT count(*) FROM tasks)", {"d": export_date}).fetchone()
-        return LoadResult(*counts)
+        return LoadResult(*counts, appended=appending)
 
     @staticmethod
     def _appends(con: duckdb.DuckDBPyConnection, export_date: date) -> bool:

@@ -13,10 +13,10 @@ PARTITION = "2026-11-23"
 ASSETS = [task_snapshot, warehouse_tasks, task_analytics]
 
 
-def run(server, export_dir, instance, **config):
+def run(server, export_dir, instance, partition=PARTITION, **config):
     return materialize(
         ASSETS,
-        partition_key=PARTITION,
+        partition_key=partition,
         instance=instance,
         resources={
             "mixpeek": MixpeekResource(api_key="sk_test_asset", base_url=server.base_url,
@@ -77,6 +77,15 @@ def test_rerunning_a_partition_replaces_it(tmp_path, instance):
     assert rows == distinct == metadata_of(second, "task_snapshot")["rows"]
     # Tasks created while the second run paged may or may not be in it; no others are missing.
     assert before_second <= rows <= total
+    assert metadata_of(second, "warehouse_tasks")["history_update"] == "rebuilt"
+
+
+def test_the_next_night_is_appended_and_an_earlier_one_rebuilds(tmp_path, instance):
+    with running_emulator(tasks=600, seed=4, churn=10) as server:
+        updates = [metadata_of(run(server, tmp_path, instance, partition=night),
+                               "warehouse_tasks")["history_update"]
+                   for night in ("2026-11-22", "2026-11-23", "2026-11-21")]
+    assert updates == ["rebuilt", "appended", "rebuilt"]
 
 
 def test_quarantine_check_fails_above_the_configured_share(tmp_path, instance):
