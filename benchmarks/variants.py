@@ -64,6 +64,10 @@ def export(args: argparse.Namespace) -> Run:
         warehouse = Warehouse(args.workdir / "warehouse.duckdb")
         loaded = warehouse.load_snapshot(EXPORT_DATE, result.tasks_path, result.quarantine_path)
         warehouse.build_views()
+        # A first load builds one `tasks` row per snapshot row; fewer means a broken load
+        # (it once built none above 122,880 rows), whose time would mean nothing.
+        if loaded.tasks_rows != loaded.snapshot_rows:
+            sys.exit(f"export: {loaded.tasks_rows:,} tasks from {loaded.snapshot_rows:,} rows")
         return {"rows": loaded.snapshot_rows, **stage}
 
     return run

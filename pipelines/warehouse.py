@@ -28,8 +28,11 @@ _PARAMETER = re.compile(r"\$([a-z_]+)")
 DEFAULT_STUCK_AFTER_HOURS = 24.0
 # Rows merged into `tasks` at once. Under the default memory limit, 200,000 failed on the 6th
 # nightly append of a 100,000-task account (the transaction also holds the night's rows), and
-# one merge of 11 such nights failed outright.
+# one merge of 11 such nights failed outright. It must stay below DuckDB's row group (122,880
+# rows): a rebuild inserts into a `tasks` created empty in its own transaction, where a bigger
+# insert would be invisible to the transaction (see snapshot_tables.sql).
 MERGE_BUCKET_ROWS = 100_000
+DUCKDB_ROW_GROUP_ROWS = 122_880
 
 
 def _statements(name: str) -> list[str]:
@@ -68,6 +71,8 @@ class Warehouse:
                  memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
                  merge_bucket_rows: int = MERGE_BUCKET_ROWS):
         self.path = Path(path)
+        if not 0 < merge_bucket_rows < DUCKDB_ROW_GROUP_ROWS:
+            raise ValueError(f"merge_bucket_rows must be 1..{DUCKDB_ROW_GROUP_ROWS - 1}")
         self.merge_bucket_rows = merge_bucket_rows
         self.lock_timeout = lock_timeout
         self.memory_limit = memory_limit
@@ -119,10 +124,12 @@ class Warehouse:
         """Replace `export_date`'s snapshot and quarantine, then bring the history and `tasks`
         up to date: by appending the night when it is newer than every night loaded so far
         (the nightly case), else by rebuilding them from every snapshot."""
+        paths = {"tasks_path": str(tasks_path), "quarantine_path": str(quarantine_path)}
+        with self.transaction() as con:
+            self._run(con, "snapshot_tables.sql", **paths)
         with self.transaction() as con:
             appending = self._appends(con, export_date)
-            self._run(con, "load_snapshot.sql", export_date=export_date,
-                      tasks_path=str(tasks_path), quarantine_path=str(quarantine_path))
+            self._run(con, "load_snapshot.sql", export_date=export_date, **paths)
             self._write_status_classes(con)
             if appending:
                 self._run(con, "tasks.sql")

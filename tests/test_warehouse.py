@@ -12,7 +12,7 @@ import pytest
 from pipelines.client import MixpeekClient
 from pipelines.emulator import running_emulator
 from pipelines.export import export_snapshot
-from pipelines.flatten import TASK_SCHEMA
+from pipelines.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA
 from pipelines.warehouse import Warehouse
 
 DAY_ONE, DAY_TWO = date(2026, 11, 22), date(2026, 11, 23)
@@ -76,6 +76,32 @@ def test_a_task_listed_twice_in_one_export_loads_once_as_its_latest_row(exported
     assert warehouse.load_snapshot(DAY_ONE, twice, day_one.quarantine_path).snapshot_rows == 50
     assert warehouse.query("SELECT status, exported_at FROM task_snapshots WHERE task_id = $t",
                            {"t": later["task_id"]}).rows == [("CANCELED", later["exported_at"])]
+
+
+def test_a_first_load_bigger_than_a_duckdb_row_group_builds_tasks_and_history(tmp_path):
+    # DuckDB 2.0 writes an insert of a row group or more (122,880 rows) straight to the file;
+    # into a table created empty in the same transaction, it is then invisible to scans until
+    # the database is reopened, so `tasks` came out empty on a big account's first load.
+    rows = 130_000
+    columns = {field.name: pa.nulls(rows, field.type) for field in TASK_SCHEMA}
+    columns.update(
+        export_date=pa.repeat(pa.scalar(DAY_ONE, pa.date32()), rows),
+        exported_at=pa.repeat(pa.scalar(datetime(2026, 11, 22, 2, tzinfo=timezone.utc),
+                                        TASK_SCHEMA.field("exported_at").type), rows),
+        task_id=pa.array([f"task-{n:06d}" for n in range(rows)]),
+        task_type=pa.repeat(pa.scalar("thumbnail"), rows),
+        status=pa.array(["COMPLETED", "FAILED", "PENDING"] * (rows // 3) + ["QUEUED"]),
+    )
+    snapshot = tmp_path / "big.parquet"
+    pq.write_table(pa.Table.from_pydict(columns, TASK_SCHEMA), snapshot)
+    quarantine = tmp_path / "quarantine.parquet"
+    pq.write_table(QUARANTINE_SCHEMA.empty_table(), quarantine)
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    assert warehouse.load_snapshot(DAY_ONE, snapshot, quarantine).tasks_rows == rows
+    assert warehouse.query(
+        "SELECT (SELECT count(*) FROM tasks WHERE status IS NOT NULL),"
+        " (SELECT count(*) FROM task_status_history),"
+        " (SELECT count(*) FROM task_snapshots)").rows == [(rows, rows, rows)]
 
 
 def test_a_failed_load_leaves_the_previous_warehouse_intact(exported, tmp_path):

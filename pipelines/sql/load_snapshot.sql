@@ -1,11 +1,4 @@
 -- Replace one export date's snapshot: a re-run of a date gives the same rows, never twice.
--- Tables take their columns from the Parquet schema (pipelines/flatten.py), the one source of truth.
-CREATE TABLE IF NOT EXISTS task_snapshots AS
-SELECT * FROM read_parquet($tasks_path) LIMIT 0;
-
-CREATE TABLE IF NOT EXISTS task_quarantine AS
-SELECT * FROM read_parquet($quarantine_path) LIMIT 0;
-
 DELETE FROM task_snapshots WHERE export_date = $export_date;
 
 -- Keyset paging lists each task once; keeping the latest row per task_id guards the
