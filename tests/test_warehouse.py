@@ -65,13 +65,17 @@ def test_reloading_a_date_gives_the_same_rows_not_twice(exported):
     assert again.snapshot_rows == day_two.rows
 
 
-def test_a_task_listed_twice_in_one_export_loads_once_as_its_latest_row(exported, tmp_path):
+@pytest.mark.parametrize("later_by, listed", [(1, "first"), (0, "last")])
+def test_a_task_listed_twice_in_one_export_loads_once_as_its_latest_row(exported, tmp_path,
+                                                                         later_by, listed):
+    # The row read later wins; of two read at the same instant, the one listed last.
     _, _, day_one, _ = exported
     rows = pq.read_table(day_one.tasks_path).slice(0, 50).to_pylist()
     later = {**rows[10], "status": "CANCELED",
-             "exported_at": rows[10]["exported_at"] + timedelta(seconds=1)}
+             "exported_at": rows[10]["exported_at"] + timedelta(seconds=later_by)}
+    listing = [later, *rows] if listed == "first" else [*rows, later]
     twice = tmp_path / "twice.parquet"
-    pq.write_table(pa.Table.from_pylist([*rows[:30], later, *rows[30:]], TASK_SCHEMA), twice)
+    pq.write_table(pa.Table.from_pylist(listing, TASK_SCHEMA), twice)
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
     assert warehouse.load_snapshot(DAY_ONE, twice, day_one.quarantine_path).snapshot_rows == 50
     assert warehouse.query("SELECT status, exported_at FROM task_snapshots WHERE task_id = $t",

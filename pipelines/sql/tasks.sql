@@ -30,9 +30,12 @@ WHERE hash(task_id) % (SELECT buckets FROM merge_bucket) = (SELECT bucket FROM m
 -- facts kept), the richest value known of every other column, and when the exports first and
 -- last saw it.
 -- Past the 24-hour TTL the API serves thinner fallback records: a column a later record left
--- empty keeps its latest known value, and additional_data merges every record's keys, so a
--- lost batch_id is never forgotten. Queue fields and the record's own provenance describe the
--- latest record only: a stale queue position is not a richer fact.
+-- empty keeps its latest known value, and additional_data is the JSON merge patch (RFC 7396) of
+-- every record's in date order: a key a later record omits is kept (a fallback record that
+-- lost its batch_id), while a later explicit null removes it and a later non-object replaces
+-- the whole value; the typed columns keep their last non-null value either way. Queue fields
+-- and the record's own provenance describe the latest record only: a stale queue position is
+-- not a richer fact.
 CREATE OR REPLACE TEMP MACRO merged_tasks() AS TABLE
 WITH repeated AS (
     -- Most tasks have one input row (a first export; a night's new tasks): they need no merge,
