@@ -19,8 +19,8 @@ from pydantic import Field
 
 from assets.partitions import export_partitions
 from assets.resources import ExportStorage, MixpeekResource
-from pipelines.export import QUARANTINE_DATASET, TASKS_DATASET, export_snapshot
-from pipelines.parquet_store import partition_path
+from pipelines.export import export_snapshot
+from pipelines.parquet_store import QUARANTINE_DATASET, TASKS_DATASET, partition_path
 
 GROUP = "mixpeek_tasks"
 WAREHOUSE_POOL = "mixpeek_duckdb"

@@ -21,8 +21,6 @@ from pipelines.client import MixpeekClient, TaskIdRange, split_task_ids
 from pipelines.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA, flatten_tasks
 from pipelines.staging import ExportStaging, RangeProgress
 
-TASKS_DATASET = "tasks"
-QUARANTINE_DATASET = "task_quarantine"
 PROGRESS_EVERY_SECONDS = 5.0
 # Rows staged per part: bounds memory and how much an interrupted export fetches again.
 PART_ROWS = 25_000
@@ -102,8 +100,7 @@ def export_snapshot(
                          f"({(records - resumed_records) / (now - started):,.0f}/s)")
         if pages:
             flush()
-        quarantine_path = staging.publish(QUARANTINE_DATASET, "quarantine", QUARANTINE_SCHEMA)
-        tasks_path = staging.publish(TASKS_DATASET, "tasks", TASK_SCHEMA)
+        tasks_path, quarantine_path = staging.publish()
         staging.discard()
     return SnapshotResult(
         tasks_path=tasks_path,

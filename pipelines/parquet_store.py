@@ -24,6 +24,10 @@ PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 1, "use_dictionar
 ROW_GROUP_ROWS = 16_000
 
 
+TASKS_DATASET = "tasks"
+QUARANTINE_DATASET = "task_quarantine"
+
+
 def partition_path(root: Path, dataset: str, export_date: date) -> Path:
     return Path(root) / dataset / f"export_date={export_date.isoformat()}" / "data.parquet"
 

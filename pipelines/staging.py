@@ -9,7 +9,8 @@
 A part is written to a temporary name and renamed, then the checkpoint is replaced the same
 way, so after a crash the checkpoint names only complete parts and a position no later than
 what they hold: the next run re-fetches at most one part's worth of pages and carries on.
-Publishing merges the parts into the partition file (parquet_store) and removes the folder.
+Each part is also streamed into the partition files being written (parquet_store), so
+publishing only closes and renames them; a resumed export first streams in the parts it found.
 """
 
 from __future__ import annotations
@@ -31,13 +32,20 @@ import pyarrow.parquet as pq
 from pipelines.client import TaskIdRange
 from pipelines.filelock import LockTimeout, exclusive_lock
 from pipelines.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA
-from pipelines.parquet_store import ROW_GROUP_ROWS, SnapshotWriter
+from pipelines.parquet_store import (
+    QUARANTINE_DATASET,
+    ROW_GROUP_ROWS,
+    TASKS_DATASET,
+    SnapshotWriter,
+)
 
-# Parts are read back once, by the merge: fast compression beats small files here, and row
-# groups of the partition file's size let the merge hold one group at a time (at 1,000,000
-# tasks, with 25,000-row parts: export peak 235 -> 210 MB).
+# Parts are read back only by a resumed export: fast compression beats small files here, and
+# row groups of the partition file's size let it hold one group at a time.
 PART_OPTIONS = {"compression": "lz4", "row_group_size": ROW_GROUP_ROWS}
 CHECKPOINT = "checkpoint.json"
+# Each kind of part, and the dataset and schema it is published as.
+OUTPUTS = {"tasks": (TASKS_DATASET, TASK_SCHEMA),
+           "quarantine": (QUARANTINE_DATASET, QUARANTINE_SCHEMA)}
 
 
 def _replace_atomically(path: Path, write) -> None:
@@ -90,6 +98,7 @@ class ExportStaging:
         if not self.resumed:
             shutil.rmtree(self.folder, ignore_errors=True)
             self.folder.mkdir(parents=True)
+        self._outputs: dict[str, SnapshotWriter] = {}
 
     @classmethod
     @contextlib.contextmanager
@@ -103,7 +112,13 @@ class ExportStaging:
         lock = Path(parquet_root) / "_staging" / f"export_date={export_date.isoformat()}.lock"
         with exclusive_lock(lock, lock_timeout, f"the export of {export_date}"):
             _sweep_stale(Path(parquet_root) / "_staging", resume_within, keep=lock.stem)
-            yield cls(parquet_root, export_date, ranges, resume_within)
+            staging = cls(parquet_root, export_date, ranges, resume_within)
+            try:
+                staging._open_outputs()
+                yield staging
+            finally:
+                for writer in staging._outputs.values():  # left open only by a failure
+                    writer.abort()
 
     def _load(self, resume_within: timedelta) -> bool:
         """Adopt a checkpoint that is recent, of the same id ranges and schema, and whose
@@ -118,7 +133,7 @@ class ExportStaging:
                       and datetime.now(timezone.utc) - started_at <= resume_within
                       and all(self._part(dataset, number).exists()
                               for number in range(saved["parts"])
-                              for dataset in ("tasks", "quarantine")))
+                              for dataset in OUTPUTS))
         except (OSError, ValueError, KeyError, TypeError):
             return False
         if not usable:
@@ -136,12 +151,25 @@ class ExportStaging:
     def _part(self, dataset: str, number: int) -> Path:
         return self.folder / f"{dataset}-{number:05d}.parquet"
 
+    def _open_outputs(self) -> None:
+        """Start the partition files, with what the parts already staged hold (a resume)."""
+        for kind, (dataset, schema) in OUTPUTS.items():
+            self._outputs[kind] = SnapshotWriter(self.parquet_root, dataset, self.export_date,
+                                                 schema)
+            for number in range(self.parts):
+                with pq.ParquetFile(self._part(kind, number)) as part:
+                    for batch in part.iter_batches(batch_size=ROW_GROUP_ROWS):
+                        self._outputs[kind].write(pa.Table.from_batches([batch], schema))
+        # The read-back buffers are garbage now; give them back rather than keep the peak.
+        pa.default_memory_pool().release_unused()
+
     def add_part(self, tasks: pa.Table, quarantine: pa.Table, pages: int,
                  progress: dict[TaskIdRange, RangeProgress]) -> None:
         """Persist one part, then advance the checkpoint to the positions it covers."""
-        for dataset, table in (("tasks", tasks), ("quarantine", quarantine)):
-            _replace_atomically(self._part(dataset, self.parts),
+        for kind, table in (("tasks", tasks), ("quarantine", quarantine)):
+            _replace_atomically(self._part(kind, self.parts),
                                 lambda path, t=table: pq.write_table(t, path, **PART_OPTIONS))
+            self._outputs[kind].write(table)
         self.parts += 1
         self.pages += pages
         self.rows += tasks.num_rows
@@ -158,21 +186,12 @@ class ExportStaging:
         }, option=orjson.OPT_INDENT_2)
         _replace_atomically(self.folder / CHECKPOINT, lambda path: path.write_bytes(checkpoint))
 
-    def publish(self, dataset: str, part_name: str, schema: pa.Schema) -> Path:
-        """Merge the parts of one dataset into its partition file, atomically."""
-        writer = SnapshotWriter(self.parquet_root, dataset, self.export_date, schema)
-        try:
-            for number in range(self.parts):
-                with pq.ParquetFile(self._part(part_name, number)) as part:
-                    for batch in part.iter_batches(batch_size=ROW_GROUP_ROWS):
-                        writer.write(pa.Table.from_batches([batch], schema))
-            return writer.commit()
-        except BaseException:
-            writer.abort()
-            raise
-        finally:
-            # The merge's buffers are garbage now; give them back rather than keep the peak.
-            pa.default_memory_pool().release_unused()
+    def publish(self) -> tuple[Path, Path]:
+        """Publish the tasks and quarantine partition files, quarantine first (so a reader who
+        finds the tasks finds their quarantine too); return their paths in that order."""
+        quarantine_path = self._outputs.pop("quarantine").commit()
+        tasks_path = self._outputs.pop("tasks").commit()
+        return tasks_path, quarantine_path
 
     def discard(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
