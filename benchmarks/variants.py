@@ -43,11 +43,32 @@ def floor(args: argparse.Namespace) -> Run:
     return run
 
 
+def snapshot(args: argparse.Namespace):
+    """export_snapshot, as the task_snapshot asset runs it: every page to a Parquet snapshot."""
+    from pipelines.client import MixpeekClient
+    from pipelines.export import export_snapshot
+
+    with MixpeekClient(API_KEY, args.base_url) as client:
+        return export_snapshot(client, args.workdir / "parquet", EXPORT_DATE,
+                               concurrency=args.concurrency, progress=lambda _: None)
+
+
+def load(warehouse, export_date: date, tasks_path: Path, quarantine_path: Path):
+    """Warehouse.load_snapshot, refusing a load that built fewer `tasks` rows than snapshot
+    rows (every task here is in every snapshot once): it once built none above 122,880 rows,
+    and the time of such a load would mean nothing."""
+    loaded = warehouse.load_snapshot(export_date, tasks_path, quarantine_path)
+    if loaded.tasks_rows != loaded.snapshot_rows:
+        sys.exit(f"{export_date}: {loaded.tasks_rows:,} tasks from "
+                 f"{loaded.snapshot_rows:,} snapshot rows")
+    return loaded
+
+
 def export(args: argparse.Namespace) -> Run:
     """The Dagster assets' path: task_snapshot, then warehouse_tasks, then task_analytics."""
-    # As in Dagster, `pipelines` loads before pyarrow: it chooses Arrow's allocator.
-    from pipelines.client import MixpeekClient  # noqa: I001
-    from pipelines.export import export_snapshot
+    # As in Dagster, `pipelines` loads before pyarrow: it chooses Arrow's allocator. The
+    # imports `snapshot` makes happen here too, off the clock.
+    import pipelines.export  # noqa: F401, I001
     from pipelines.warehouse import Warehouse
 
     import pyarrow as pa
@@ -56,18 +77,12 @@ def export(args: argparse.Namespace) -> Run:
 
     def run() -> dict:
         started = time.perf_counter()
-        with MixpeekClient(API_KEY, args.base_url) as client:
-            result = export_snapshot(client, args.workdir / "parquet", EXPORT_DATE,
-                                     concurrency=args.concurrency, progress=lambda _: None)
+        result = snapshot(args)
         stage = {"export_seconds": time.perf_counter() - started,
                  "export_peak_mb": peak_rss_mb()}
         warehouse = Warehouse(args.workdir / "warehouse.duckdb")
-        loaded = warehouse.load_snapshot(EXPORT_DATE, result.tasks_path, result.quarantine_path)
+        loaded = load(warehouse, EXPORT_DATE, result.tasks_path, result.quarantine_path)
         warehouse.build_views()
-        # A first load builds one `tasks` row per snapshot row; fewer means a broken load
-        # (it once built none above 122,880 rows), whose time would mean nothing.
-        if loaded.tasks_rows != loaded.snapshot_rows:
-            sys.exit(f"export: {loaded.tasks_rows:,} tasks from {loaded.snapshot_rows:,} rows")
         return {"rows": loaded.snapshot_rows, **stage}
 
     return run
@@ -79,28 +94,25 @@ def nights(args: argparse.Namespace) -> Run:
     The account does not change between nights here: every night is the one export relabelled
     with the next date, so every night's tasks all merge with known ones (the costliest case).
     """
-    from pipelines.client import MixpeekClient  # noqa: I001
-    from pipelines.export import export_snapshot
+    import pipelines.export  # noqa: F401, I001
     from pipelines.warehouse import Warehouse
 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     def run() -> dict:
-        with MixpeekClient(API_KEY, args.base_url) as client:
-            first = export_snapshot(client, args.workdir / "parquet", EXPORT_DATE,
-                                    concurrency=args.concurrency, progress=lambda _: None)
-        snapshot = pq.read_table(first.tasks_path)
+        first = snapshot(args)
+        table = pq.read_table(first.tasks_path)
         warehouse = Warehouse(args.workdir / "warehouse.duckdb")
         seconds = []
         for night in range(args.nights):
             export_date = EXPORT_DATE + timedelta(days=night)
             path = args.workdir / f"night-{night}.parquet"
-            pq.write_table(snapshot.set_column(
+            pq.write_table(table.set_column(
                 0, "export_date", pa.repeat(pa.scalar(export_date, pa.date32()),
-                                            snapshot.num_rows)), path)
+                                            table.num_rows)), path)
             started = time.perf_counter()
-            loaded = warehouse.load_snapshot(export_date, path, first.quarantine_path)
+            loaded = load(warehouse, export_date, path, first.quarantine_path)
             seconds.append(time.perf_counter() - started)
         started = time.perf_counter()
         warehouse.rebuild()

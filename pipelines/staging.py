@@ -187,8 +187,8 @@ class ExportStaging:
         _replace_atomically(self.folder / CHECKPOINT, lambda path: path.write_bytes(checkpoint))
 
     def publish(self) -> tuple[Path, Path]:
-        """Publish the tasks and quarantine partition files, quarantine first (so a reader who
-        finds the tasks finds their quarantine too); return their paths in that order."""
+        """Publish the quarantine partition file, then the tasks one (so a reader who finds the
+        tasks finds their quarantine too); return (tasks path, quarantine path)."""
         quarantine_path = self._outputs.pop("quarantine").commit()
         tasks_path = self._outputs.pop("tasks").commit()
         return tasks_path, quarantine_path

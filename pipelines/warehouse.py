@@ -132,9 +132,7 @@ class Warehouse:
             self._run(con, "load_snapshot.sql", export_date=export_date, **paths)
             self._write_status_classes(con)
             if appending:
-                self._run(con, "tasks.sql")
-                self._run(con, "tasks_append.sql", export_date=export_date)
-                self._merge_tasks(con)
+                self._append(con, export_date)
             else:
                 self._rebuild(con)
             counts = con.execute(
@@ -159,6 +157,11 @@ class Warehouse:
         with self.transaction() as con:
             self._write_status_classes(con)
             self._rebuild(con)
+
+    def _append(self, con: duckdb.DuckDBPyConnection, export_date: date) -> None:
+        self._run(con, "tasks.sql")
+        self._run(con, "tasks_append.sql", export_date=export_date)
+        self._merge_tasks(con)
 
     def _rebuild(self, con: duckdb.DuckDBPyConnection) -> None:
         self._run(con, "history.sql")

@@ -3,7 +3,7 @@
 -- snapshot: a nightly load costs one night's rows, however long the history. The result is
 -- the same as history.sql and tasks_rebuild.sql give (tests/test_history.py holds them equal).
 
--- (A view cannot take a parameter; task_rows below reads the night from here.)
+-- (A view cannot take a parameter; task_inputs below reads the night from here.)
 CREATE OR REPLACE TEMP TABLE appended_night AS
 SELECT CAST($export_date AS DATE) AS export_date;
 
