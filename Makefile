@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test report bench clean
+.PHONY: demo test test-fast report bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,13 +15,21 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m pipelines.demo
 
+LINTED := pipelines assets mixpeek_tasks mixpeek_emulator tests benchmarks
+
+# Everything: unit, integration (emulator, faults, crashes), dagster, e2e (demo, report in Chromium).
 test: $(STAMP)
-	$(BIN)/ruff check pipelines assets tests benchmarks
+	$(BIN)/ruff check $(LINTED)
 	$(BIN)/python -m pytest
+
+# The unit layer alone: pure functions and the client against a mocked transport, in seconds.
+test-fast: $(STAMP)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/python -m pytest tests/unit
 
 # The HTML report of the warehouse at $MIXPEEK_EXPORT_DIR (default ./data) -> report/index.html
 report: $(STAMP)
-	$(BIN)/python -m pipelines.html_report
+	$(BIN)/python -m mixpeek_tasks.reporting.html
 
 # The export against the fetch-only floor and the naive pipeline (benchmarks/RESULTS.md);
 # `make bench BENCH_ARGS=--million` runs the 1,000,000-task memory check instead.

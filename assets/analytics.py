@@ -1,25 +1,23 @@
-"""The analytics assets: the analysts' views and their previews, the HTML report, with checks."""
+"""The analysts' views over the warehouse, their previews as metadata, and their checks."""
 
 from datetime import date
-from pathlib import Path
 
 from dagster import (
+    AssetCheckExecutionContext,
     AssetCheckResult,
     AssetCheckSeverity,
-    AssetCheckSpec,
-    AssetExecutionContext,
     Config,
     MaterializeResult,
     MetadataValue,
     asset,
+    asset_check,
 )
 from pydantic import Field
 
-from assets.export import GROUP, warehouse_tasks
-from assets.partitions import export_partitions
-from assets.resources import ExportStorage
-from pipelines.html_report import write_report
-from pipelines.report import (
+from assets import GROUP
+from assets.warehouse import warehouse_tasks
+from mixpeek_tasks.reporting.markdown import bar_chart, markdown_table
+from mixpeek_tasks.reporting.queries import (
     DAILY_SUMMARY,
     FAILURE_REASONS,
     LATENCY,
@@ -27,10 +25,10 @@ from pipelines.report import (
     STUCK,
     SUCCESS_BY_TYPE,
     TERMINAL_MISMATCHES,
-    bar_chart,
-    markdown_table,
 )
-from pipelines.warehouse import DEFAULT_STUCK_AFTER_HOURS
+from mixpeek_tasks.warehouse.database import DEFAULT_STUCK_AFTER_HOURS
+from pipelines.partitions import export_partitions
+from pipelines.resources import ExportStorage
 
 
 class AnalyticsConfig(Config):
@@ -44,19 +42,10 @@ class AnalyticsConfig(Config):
     partitions_def=export_partitions,
     group_name=GROUP,
     kinds={"duckdb"},
-    check_specs=[
-        AssetCheckSpec("terminal_counts_add_up", asset="task_analytics",
-                       description="terminal = completed + partial + failed + canceled"),
-        AssetCheckSpec("terminal_status_never_regresses", asset="task_analytics",
-                       description="no record of the date reports a finished task as anything"
-                                   " else (the first terminal status is kept either way)"),
-    ],
 )
-def task_analytics(context: AssetExecutionContext, config: AnalyticsConfig,
-                   storage: ExportStorage) -> MaterializeResult:
+def task_analytics(config: AnalyticsConfig, storage: ExportStorage) -> MaterializeResult:
     """The analysts' views (success rate, latency, failures, stuck tasks, batches, daily
     summary), with a preview of each as markdown tables and text charts."""
-    export_date = date.fromisoformat(context.partition_key)
     warehouse = storage.warehouse()
     warehouse.build_views(stuck_after_hours=config.stuck_after_hours)
     success = warehouse.query(SUCCESS_BY_TYPE)
@@ -64,8 +53,6 @@ def task_analytics(context: AssetExecutionContext, config: AnalyticsConfig,
     failures = warehouse.query(FAILURE_REASONS)
     stuck = warehouse.query(STUCK)
     daily = warehouse.query(DAILY_SUMMARY)
-    regressions = warehouse.query(REGRESSIONS, {"d": export_date})
-    mismatched = warehouse.query(TERMINAL_MISMATCHES).rows[0][0]
     return MaterializeResult(
         metadata={
             "success_rate_by_type": MetadataValue.md(markdown_table(success)),
@@ -81,29 +68,26 @@ def task_analytics(context: AssetExecutionContext, config: AnalyticsConfig,
             "task_types": len(success.rows),
             "stuck_task_count": len(stuck.rows),
         },
-        check_results=[
-            AssetCheckResult(check_name="terminal_counts_add_up", passed=mismatched == 0,
-                             metadata={"mismatched_rows": mismatched}),
-            AssetCheckResult(
-                check_name="terminal_status_never_regresses",
-                passed=not regressions.rows,
-                severity=AssetCheckSeverity.WARN,
-                metadata={"regressions": len(regressions.rows),
-                          "examples": MetadataValue.md(markdown_table(regressions, limit=10))},
-            ),
-        ],
     )
 
 
-@asset(
-    deps=[task_analytics],
-    partitions_def=export_partitions,
-    group_name=GROUP,
-    kinds={"html"},
-)
-def task_report(storage: ExportStorage) -> MaterializeResult:
-    """A self-contained HTML report with charts: success rate over time, latency, top failure
-    reasons and stuck tasks (`<export_dir>/report/index.html`)."""
-    path = write_report(storage.warehouse(), Path(storage.export_dir) / "report")
-    return MaterializeResult(metadata={"path": MetadataValue.path(str(path)),
-                                       "bytes": path.stat().st_size})
+@asset_check(asset=task_analytics,
+             description="terminal = completed + partial + failed + canceled")
+def terminal_counts_add_up(storage: ExportStorage) -> AssetCheckResult:
+    mismatched = storage.warehouse().query(TERMINAL_MISMATCHES).rows[0][0]
+    return AssetCheckResult(passed=mismatched == 0, metadata={"mismatched_rows": mismatched})
+
+
+@asset_check(asset=task_analytics,
+             description="no record of the date reports a finished task as anything else (the"
+                         " first terminal status is kept either way)")
+def terminal_status_never_regresses(context: AssetCheckExecutionContext,
+                                    storage: ExportStorage) -> AssetCheckResult:
+    export_date = date.fromisoformat(context.op_execution_context.partition_key)
+    regressions = storage.warehouse().query(REGRESSIONS, {"d": export_date})
+    return AssetCheckResult(
+        passed=not regressions.rows,
+        severity=AssetCheckSeverity.WARN,
+        metadata={"regressions": len(regressions.rows),
+                  "examples": MetadataValue.md(markdown_table(regressions, limit=10))},
+    )

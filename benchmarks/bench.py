@@ -53,7 +53,7 @@ class Emulator:
 def emulator(tasks: int, latency_ms: float = 0.0) -> Iterator[Emulator]:
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.emulator", "--port", "0", "--tasks", str(tasks),
+        [sys.executable, "-m", "mixpeek_emulator", "--port", "0", "--tasks", str(tasks),
          "--seed", "1", "--latency-ms", str(latency_ms)],
         stdout=subprocess.PIPE, text=True)
     try:

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
+from mixpeek_tasks.process import use_system_allocator
+
 EXPORT_DATE = date(2026, 11, 23)
 API_KEY = "bench-key"
 
@@ -32,12 +34,13 @@ def peak_rss_mb() -> float:
 
 def floor(args: argparse.Namespace) -> Run:
     """Fetch every page and decode it with the export's own client, nothing else."""
-    from pipelines.client import MixpeekClient, split_task_ids
+    from mixpeek_tasks.api.paging.keyset import KeysetPager, split_task_ids
+    from mixpeek_tasks.api.transport import MixpeekClient
 
     def run() -> dict:
         with MixpeekClient(API_KEY, args.base_url) as client:
-            pages = client.iter_pages(split_task_ids(args.concurrency),
-                                      concurrency=args.concurrency)
+            pages = KeysetPager(client).iter_pages(split_task_ids(args.concurrency),
+                                                   concurrency=args.concurrency)
             return {"rows": sum(len(page.tasks) for page in pages)}
 
     return run
@@ -45,8 +48,8 @@ def floor(args: argparse.Namespace) -> Run:
 
 def snapshot(args: argparse.Namespace):
     """export_snapshot, as the task_snapshot asset runs it: every page to a Parquet snapshot."""
-    from pipelines.client import MixpeekClient
-    from pipelines.export import export_snapshot
+    from mixpeek_tasks.api.transport import MixpeekClient
+    from mixpeek_tasks.snapshot.export import export_snapshot
 
     with MixpeekClient(API_KEY, args.base_url) as client:
         return export_snapshot(client, args.workdir / "parquet", EXPORT_DATE,
@@ -66,12 +69,11 @@ def load(warehouse, export_date: date, tasks_path: Path, quarantine_path: Path):
 
 def export(args: argparse.Namespace) -> Run:
     """The Dagster assets' path: task_snapshot, then warehouse_tasks, then task_analytics."""
-    # As in Dagster, `pipelines` loads before pyarrow: it chooses Arrow's allocator. The
-    # imports `snapshot` makes happen here too, off the clock.
-    import pipelines.export  # noqa: F401, I001
-    from pipelines.warehouse import Warehouse
-
+    # The imports `snapshot` makes happen here, off the clock.
     import pyarrow as pa
+
+    import mixpeek_tasks.snapshot.export  # noqa: F401
+    from mixpeek_tasks.warehouse.database import Warehouse
 
     pa.array(["warm"])  # pyarrow imports pandas on its first conversion: an import, off the clock
 
@@ -94,11 +96,10 @@ def nights(args: argparse.Namespace) -> Run:
     The account does not change between nights here: every night is the one export relabelled
     with the next date, so every night's tasks all merge with known ones (the costliest case).
     """
-    import pipelines.export  # noqa: F401, I001
-    from pipelines.warehouse import Warehouse
-
     import pyarrow as pa
     import pyarrow.parquet as pq
+
+    from mixpeek_tasks.warehouse.database import Warehouse
 
     def run() -> dict:
         first = snapshot(args)
@@ -133,6 +134,7 @@ VARIANTS = {"floor": floor, "naive": naive_pipeline, "export": export, "nights":
 
 
 def main() -> None:
+    use_system_allocator()  # as the Dagster code location does, before pyarrow loads
     parser = argparse.ArgumentParser()
     parser.add_argument("variant", choices=VARIANTS)
     parser.add_argument("--base-url", required=True)

@@ -1,13 +1,9 @@
-"""Mixpeek task-history exporter.
+"""The Dagster code location: definitions, jobs and schedules, resources, partitions.
 
-The modules beside this file (client, emulator, flatten, parquet_store, warehouse) are the
-library layer and never import Dagster; `definitions.py` is the only Dagster entry point here.
+Importing it starts a Dagster process, so the process-wide settings are made here, before
+anything below imports pyarrow.
 """
 
-import os
+from mixpeek_tasks.process import use_system_allocator
 
-# pyarrow's default allocator (mimalloc) keeps freed pages for reuse; an export frees a page's
-# buffers every few milliseconds, and with the system allocator its peak RSS at 100,000 tasks
-# drops from ~290 MB to ~230 MB at the same speed (benchmarks/RESULTS.md). Arrow reads this
-# once, when it is first imported, so it is set here, before any module below imports it.
-os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+use_system_allocator()

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import os
 
-from dagster import (
-    AssetSelection,
-    Definitions,
-    EnvVar,
-    build_schedule_from_partitioned_job,
-    define_asset_job,
-)
+from dagster import Definitions, EnvVar
 
-from assets.analytics import task_analytics, task_report
-from assets.export import GROUP, task_snapshot, warehouse_tasks
-from assets.resources import ExportStorage, MixpeekResource
+from assets.analytics import task_analytics, terminal_counts_add_up, terminal_status_never_regresses
+from assets.report import task_report
+from assets.snapshot import task_ids_unique, task_snapshot
+from assets.warehouse import snapshot_rows_match_parquet, warehouse_tasks
+from pipelines.jobs import nightly_export_job, nightly_export_schedule
+from pipelines.resources import ExportStorage, MixpeekResource
 
 
 def _env_or_default(name: str, default, kind=EnvVar):
@@ -22,17 +19,12 @@ def _env_or_default(name: str, default, kind=EnvVar):
     return kind(name) if os.environ.get(name) else default
 
 
-nightly_export_job = define_asset_job(
-    "nightly_export",
-    selection=AssetSelection.groups(GROUP),
-    description="Snapshot every Mixpeek task, load it into DuckDB, refresh the analytics views.",
-)
-
 defs = Definitions(
     assets=[task_snapshot, warehouse_tasks, task_analytics, task_report],
+    asset_checks=[task_ids_unique, snapshot_rows_match_parquet, terminal_counts_add_up,
+                  terminal_status_never_regresses],
     jobs=[nightly_export_job],
-    schedules=[build_schedule_from_partitioned_job(
-        nightly_export_job, hour_of_day=2, minute_of_hour=0, name="nightly_export_schedule")],
+    schedules=[nightly_export_schedule],
     resources={
         "mixpeek": MixpeekResource(
             api_key=EnvVar("MIXPEEK_API_KEY"),

@@ -14,8 +14,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pipelines.report import demo_report
-from pipelines.warehouse import Warehouse
+from mixpeek_tasks.reporting.text import demo_report
+from mixpeek_tasks.warehouse.database import Warehouse
 
 EMULATOR_TASKS = 20_000
 
@@ -49,7 +49,7 @@ def main() -> int:
     if not env.get("MIXPEEK_API_KEY"):
         port = _free_port()
         emulator = subprocess.Popen(
-            [sys.executable, "-m", "pipelines.emulator", "--port", str(port),
+            [sys.executable, "-m", "mixpeek_emulator", "--port", str(port),
              "--tasks", str(EMULATOR_TASKS), "--seed", "7", "--churn", "2"])
         _wait_for_port(port, emulator)
         env["MIXPEEK_API_KEY"] = "emulator-demo-key"

@@ -1,0 +1,25 @@
+"""The HTML report of the warehouse: one self-contained page of charts and tables."""
+
+from pathlib import Path
+
+from dagster import MaterializeResult, MetadataValue, asset
+
+from assets import GROUP
+from assets.analytics import task_analytics
+from mixpeek_tasks.reporting.html import write_report
+from pipelines.partitions import export_partitions
+from pipelines.resources import ExportStorage
+
+
+@asset(
+    deps=[task_analytics],
+    partitions_def=export_partitions,
+    group_name=GROUP,
+    kinds={"html"},
+)
+def task_report(storage: ExportStorage) -> MaterializeResult:
+    """A self-contained HTML report with charts: success rate over time, latency, top failure
+    reasons and stuck tasks (`<export_dir>/report/index.html`)."""
+    path = write_report(storage.warehouse(), Path(storage.export_dir) / "report")
+    return MaterializeResult(metadata={"path": MetadataValue.path(str(path)),
+                                       "bytes": path.stat().st_size})

@@ -1,0 +1,3 @@
+from mixpeek_emulator.cli import main
+
+main()

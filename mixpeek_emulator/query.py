@@ -1,0 +1,125 @@
+"""The list endpoint's query language as the emulator understands it: filters (AND/OR/NOT,
+comparison and string operators, `case_sensitive`), dotted field lookup and sort keys."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from mixpeek_emulator.errors import ApiError
+
+OPERATORS = frozenset(
+    {"eq", "ne", "gt", "lt", "gte", "lte", "in", "nin", "contains", "starts_with", "ends_with",
+     "regex", "exists", "is_null"}
+)
+_LOGICAL_KEYS = ("AND", "OR", "NOT")
+
+
+def task_id_bounds(filters: dict | None) -> tuple[str | None, str | None]:
+    """Tightest [low, high) task_id range implied by top-level AND conditions."""
+    low = high = None
+    if not filters or not filters.get("case_sensitive"):
+        return None, None
+    for cond in filters.get("AND") or []:
+        if cond.get("field") != "task_id" or not isinstance(cond.get("value"), str):
+            continue
+        op, value = cond.get("operator"), cond["value"]
+        if op in ("gt", "gte") and (low is None or value > low):
+            low = value
+        elif op == "lt" and (high is None or value < high):
+            high = value
+    return low, high
+
+
+def lookup(task: dict, dotted: str) -> Any:
+    value: Any = task
+    for part in dotted.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def sort_key(value: Any) -> tuple:
+    # Missing values sort last in ascending order, and mixed types never compare directly.
+    if value is None:
+        return (2, "")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (0, value)
+    return (1, str(value))
+
+
+def compile_filters(filters: Any, case_sensitive: bool | None = None):
+    if not isinstance(filters, dict):
+        raise ApiError(422, "filters must be an object", "validation_error")
+    if case_sensitive is None:
+        case_sensitive = bool(filters.get("case_sensitive", False))
+    if "field" in filters and "operator" in filters:
+        return _compile_condition(filters, case_sensitive)
+    parts = []
+    for key, value in filters.items():
+        if key == "case_sensitive":
+            continue
+        if key in _LOGICAL_KEYS:
+            if not isinstance(value, list):
+                raise ApiError(422, f"{key} must be a list of conditions", "validation_error")
+            children = [compile_filters(c, case_sensitive) for c in value]
+            if key == "AND":
+                parts.append(lambda t, cs=children: all(c(t) for c in cs))
+            elif key == "OR":
+                parts.append(lambda t, cs=children: any(c(t) for c in cs))
+            else:
+                parts.append(lambda t, cs=children: not any(c(t) for c in cs))
+        else:
+            parts.append(_compile_condition(
+                {"field": key, "operator": "eq", "value": value}, case_sensitive))
+    return lambda t: all(p(t) for p in parts)
+
+
+def _compile_condition(cond: dict, case_sensitive: bool):
+    field_name, op, expected = cond.get("field"), cond.get("operator", "eq"), cond.get("value")
+    if not isinstance(field_name, str) or op not in OPERATORS:
+        raise ApiError(422, f"invalid filter condition: {cond!r}"[:300], "validation_error")
+
+    def fold(value: Any) -> Any:
+        return value.lower() if isinstance(value, str) and not case_sensitive else value
+
+    expected_f = [fold(v) for v in expected] if isinstance(expected, list) else fold(expected)
+
+    def compare(value: Any) -> bool:
+        if op == "exists":
+            return (value is not None) == bool(expected)
+        if op == "is_null":
+            return (value is None) == bool(expected)
+        value = fold(value)
+        if op == "eq":
+            return value == expected_f
+        if op == "ne":
+            return value != expected_f
+        if op == "in":
+            return value in expected_f
+        if op == "nin":
+            return value not in expected_f
+        if value is None or expected_f is None:
+            return False
+        try:
+            if op == "gt":
+                return value > expected_f
+            if op == "gte":
+                return value >= expected_f
+            if op == "lt":
+                return value < expected_f
+            if op == "lte":
+                return value <= expected_f
+        except TypeError:
+            return False
+        text = str(value)
+        if op == "contains":
+            return str(expected_f) in text
+        if op == "starts_with":
+            return text.startswith(str(expected_f))
+        if op == "ends_with":
+            return text.endswith(str(expected_f))
+        return re.search(str(expected), str(value), 0 if case_sensitive else re.I) is not None
+
+    return lambda task: compare(lookup(task, field_name))

@@ -1,0 +1,253 @@
+"""The emulated account: a seeded, realistic task history kept sorted by task_id, the churn of
+a live account, and the selection of one page of it."""
+
+from __future__ import annotations
+
+import bisect
+import random
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import orjson
+
+from mixpeek_emulator.query import compile_filters, lookup, sort_key, task_id_bounds
+from mixpeek_emulator.vocabulary import IN_FLIGHT
+
+# Weighted mix of what a busy account runs: batch processing and engine work dominate.
+_TYPE_WEIGHTS = {
+    "api_buckets_batches_process": 22,
+    "engine_feature_extractor_run": 16,
+    "api_buckets_objects_create": 12,
+    "engine_object_processing": 9,
+    "api_buckets_uploads_confirm": 6,
+    "engine_cluster_build": 5,
+    "api_taxonomies_execute": 5,
+    "engine_inference_run": 5,
+    "api_collections_documents_create": 4,
+    "thumbnail": 4,
+    "video_segment": 3,
+    "api_namespaces_create": 2,
+    "api_taxonomies_materialize": 2,
+    "api_collections_reembed": 2,
+    "api_evaluations_run": 1,
+    "materialize": 1,
+    "plugin_custom": 1,
+}
+_FINAL_WEIGHTS = {
+    "COMPLETED": 78,
+    "FAILED": 9,
+    "COMPLETED_WITH_ERRORS": 6,
+    "CANCELED": 3,
+    "SKIPPED": 2,
+    "INTERRUPTED": 2,
+}
+ERROR_TEMPLATES = (
+    "Object {obj} not found in bucket {bkt}",
+    "Ray job {job} exceeded memory limit of 16 GiB",
+    "Feature extractor timed out after 600 seconds on object {obj}",
+    "Rate limited by upstream embedding provider (retry 3 of 3)",
+    "Invalid media type for object {obj}: application/octet-stream",
+)
+# Median seconds a task of each family takes; durations are log-normal around it.
+_MEDIAN_SECONDS = {"api_buckets_batches_process": 420.0, "engine_": 180.0, "api_": 8.0}
+
+
+def _median_seconds(task_type: str) -> float:
+    for prefix, seconds in _MEDIAN_SECONDS.items():
+        if task_type.startswith(prefix):
+            return seconds
+    return 30.0
+
+
+def _iso(ts: datetime) -> str:
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@dataclass
+class TaskStore:
+    """The account's tasks, kept sorted by task_id so keyset reads are a bisect, not a scan."""
+
+    seed: int
+    now: datetime
+    tasks: dict[str, dict] = field(default_factory=dict)
+    _ids: list[str] = field(default_factory=list)
+    _encoded: dict[str, bytes] = field(default_factory=dict)
+    _in_flight: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+    @classmethod
+    def generate(cls, count: int, seed: int, now: datetime | None = None) -> "TaskStore":
+        store = cls(seed=seed, now=now or datetime.now(timezone.utc).replace(microsecond=0))
+        for _ in range(count):
+            age = timedelta(seconds=store.rng.uniform(0, 30 * 86400))
+            store._ids.append(store._put(store._new_task(store.now - age)))
+        store._ids.sort()
+        return store
+
+    def _new_task_id(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def _new_task(self, created: datetime) -> dict:
+        rng = self.rng
+        task_type = rng.choices(list(_TYPE_WEIGHTS), weights=list(_TYPE_WEIGHTS.values()))[0]
+        age_hours = (self.now - created).total_seconds() / 3600
+        duration = min(rng.lognormvariate(0, 0.8) * _median_seconds(task_type), 20 * 3600)
+        # A few tasks stay in flight (stuck or long-running), as on a live account.
+        finished = age_hours * 3600 > duration and rng.random() >= 0.03
+        if finished:
+            status = rng.choices(list(_FINAL_WEIGHTS), weights=list(_FINAL_WEIGHTS.values()))[0]
+        else:
+            status = rng.choice(["PENDING", "IN_PROGRESS", "PROCESSING"])
+        task: dict[str, Any] = {
+            "task_id": self._new_task_id(),
+            "task_type": task_type,
+            "status": status,
+            "created_at": _iso(created),
+        }
+        data: dict[str, Any] = {}
+        ids = {"obj": f"obj_{rng.randrange(10**6):06d}", "bkt": f"bkt_{rng.randrange(500)}",
+               "job": f"raysubmit_{rng.randrange(10**8):08d}"}
+        if task_type == "api_buckets_batches_process":
+            total_tiers = rng.randint(1, 4)
+            data.update(
+                batch_id=f"btch_{rng.randrange(10**7):07d}",
+                bucket_id=ids["bkt"],
+                namespace_id=f"ns_{rng.randrange(40)}",
+                current_tier=(total_tiers - 1) if finished else rng.choice([None, 0]),
+                total_tiers=total_tiers,
+                collection_ids=[f"col_{rng.randrange(1000)}" for _ in range(total_tiers)],
+                object_count=rng.randint(1, 20_000),
+                sample_object_ids=[f"obj_{rng.randrange(10**6):06d}" for _ in range(5)],
+            )
+        if task_type.startswith("engine_"):
+            data["job_id"] = ids["job"]
+        if status == "FAILED":
+            message = rng.choice(ERROR_TEMPLATES).format(**ids)
+            data["error"] = message
+            task["error"] = message
+        if finished:
+            started = created + timedelta(seconds=rng.uniform(0, 5))
+            completed = started + timedelta(seconds=duration)
+            task["updated_at"] = _iso(completed)
+            if task_type.startswith("engine_") and rng.random() < 0.7:
+                data.update(started_at=_iso(started), completed_at=_iso(completed),
+                            duration_ms=round(duration * 1000, 1))
+        elif status == "PENDING" and rng.random() < 0.5:
+            task["queue_position"] = rng.randint(1, 50)
+            task["estimated_wait_minutes"] = round(rng.uniform(0.5, 30), 1)
+        if age_hours > 24 and rng.random() < 0.3:
+            # Past Redis's 24-hour TTL the API serves a thinner record from MongoDB.
+            data = {k: v for k, v in data.items() if k in ("error", "job_id")}
+            data["from_mongodb"] = True
+        if data:
+            task["additional_data"] = data
+        task["inputs"] = [data.get("batch_id") or f"input_{rng.randrange(10**5)}"]
+        if status == "COMPLETED" and rng.random() < 0.5:
+            task["outputs"] = [{"documents_written": rng.randint(0, 5000)}]
+        return task
+
+    def _put(self, task: dict) -> str:
+        """Store a new task (the caller places its id in the sorted index) and return its id."""
+        task_id = task["task_id"]
+        self.tasks[task_id] = task
+        self._encoded[task_id] = orjson.dumps(task)
+        if task["status"] in IN_FLIGHT:
+            self._in_flight.append(task_id)
+        return task_id
+
+    def add_record(self, record: dict) -> None:
+        """Serve `record` as it is, malformed or not, at its task_id's place in the keyset."""
+        task_id = record["task_id"]
+        if task_id not in self.tasks:
+            bisect.insort(self._ids, task_id)
+        self.tasks[task_id] = record
+        self._encoded[task_id] = orjson.dumps(record)
+
+    def churn(self, events: int, deletes: int = 0) -> None:
+        """Create `events` tasks, move up to `events` in-flight tasks one status forward, and
+        delete up to `deletes` tasks."""
+        rng = self.rng
+        for _ in range(min(deletes, len(self._ids))):
+            task_id = self._ids.pop(rng.randrange(len(self._ids)))
+            del self.tasks[task_id], self._encoded[task_id]
+            if task_id in self._in_flight:
+                self._in_flight.remove(task_id)
+        for _ in range(events):
+            task = self._new_task(datetime.now(timezone.utc))
+            task.update(status="PENDING")
+            for stale in ("updated_at", "error", "outputs"):
+                task.pop(stale, None)
+            bisect.insort(self._ids, self._put(task))
+        for _ in range(min(events, len(self._in_flight))):
+            index = rng.randrange(len(self._in_flight))
+            task_id = self._in_flight[index]
+            task = dict(self.tasks[task_id])
+            if task["status"] == "PENDING":
+                task["status"] = "IN_PROGRESS"
+            else:
+                final = rng.choices(list(_FINAL_WEIGHTS), weights=list(_FINAL_WEIGHTS.values()))[0]
+                task["status"] = final
+                task["updated_at"] = _iso(datetime.now(timezone.utc))
+                self._in_flight[index] = self._in_flight[-1]
+                self._in_flight.pop()
+            self.tasks[task_id] = task
+            self._encoded[task_id] = orjson.dumps(task)
+
+    def select(self, body: dict, limit: int, offset: int) -> tuple[list[bytes], int | None, bool]:
+        """Matching tasks for one page: (encoded tasks, total matching or None, more follow)."""
+        filters = body.get("filters")
+        predicate = compile_filters(filters) if filters else None
+        extra: list = []
+        if body.get("status"):
+            extra.append(lambda t, s=body["status"]: t.get("status") == s)
+        if body.get("task_type"):
+            extra.append(lambda t, s=body["task_type"]: t.get("task_type") == s)
+        if body.get("search"):
+            needle = body["search"].lower()
+            extra.append(
+                lambda t: any(needle in str(t.get(k, "")).lower()
+                              for k in ("task_id", "task_type", "status"))
+            )
+
+        def matches(task: dict) -> bool:
+            return (predicate is None or predicate(task)) and all(f(task) for f in extra)
+
+        sort = body.get("sort") or {"field": "created_at", "direction": "desc"}
+        wanted = offset + limit
+        if sort.get("field") == "task_id" and sort.get("direction", "asc") == "asc":
+            low, high = task_id_bounds(filters)
+            start = bisect.bisect_left(self._ids, low) if low is not None else 0
+            end = bisect.bisect_left(self._ids, high) if high is not None else len(self._ids)
+            hits: list[str] = []
+            for index in range(start, end):
+                task_id = self._ids[index]
+                if matches(self.tasks[task_id]):
+                    hits.append(task_id)
+                    if len(hits) > wanted:
+                        break
+            page_ids = hits[offset:wanted]
+            return [self._encoded[i] for i in page_ids], None, len(hits) > wanted
+        ordered = sorted(
+            (t for t in self.tasks.values() if matches(t)),
+            key=lambda t: sort_key(lookup(t, sort["field"])),
+            reverse=sort.get("direction") == "desc",
+        )
+        page = ordered[offset:wanted]
+        return ([self._encoded[t["task_id"]] for t in page], len(ordered),
+                len(ordered) > wanted)
+
+    def count(self, body: dict) -> int:
+        filters = body.get("filters")
+        predicate = compile_filters(filters) if filters else (lambda t: True)
+        status, task_type = body.get("status"), body.get("task_type")
+        return sum(
+            1 for t in self.tasks.values()
+            if predicate(t) and (not status or t.get("status") == status)
+            and (not task_type or t.get("task_type") == task_type)
+        )

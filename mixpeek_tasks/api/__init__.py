@@ -1,0 +1,2 @@
+"""The Mixpeek API as the exporter sees it: transport, retries, request budget, paging, and the
+API's vocabulary of statuses and task types."""

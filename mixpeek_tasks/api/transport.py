@@ -1,0 +1,203 @@
+"""HTTP transport for Mixpeek's `POST /v1/tasks/list`: auth, one request with its retries.
+
+It knows HTTP and nothing about paging or Dagster; the paging strategies (`paging/`) build
+their requests and call `MixpeekClient.request_page`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import random
+import ssl
+import threading
+
+import httpx
+import orjson
+
+from mixpeek_tasks.api.budget import RequestBudget
+from mixpeek_tasks.api.errors import (
+    MixpeekAPIError,
+    MixpeekError,
+    MixpeekRetriesExhausted,
+    PagingCancelled,
+)
+from mixpeek_tasks.api.retries import RetryPolicy, retry_after_seconds
+
+DEFAULT_BASE_URL = "https://api.mixpeek.com"
+LIST_PATH = "/v1/tasks/list"
+MAX_PAGE_SIZE = 1000
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+log = logging.getLogger(__name__)
+
+
+def _valid_unicode(value: object) -> object:
+    """Replace lone surrogates (legal as JSON escapes, not as UTF-8) with U+FFFD."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, list):
+        return [_valid_unicode(item) for item in value]
+    if isinstance(value, dict):
+        return {_valid_unicode(k): _valid_unicode(v) for k, v in value.items()}
+    return value
+
+
+def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+class _Retryable(Exception):
+    def __init__(self, reason: str, retry_after: float | None = None):
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class MixpeekClient:
+    """Lists every task of an organization, page by page, with bounded memory."""
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        page_size: int = MAX_PAGE_SIZE,
+        retry: RetryPolicy = RetryPolicy(),
+        timeout: httpx.Timeout = httpx.Timeout(60.0, connect=10.0),
+        budget: RequestBudget | None = None,
+        http_client: httpx.Client | None = None,
+        seed: int | None = None,
+    ):
+        if not api_key:
+            raise MixpeekError("no API key: set MIXPEEK_API_KEY")
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
+        self._api_key = api_key
+        self.base_url = base_url.rstrip("/")
+        url = httpx.URL(self.base_url)
+        if url.scheme != "https" and url.host not in LOOPBACK_HOSTS:
+            log.warning("MIXPEEK_BASE_URL %s is not https: the API key would cross the network "
+                        "unencrypted", self.base_url)
+        self.page_size = page_size
+        self.retry = retry
+        self.budget = budget or RequestBudget()
+        self._rng = random.Random(seed)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(
+            timeout=timeout, limits=httpx.Limits(max_connections=32, max_keepalive_connections=32))
+        self._requests = itertools.count(1)
+        self.requests_sent = 0
+
+    def __repr__(self) -> str:
+        return f"MixpeekClient(base_url={self.base_url!r}, page_size={self.page_size})"
+
+    def __enter__(self) -> "MixpeekClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def _redact(self, text: str) -> str:
+        # Real keys are long; masking a one-letter test key would garble every message.
+        if len(self._api_key) < 8:
+            return text
+        return text.replace(self._api_key, "***")
+
+    def request_page(self, body: dict, *, limit: int, what: str,
+                   stop: threading.Event | None = None) -> tuple[dict, int]:
+        """POST one list request, retrying transient failures; `what` names it in errors.
+
+        Returns the decoded response and its size in bytes. Once `stop` is set no further
+        attempt is made and no wait is finished.
+        """
+        last_reason = ""
+        for attempt in range(self.retry.max_attempts):
+            waited = self.budget.acquire(stop)
+            if stop is not None and stop.is_set():
+                raise PagingCancelled
+            if waited >= 1.0:
+                log.info("%s: waited %.1fs for the request budget", what, waited)
+            try:
+                return self._send(body, limit)
+            except _Retryable as failure:
+                last_reason = str(failure)
+                if attempt + 1 == self.retry.max_attempts:
+                    break
+                delay = self._delay(attempt, failure.retry_after)
+                log.warning("%s: %s; retry %d of %d in %.1fs", what, last_reason, attempt + 1,
+                            self.retry.max_attempts - 1, delay)
+                if failure.retry_after is not None:
+                    self.budget.pause(delay)
+                else:
+                    self.budget.wait(delay, stop)
+        raise MixpeekRetriesExhausted(
+            f"{what}: gave up after {self.retry.max_attempts} attempts; last error: {last_reason}")
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is None:
+            return self.retry.backoff(attempt, self._rng)
+        if retry_after > self.retry.max_retry_after:
+            log.warning("Retry-After of %.0fs capped at %.0fs", retry_after,
+                        self.retry.max_retry_after)
+        return min(max(retry_after, self.retry.min_delay), self.retry.max_retry_after)
+
+    def _send(self, body: dict, limit: int) -> tuple[dict, int]:
+        # itertools.count is atomic under the GIL; `+= 1` from several workers is not.
+        self.requests_sent = next(self._requests)
+        try:
+            response = self._http.post(
+                self.base_url + LIST_PATH,
+                params={"limit": limit},
+                content=orjson.dumps(body),
+                headers={"Authorization": f"Bearer {self._api_key}",
+                         "Content-Type": "application/json", "Accept": "application/json"},
+            )
+        except httpx.RequestError as error:
+            if _caused_by(error, ssl.SSLCertVerificationError):
+                raise MixpeekError(
+                    f"the TLS certificate of {self.base_url} could not be verified ({error}); "
+                    "refusing to send the API key") from None
+            raise _Retryable(self._redact(f"{type(error).__name__}: {error}")) from None
+        if response.status_code in RETRYABLE_STATUSES:
+            raise _Retryable(
+                f"HTTP {response.status_code}",
+                retry_after_seconds(response.headers.get("Retry-After")))
+        if response.status_code != 200:
+            message, error_type = self._error_message(response)
+            # Mask before shortening: a cut could leave a prefix of the key unmasked.
+            raise MixpeekAPIError(response.status_code, self._redact(message)[:500], error_type)
+        try:
+            payload = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            payload = self._decode_leniently(response.content)
+        if not isinstance(payload, dict) or not isinstance(payload.get("results"), list):
+            raise _Retryable("response has no 'results' list")
+        return payload, len(response.content)
+
+    @staticmethod
+    def _decode_leniently(content: bytes) -> object:
+        # orjson refuses valid JSON it cannot represent (1e400, integers past 64 bits, lone
+        # surrogate escapes); the stdlib takes those, so one odd value does not fail the export.
+        try:
+            return _valid_unicode(json.loads(content))
+        except (ValueError, RecursionError) as error:
+            raise _Retryable(f"response is not valid JSON ({error})") from None
+
+    @staticmethod
+    def _error_message(response: httpx.Response) -> tuple[str, str | None]:
+        try:
+            error = orjson.loads(response.content)["error"]
+            return str(error["message"]), error.get("type")
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            return response.text or response.reason_phrase, None

@@ -1,0 +1,1 @@
+"""What people read: report queries, markdown for Dagster, text for the terminal, HTML."""

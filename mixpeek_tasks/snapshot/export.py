@@ -1,0 +1,117 @@
+"""One export: every task the API lists now -> a Parquet snapshot for one export date.
+
+The same function serves the Dagster asset, the benchmark and the tests. It streams: pages
+are flattened as they arrive and staged in parts of PART_ROWS rows with a checkpoint of the
+paging position (snapshot/staging.py), so memory stays flat however many tasks the account
+has, an interrupted export resumes, and only a complete export is published.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+
+from mixpeek_tasks.api.paging.keyset import KeysetPager, TaskIdRange, split_task_ids
+from mixpeek_tasks.api.transport import MixpeekClient
+from mixpeek_tasks.snapshot.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA, flatten_tasks
+from mixpeek_tasks.snapshot.staging import RangeProgress, SnapshotStaging
+
+PROGRESS_EVERY_SECONDS = 5.0
+# Rows staged per part: bounds memory and how much an interrupted export fetches again.
+PART_ROWS = 25_000
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    tasks_path: Path
+    quarantine_path: Path
+    rows: int
+    quarantined: int
+    pages: int
+    resumed_rows: int
+    requests: int
+    bytes_received: int
+    seconds: float
+    throttled_seconds: float
+
+
+def export_snapshot(
+    client: MixpeekClient,
+    parquet_root: Path,
+    export_date: date,
+    *,
+    concurrency: int = 4,
+    progress: Callable[[str], None] = log.info,
+    resume_within: timedelta = timedelta(hours=12),
+    lock_timeout: float = 3600.0,
+    part_rows: int = PART_ROWS,
+) -> SnapshotResult:
+    """Page through every task and publish `export_date`'s tasks and quarantine files.
+
+    An export of the same date interrupted less than `resume_within` ago is resumed from its
+    checkpoint; a concurrent export of the same date waits up to `lock_timeout` seconds.
+    """
+    started = time.monotonic()
+    ranges = split_task_ids(concurrency)
+    with SnapshotStaging.open(parquet_root, export_date, ranges, resume_within=resume_within,
+                            lock_timeout=lock_timeout) as staging:
+        resumed_rows = staging.rows
+        resumed_records = staging.rows + staging.quarantined
+        if staging.resumed:
+            progress(f"resuming the export of {export_date}: {staging.rows:,} tasks in "
+                     f"{staging.pages} pages already staged")
+        tasks: list[pa.Table] = []
+        quarantine: list[pa.Table] = []
+        reached: dict[TaskIdRange, RangeProgress] = {}
+        buffered = pages = bytes_received = 0
+        last_report = started
+
+        def flush() -> None:
+            nonlocal buffered, pages
+            staging.add_part(
+                pa.concat_tables(tasks) if tasks else TASK_SCHEMA.empty_table(),
+                pa.concat_tables(quarantine) if quarantine else QUARANTINE_SCHEMA.empty_table(),
+                pages, dict(reached))
+            tasks.clear(), quarantine.clear(), reached.clear()
+            buffered = pages = 0
+
+        for page in KeysetPager(client).iter_pages(staging.pending(), concurrency=concurrency):
+            flat = flatten_tasks(page.tasks, export_date, page.fetched_at)
+            tasks.append(flat.tasks)
+            quarantine.append(flat.quarantine)
+            reached[page.id_range] = RangeProgress(page.after, page.is_last)
+            buffered += len(page.tasks)
+            pages += 1
+            bytes_received += page.size_bytes
+            if buffered >= part_rows:
+                flush()
+            now = time.monotonic()
+            if now - last_report >= PROGRESS_EVERY_SECONDS:
+                last_report = now
+                records = staging.rows + staging.quarantined + buffered
+                progress(f"{staging.pages + pages} pages, {records:,} records "
+                         f"({(records - resumed_records) / (now - started):,.0f}/s)")
+        if pages:
+            flush()
+        tasks_path, quarantine_path = staging.publish()
+        staging.discard()
+    return SnapshotResult(
+        tasks_path=tasks_path,
+        quarantine_path=quarantine_path,
+        rows=staging.rows,
+        quarantined=staging.quarantined,
+        pages=staging.pages,
+        resumed_rows=resumed_rows,
+        requests=client.requests_sent,
+        bytes_received=bytes_received,
+        seconds=time.monotonic() - started,
+        throttled_seconds=client.budget.waited_seconds,
+    )

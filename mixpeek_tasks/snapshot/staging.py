@@ -1,0 +1,191 @@
+"""Resumable staging of one export date: Parquet parts plus the paging position reached.
+
+    <parquet_root>/_staging/export_date=YYYY-MM-DD.lock   held while an export of the date runs
+    <parquet_root>/_staging/export_date=YYYY-MM-DD/
+        checkpoint.json            ranges with their keyset position, parts, counts
+        tasks-00000.parquet ...    flattened tasks, one part per flush
+        quarantine-00000.parquet ...
+
+A part is written to a temporary name and renamed, then the checkpoint is replaced the same
+way, so after a crash the checkpoint names only complete parts and a position no later than
+what they hold: the next run re-fetches at most one part's worth of pages and carries on.
+Each part is also streamed into the partition files being written (parquet_store), so
+publishing only closes and renames them; a resumed export first streams in the parts it found.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from mixpeek_tasks.api.paging.keyset import TaskIdRange
+from mixpeek_tasks.atomic_files import replace_atomically
+from mixpeek_tasks.filelock import LockTimeout, exclusive_lock
+from mixpeek_tasks.snapshot.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA
+from mixpeek_tasks.snapshot.parquet_files import (
+    QUARANTINE_DATASET,
+    ROW_GROUP_ROWS,
+    TASKS_DATASET,
+    SnapshotWriter,
+)
+
+# Parts are read back only by a resumed export: fast compression beats small files here, and
+# row groups of the partition file's size let it hold one group at a time.
+PART_OPTIONS = {"compression": "lz4", "row_group_size": ROW_GROUP_ROWS}
+CHECKPOINT = "checkpoint.json"
+# Each kind of part, and the dataset and schema it is published as.
+OUTPUTS = {"tasks": (TASKS_DATASET, TASK_SCHEMA),
+           "quarantine": (QUARANTINE_DATASET, QUARANTINE_SCHEMA)}
+
+
+def _sweep_stale(staging: Path, older_than: timedelta, keep: str) -> None:
+    """Remove staged folders and files untouched for `older_than`, except `keep`'s folder.
+
+    A folder whose date lock another run holds is left alone (that run is using it); lock
+    files themselves stay, as a run may be waiting on one.
+    """
+    cutoff = time.time() - older_than.total_seconds()
+    for entry in staging.iterdir():
+        if entry.suffix == ".lock" or entry.name == keep or entry.stat().st_mtime > cutoff:
+            continue
+        if entry.is_dir():
+            try:
+                with exclusive_lock(entry.with_name(entry.name + ".lock"), 0, str(entry)):
+                    shutil.rmtree(entry, ignore_errors=True)
+            except LockTimeout:
+                continue
+        else:
+            entry.unlink(missing_ok=True)
+
+
+@dataclass
+class RangeProgress:
+    after: str | None = None
+    done: bool = False
+
+
+class SnapshotStaging:
+    """The staging folder of one export date, resumed when a fresh checkpoint matches."""
+
+    def __init__(self, parquet_root: Path, export_date: date, ranges: Sequence[TaskIdRange],
+                 resume_within: timedelta):
+        self.schema_fingerprint = hashlib.sha256(
+            f"{TASK_SCHEMA}|{QUARANTINE_SCHEMA}".encode()).hexdigest()[:16]
+        self.parquet_root = Path(parquet_root)
+        self.export_date = export_date
+        self.folder = self.parquet_root / "_staging" / f"export_date={export_date.isoformat()}"
+        self.progress = {r: RangeProgress() for r in ranges}
+        self.parts = 0
+        self.rows = self.quarantined = self.pages = 0
+        self.started_at = datetime.now(timezone.utc)
+        self.resumed = self._load(resume_within)
+        if not self.resumed:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder.mkdir(parents=True)
+        self._outputs: dict[str, SnapshotWriter] = {}
+
+    @classmethod
+    @contextlib.contextmanager
+    def open(cls, parquet_root: Path, export_date: date, ranges: Sequence[TaskIdRange], *,
+             resume_within: timedelta, lock_timeout: float) -> Iterator[SnapshotStaging]:
+        """Stage `export_date` exclusively: a second export of the same date waits here.
+
+        Staging that no run can resume any more (older than `resume_within`) is removed first,
+        so dates that failed and were never re-run do not keep their parts for ever.
+        """
+        lock = Path(parquet_root) / "_staging" / f"export_date={export_date.isoformat()}.lock"
+        with exclusive_lock(lock, lock_timeout, f"the export of {export_date}"):
+            _sweep_stale(Path(parquet_root) / "_staging", resume_within, keep=lock.stem)
+            staging = cls(parquet_root, export_date, ranges, resume_within)
+            try:
+                staging._open_outputs()
+                yield staging
+            finally:
+                for writer in staging._outputs.values():  # left open only by a failure
+                    writer.abort()
+
+    def _load(self, resume_within: timedelta) -> bool:
+        """Adopt a checkpoint that is recent, of the same id ranges and schema, and whose
+        parts all exist; anything else (an older version's, a damaged one) starts over."""
+        try:
+            saved = orjson.loads((self.folder / CHECKPOINT).read_bytes())
+            started_at = datetime.fromisoformat(saved["started_at"])
+            saved_ranges = {TaskIdRange(r["start"], r["end"]): RangeProgress(r["after"], r["done"])
+                            for r in saved["ranges"]}
+            usable = (saved["schema"] == self.schema_fingerprint
+                      and saved_ranges.keys() == self.progress.keys()
+                      and datetime.now(timezone.utc) - started_at <= resume_within
+                      and all(self._part(dataset, number).exists()
+                              for number in range(saved["parts"])
+                              for dataset in OUTPUTS))
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        if not usable:
+            return False
+        self.progress = saved_ranges
+        self.parts, self.pages = saved["parts"], saved["pages"]
+        self.rows, self.quarantined = saved["rows"], saved["quarantined"]
+        self.started_at = started_at
+        return True
+
+    def pending(self) -> dict[TaskIdRange, str | None]:
+        """Ranges still to page, each with the position to resume after."""
+        return {r: p.after for r, p in self.progress.items() if not p.done}
+
+    def _part(self, dataset: str, number: int) -> Path:
+        return self.folder / f"{dataset}-{number:05d}.parquet"
+
+    def _open_outputs(self) -> None:
+        """Start the partition files, with what the parts already staged hold (a resume)."""
+        for kind, (dataset, schema) in OUTPUTS.items():
+            self._outputs[kind] = SnapshotWriter(self.parquet_root, dataset, self.export_date,
+                                                 schema)
+            for number in range(self.parts):
+                with pq.ParquetFile(self._part(kind, number)) as part:
+                    for batch in part.iter_batches(batch_size=ROW_GROUP_ROWS):
+                        self._outputs[kind].write(pa.Table.from_batches([batch], schema))
+        # The read-back buffers are garbage now; give them back rather than keep the peak.
+        pa.default_memory_pool().release_unused()
+
+    def add_part(self, tasks: pa.Table, quarantine: pa.Table, pages: int,
+                 progress: dict[TaskIdRange, RangeProgress]) -> None:
+        """Persist one part, then advance the checkpoint to the positions it covers."""
+        for kind, table in (("tasks", tasks), ("quarantine", quarantine)):
+            replace_atomically(self._part(kind, self.parts),
+                                lambda path, t=table: pq.write_table(t, path, **PART_OPTIONS))
+            self._outputs[kind].write(table)
+        self.parts += 1
+        self.pages += pages
+        self.rows += tasks.num_rows
+        self.quarantined += quarantine.num_rows
+        self.progress.update(progress)
+        checkpoint = orjson.dumps({
+            "export_date": self.export_date.isoformat(),
+            "started_at": self.started_at.isoformat(),
+            "schema": self.schema_fingerprint,
+            "parts": self.parts, "pages": self.pages,
+            "rows": self.rows, "quarantined": self.quarantined,
+            "ranges": [{"start": r.start, "end": r.end, "after": p.after, "done": p.done}
+                       for r, p in self.progress.items()],
+        }, option=orjson.OPT_INDENT_2)
+        replace_atomically(self.folder / CHECKPOINT, lambda path: path.write_bytes(checkpoint))
+
+    def publish(self) -> tuple[Path, Path]:
+        """Publish the quarantine partition file, then the tasks one (so a reader who finds the
+        tasks finds their quarantine too); return (tasks path, quarantine path)."""
+        quarantine_path = self._outputs.pop("quarantine").commit()
+        tasks_path = self._outputs.pop("tasks").commit()
+        return tasks_path, quarantine_path
+
+    def discard(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)

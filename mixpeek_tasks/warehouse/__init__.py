@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: snapshot loads, status history, `tasks`, and the analysts' views."""

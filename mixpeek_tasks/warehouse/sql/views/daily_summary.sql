@@ -1,0 +1,75 @@
+-- One row per export date, for dashboards.
+CREATE OR REPLACE VIEW daily_summary AS
+WITH listed AS (
+    SELECT
+        s.export_date,
+        count(*) AS tasks_listed,
+        count(*) FILTER (WHERE c.status_class = 'in_flight') AS in_flight,
+        -- Judged as stuck_tasks judges the latest export, as of the end of that night's run.
+        count(*) FILTER (
+            WHERE c.status_class = 'in_flight'
+                AND epoch(e.as_of) - epoch(coalesce(t.created_at, t.first_seen_at))
+                    > 3600 * a.stuck_after_hours
+        ) AS stuck,
+        count(*) FILTER (WHERE s.from_mongodb) AS fallback_records
+    FROM task_snapshots AS s
+    JOIN export_runs AS e USING (export_date)
+    JOIN tasks AS t USING (task_id)
+    LEFT JOIN task_status_regressions AS r USING (task_id, export_date)
+    LEFT JOIN task_status_classes AS c ON c.status = coalesce(r.kept_status, s.status)
+    CROSS JOIN analytics_settings AS a
+    GROUP BY s.export_date
+),
+new_tasks AS (
+    SELECT first_export_date AS export_date, count(*) AS new_tasks
+    FROM tasks
+    GROUP BY ALL
+),
+-- A task counts as finished on the first export date that saw it terminal.
+finished AS (
+    SELECT
+        h.valid_from AS export_date,
+        count(*) AS finished,
+        count(*) FILTER (WHERE h.status = 'COMPLETED') AS completed,
+        count(*) FILTER (WHERE h.status = 'COMPLETED_WITH_ERRORS') AS completed_with_errors,
+        count(*) FILTER (WHERE h.status = 'FAILED') AS failed,
+        count(*) FILTER (WHERE h.status = 'CANCELED') AS canceled
+    FROM task_status_history AS h
+    JOIN task_status_classes AS c USING (status)
+    WHERE c.status_class = 'terminal'
+    GROUP BY ALL
+),
+regressions AS (
+    SELECT export_date, count(*) AS status_regressions
+    FROM task_status_regressions
+    GROUP BY ALL
+),
+quarantined AS (
+    SELECT export_date, count(*) AS quarantined
+    FROM task_quarantine
+    GROUP BY ALL
+)
+SELECT
+    l.export_date,
+    e.started_at AS export_started_at,
+    e.as_of AS export_finished_at,
+    l.tasks_listed,
+    coalesce(n.new_tasks, 0) AS new_tasks,
+    coalesce(f.finished, 0) AS finished,
+    coalesce(f.completed, 0) AS completed,
+    coalesce(f.completed_with_errors, 0) AS completed_with_errors,
+    coalesce(f.failed, 0) AS failed,
+    coalesce(f.canceled, 0) AS canceled,
+    f.completed / nullif(f.finished, 0) AS success_rate,
+    f.failed / nullif(f.finished, 0) AS failure_rate,
+    l.in_flight,
+    l.stuck,
+    l.fallback_records,
+    coalesce(g.status_regressions, 0) AS status_regressions,
+    coalesce(q.quarantined, 0) AS quarantined
+FROM listed AS l
+JOIN export_runs AS e USING (export_date)
+LEFT JOIN new_tasks AS n USING (export_date)
+LEFT JOIN finished AS f USING (export_date)
+LEFT JOIN regressions AS g USING (export_date)
+LEFT JOIN quarantined AS q USING (export_date);

@@ -1,0 +1,50 @@
+import os
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+import yaml
+from dagster import build_schedule_context
+
+from pipelines.definitions import defs
+from tests.support import ROOT
+
+
+def test_definitions_load_with_one_partitioned_job_and_a_nightly_schedule():
+    job = defs.resolve_job_def("nightly_export")
+    assert job.partitions_def.get_first_partition_key() == "2025-01-01"
+    schedule = defs.resolve_schedule_def("nightly_export_schedule")
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "UTC")
+    assert {k.to_user_string() for k in defs.resolve_all_asset_keys()} == {
+        "task_snapshot", "warehouse_tasks", "task_analytics", "task_report"}
+
+
+def test_the_nightly_run_exports_the_date_it_runs_on():
+    schedule = defs.resolve_schedule_def("nightly_export_schedule")
+    tick = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+    with build_schedule_context(scheduled_execution_time=tick) as context:
+        (request,) = schedule.evaluate_tick(context).run_requests
+    assert request.partition_key == "2026-11-23"
+
+
+def test_workspace_loads_the_definitions_module():
+    workspace = yaml.safe_load((ROOT / "workspace.yaml").read_text())
+    assert workspace == {"load_from": [{"python_module": "pipelines.definitions"}]}
+
+
+def test_the_dagster_cli_lists_the_assets():
+    listed = subprocess.run(
+        [sys.executable, "-m", "dagster", "asset", "list", "-m", "pipelines.definitions"],
+        capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.split() == ["task_analytics", "task_report", "task_snapshot",
+                                     "warehouse_tasks"]
+
+
+def test_the_code_location_runs_arrow_on_the_system_allocator():
+    probe = subprocess.run(
+        [sys.executable, "-c", "import pipelines.definitions, pyarrow;"
+         " print(pyarrow.default_memory_pool().backend_name)"],
+        capture_output=True, text=True, cwd=ROOT, timeout=120, env={
+            k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"})
+    assert probe.stdout.strip() == "system", probe.stderr

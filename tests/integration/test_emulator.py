@@ -1,0 +1,146 @@
+"""The emulator must speak the real wire format: checked against the official SDK's models."""
+
+import httpx
+import orjson
+import pytest
+from mixpeek.models.error_response import ErrorResponse
+from mixpeek.models.list_tasks_request import ListTasksRequest
+from mixpeek.models.list_tasks_response import ListTasksResponse
+
+from mixpeek_emulator import TaskStore, running_emulator
+
+
+@pytest.fixture
+def api(emulator):
+    with httpx.Client(base_url=emulator.base_url, headers={"Authorization": "Bearer k"}) as http:
+        def post(body=None, **params):
+            return http.post("/v1/tasks/list", params=params, content=orjson.dumps(body or {}))
+        yield post
+
+
+def listed(response) -> ListTasksResponse:
+    assert response.status_code == 200, response.text
+    return ListTasksResponse.from_json(response.text)
+
+
+def test_every_generated_task_validates_against_the_sdk_model(api, emulator):
+    seen = 0
+    for offset in range(0, len(emulator.store.tasks), 1000):
+        seen += len(listed(api(limit=1000, offset=offset)).results)
+    assert seen == len(emulator.store.tasks)
+
+
+def test_documented_shapes_appear_in_the_generated_mix(emulator):
+    tasks = list(emulator.store.tasks.values())
+    batch = [t for t in tasks if t["task_type"] == "api_buckets_batches_process"
+             and "batch_id" in t.get("additional_data", {})]
+    assert batch and {"bucket_id", "namespace_id", "total_tiers", "collection_ids", "object_count",
+                      "sample_object_ids"} <= set(batch[0]["additional_data"])
+    assert any(t.get("additional_data", {}).get("from_mongodb") for t in tasks)
+    assert any(t["status"] == "FAILED" and t["error"] == t["additional_data"]["error"]
+               for t in tasks)
+    assert any("duration_ms" in t.get("additional_data", {}) for t in tasks)
+    assert {"COMPLETED", "COMPLETED_WITH_ERRORS", "FAILED", "CANCELED", "SKIPPED"} <= {
+        t["status"] for t in tasks}
+
+
+def test_generation_is_seeded():
+    first = TaskStore.generate(50, seed=3, now=TaskStore.generate(1, 0).now)
+    again = TaskStore.generate(50, seed=3, now=first.now)
+    assert first.tasks == again.tasks
+
+
+def test_unknown_body_keys_are_refused_with_the_api_error_shape(api):
+    response = api({"status": "FAILED", "page_token": "x"})
+    assert response.status_code == 422
+    error = ErrorResponse.from_json(response.text)
+    assert error.error.type == "extra_forbidden" and "page_token" in error.error.message
+
+
+@pytest.mark.parametrize("params", [{"limit": 1001}, {"limit": 0}, {"offset": 10001},
+                                    {"offset": -1}])
+def test_limit_and_offset_caps(api, params):
+    response = api(**params)
+    assert response.status_code == 422
+    ErrorResponse.from_json(response.text)
+
+
+def test_missing_key_is_401(emulator):
+    response = httpx.post(emulator.base_url + "/v1/tasks/list", json={})
+    assert response.status_code == 401
+    assert ErrorResponse.from_json(response.text).error.type == "unauthorized"
+
+
+def test_include_total_and_next_cursor(api, emulator):
+    counted = listed(api(limit=100, include_total="true")).pagination
+    assert counted.total == len(emulator.store.tasks) and counted.total_pages == 30
+    plain = listed(api(limit=100)).pagination
+    assert plain.total is None and plain.total_pages is None
+    ids = []
+    cursor = None
+    while True:
+        page = listed(api(limit=500, **({"cursor": cursor} if cursor else {})))
+        ids += [t.task_id for t in page.results]
+        cursor = page.pagination.next_cursor
+        if cursor is None:
+            break
+    assert sorted(ids) == sorted(emulator.store.tasks)
+
+
+def test_default_sort_is_newest_first(api):
+    created = [t["created_at"] for t in api(limit=50).json()["results"]]
+    assert created == sorted(created, reverse=True)
+
+
+FILTER_CASES = [
+    ({"AND": [{"field": "status", "operator": "eq", "value": "FAILED"}]},
+     lambda t: t["status"] == "FAILED"),
+    ({"AND": [{"field": "status", "operator": "in", "value": ["FAILED", "CANCELED"]}],
+      "NOT": [{"field": "task_type", "operator": "eq", "value": "thumbnail"}]},
+     lambda t: t["status"] in ("FAILED", "CANCELED") and t["task_type"] != "thumbnail"),
+    ({"OR": [{"field": "additional_data.total_tiers", "operator": "gte", "value": 3},
+             {"field": "status", "operator": "eq", "value": "skipped"}]},
+     lambda t: t.get("additional_data", {}).get("total_tiers", 0) >= 3 or t["status"] == "SKIPPED"),
+    ({"AND": [{"field": "additional_data.object_count", "operator": "lt", "value": 2000},
+              {"field": "status", "operator": "nin", "value": ["COMPLETED"]}]},
+     lambda t: t.get("additional_data", {}).get("object_count", 10**9) < 2000
+     and t["status"] != "COMPLETED"),
+    ({"AND": [{"field": "task_id", "operator": "gt", "value": "c"},
+              {"field": "task_id", "operator": "lte", "value": "d"}], "case_sensitive": True},
+     lambda t: "c" < t["task_id"] <= "d"),
+    ({"status": "CANCELED"}, lambda t: t["status"] == "CANCELED"),
+]
+
+
+@pytest.mark.parametrize("filters, expected", FILTER_CASES)
+def test_filters_select_what_they_say(api, emulator, filters, expected):
+    body = {"filters": filters, "sort": {"field": "task_id", "direction": "asc"}}
+    ListTasksRequest.from_dict(body)
+    got = [t.task_id for t in listed(api(body, limit=1000)).results]
+    want = sorted(t["task_id"] for t in emulator.store.tasks.values() if expected(t))
+    assert got == want and want
+
+
+def test_status_task_type_sort_and_search(api, emulator):
+    body = {"status": "FAILED", "task_type": "engine_cluster_build",
+            "sort": {"field": "additional_data.job_id", "direction": "desc"}}
+    got = listed(api(body, limit=1000)).results
+    assert got and all(t.status.value == "FAILED" and t.task_type.value == "engine_cluster_build"
+                       for t in got)
+    jobs = [t.additional_data["job_id"] for t in got]
+    assert jobs == sorted(jobs, reverse=True)
+    some_id = next(iter(emulator.store.tasks))
+    found = listed(api({"search": some_id[:13].upper()}, limit=1000)).results
+    assert some_id in [t.task_id for t in found]
+
+
+def test_churn_creates_tasks_and_moves_statuses_between_requests():
+    with running_emulator(tasks=500, seed=5, churn=10) as server:
+        before = {k: v["status"] for k, v in server.store.tasks.items()}
+        httpx.post(server.base_url + "/v1/tasks/list", headers={"Authorization": "Bearer k"},
+                   json={})
+        after = server.store.tasks
+    assert len(after) == len(before) + 10
+    changed = [k for k in before if after[k]["status"] != before[k]]
+    assert 0 < len(changed) <= 10
+    assert all(before[k] in ("PENDING", "IN_PROGRESS", "PROCESSING") for k in changed)

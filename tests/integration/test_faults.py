@@ -1,0 +1,70 @@
+"""Faults on the wire, injected by the emulator: every export either completes exactly or
+fails clearly, naming the page, with nothing published."""
+
+from datetime import date
+
+import httpx
+import pyarrow.parquet as pq
+import pytest
+
+from mixpeek_emulator import FAULT_KINDS, Faults, running_emulator
+from mixpeek_tasks.api.errors import MixpeekRetriesExhausted
+from mixpeek_tasks.api.paging.keyset import KeysetPager
+from mixpeek_tasks.api.retries import RetryPolicy
+from mixpeek_tasks.api.transport import MixpeekClient
+from mixpeek_tasks.snapshot.export import export_snapshot
+
+EXPORT_DATE = date(2026, 11, 23)
+FAST_RETRIES = RetryPolicy(max_attempts=12, base_delay=0.01, min_delay=0.001, max_delay=0.05)
+
+
+def quick_client(server, **kwargs) -> MixpeekClient:
+    options = {"page_size": 250, "retry": FAST_RETRIES,
+               "timeout": httpx.Timeout(0.5, connect=0.5), **kwargs}
+    return MixpeekClient("sk_test_faults", server.base_url, **options)
+
+
+@pytest.mark.parametrize("kind", FAULT_KINDS)
+def test_each_fault_is_retried_and_the_export_is_complete(tmp_path, kind):
+    faults = Faults(rate=0.4, kinds=(kind,), seed=3, slow_seconds=1.0)
+    with running_emulator(tasks=1500, seed=9, faults=faults) as server:
+        with quick_client(server) as client:
+            result = export_snapshot(client, tmp_path, EXPORT_DATE, concurrency=2)
+        expected = set(server.store.tasks)
+    assert faults.injected and set(faults.injected) == {kind}
+    ids = pq.read_table(result.tasks_path, columns=["task_id"]).column("task_id").to_pylist()
+    assert len(ids) == len(set(ids)) and set(ids) == expected
+    assert result.requests > result.pages
+
+
+def test_a_retry_after_of_zero_or_in_the_past_still_waits_the_floor():
+    faults = Faults(rate=1.0, kinds=("429_retry_after_0", "429_retry_after_past_date"), seed=1)
+    waits = []
+    with running_emulator(tasks=10, seed=1, faults=faults) as server:
+        client = quick_client(server, retry=RetryPolicy(max_attempts=4, min_delay=0.05))
+        client.budget.pause = waits.append
+        with pytest.raises(MixpeekRetriesExhausted):
+            list(KeysetPager(client).iter_range())
+    assert waits == [0.05, 0.05, 0.05]
+
+
+def test_when_the_retry_budget_is_spent_the_export_fails_naming_the_page(tmp_path):
+    with running_emulator(tasks=600, seed=2) as server:
+        with quick_client(server) as client:
+            first = export_snapshot(client, tmp_path, EXPORT_DATE, concurrency=1)
+        before = pq.read_table(first.tasks_path)
+        server.faults = Faults(rate=1.0, kinds=("503", "reset_mid_body"), seed=4)
+        with quick_client(server, retry=RetryPolicy(max_attempts=3, min_delay=0.001)) as client:
+            with pytest.raises(MixpeekRetriesExhausted) as raised:
+                export_snapshot(client, tmp_path, EXPORT_DATE, concurrency=1)
+    assert "page 1 of task ids [, ) after None: gave up after 3 attempts" in str(raised.value)
+    assert pq.read_table(first.tasks_path).equals(before)
+    assert not list((tmp_path / "_staging").glob("*.parquet"))
+
+
+def test_connection_refused_is_retried_then_reported(tmp_path):
+    with running_emulator(tasks=1) as server:
+        dead_url = server.base_url
+    client = MixpeekClient("sk_test_faults", dead_url, retry=RetryPolicy(3, min_delay=0.001))
+    with pytest.raises(MixpeekRetriesExhausted, match="ConnectError"):
+        list(KeysetPager(client).iter_range())

@@ -1,0 +1,114 @@
+"""The API key never leaks; data never becomes SQL; TLS is verified."""
+
+import inspect
+import os
+import ssl
+import subprocess
+import sys
+import threading
+from datetime import date
+from pathlib import Path
+
+import orjson
+import pytest
+
+from mixpeek_emulator import EmulatorServer, Faults, TaskStore, running_emulator
+from mixpeek_tasks.api.errors import MixpeekError
+from mixpeek_tasks.api.paging.keyset import KeysetPager
+from mixpeek_tasks.api.transport import MixpeekClient
+from mixpeek_tasks.snapshot.export import export_snapshot
+from mixpeek_tasks.warehouse.database import Warehouse
+from tests.support import ROOT
+
+SENTINEL = "sk_test_SENTINEL_d41d8cd98f00b204e9800998ecf8427e"
+
+
+def materialize(server, tmp_path: Path, partition: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MIXPEEK_API_KEY": SENTINEL, "MIXPEEK_BASE_URL": server.base_url,
+           "MIXPEEK_EXPORT_DIR": str(tmp_path / "data"), "DAGSTER_HOME": str(tmp_path / "home"),
+           "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "pipelines.definitions",
+         "--select", "*", "--partition", partition],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.slow
+def test_the_key_appears_in_no_file_log_or_error(tmp_path):
+    (tmp_path / "home").mkdir()
+    faults = Faults(rate=0.3, kinds=("503", "429", "reset_mid_body"), seed=2)
+    with running_emulator(tasks=1500, seed=3, api_key=SENTINEL, faults=faults) as server:
+        ok = materialize(server, tmp_path, "2026-11-22")
+        server.faults = Faults(rate=1.0, kinds=("500",), seed=3)
+        exhausted = materialize(server, tmp_path, "2026-11-23")
+        server.faults = Faults()
+        server.api_key = "sk_test_rotated_key"
+        refused = materialize(server, tmp_path, "2026-11-23")
+    assert ok.returncode == 0, ok.stderr[-3000:]
+    assert exhausted.returncode != 0 and "gave up after" in exhausted.stderr
+    assert refused.returncode != 0 and "401" in refused.stderr
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".parquet" for p in written) and any(
+        p.name == "warehouse.duckdb" for p in written)
+    leaks = [str(p) for p in written if SENTINEL.encode() in p.read_bytes()]
+    assert leaks == []
+    for run in (ok, exhausted, refused):
+        assert SENTINEL not in run.stdout + run.stderr
+
+
+HOSTILE = 'x"; DROP TABLE tasks; --'
+
+
+def test_hostile_keys_and_values_stay_data(tmp_path):
+    with running_emulator(tasks=50, seed=4) as server:
+        record = {"task_id": "0-hostile", "task_type": HOSTILE, "status": "FAILED'); --",
+                  "error": "'; DELETE FROM task_snapshots; --",
+                  "additional_data": {HOSTILE: 1, "batch_id": "b'; --", "a.b c\u00e9": [HOSTILE]},
+                  HOSTILE: "top level"}
+        server.store.add_record(record)
+        with MixpeekClient("k", server.base_url) as client:
+            result = export_snapshot(client, tmp_path / "parquet", date(2026, 11, 23))
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    warehouse.load_snapshot(date(2026, 11, 23), result.tasks_path, result.quarantine_path)
+    warehouse.build_views()
+    row = warehouse.query(
+        "SELECT task_type, status, error, batch_id, additional_data_json, extra_json"
+        " FROM tasks WHERE task_id = $id", {"id": "0-hostile"}).rows[0]
+    assert row[:4] == (HOSTILE, "FAILED'); --", "'; DELETE FROM task_snapshots; --", "b'; --")
+    assert orjson.loads(row[4]) == record["additional_data"]
+    assert orjson.loads(row[5]) == {HOSTILE: "top level"}
+    assert warehouse.query("SELECT count(*) FROM tasks").rows[0][0] == 51
+    assert warehouse.query("SELECT count(*) FROM task_success_rate WHERE task_type = $t",
+                           {"t": HOSTILE}).rows[0][0] == 1
+
+
+@pytest.fixture
+def tls_emulator(tmp_path):
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    server = EmulatorServer(("127.0.0.1", 0), TaskStore.generate(10, 1))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_an_unverifiable_certificate_fails_at_once_without_sending_the_key(tls_emulator):
+    url = tls_emulator.base_url.replace("http://", "https://")
+    client = MixpeekClient(SENTINEL, url)
+    with pytest.raises(MixpeekError, match="could not be verified") as raised:
+        list(KeysetPager(client).iter_range())
+    assert client.requests_sent == 1 and tls_emulator.request_log == []
+    assert SENTINEL not in str(raised.value)
+
+
+def test_tls_verification_cannot_be_switched_off():
+    parameters = inspect.signature(MixpeekClient).parameters
+    assert not {"verify", "insecure", "ssl_verify"} & set(parameters)
