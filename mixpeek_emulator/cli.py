@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 
 from mixpeek_emulator.faults import FAULT_KINDS, Faults
+from mixpeek_emulator.profiles import QUIRKS, ServerProfile
 from mixpeek_emulator.server import EmulatorServer
 from mixpeek_emulator.store import TaskStore
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="mixpeek-emulator", description="A local Mixpeek emulator of POST /v1/tasks/list")
+        prog="mixpeek-emulator", description="A local Mixpeek emulator of POST /v1/tasks/list",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="server profile quirks:\n" + "\n".join(
+            f"  {name:<20} {description}" for name, description in QUIRKS.items()))
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     parser.add_argument("--tasks", type=int, default=5000, help="tasks in the generated account")
@@ -26,12 +30,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fault-kinds", default=",".join(FAULT_KINDS),
                         help="comma-separated kinds to draw from")
     parser.add_argument("--api-key", default=None, help="accept only this key (default: any)")
+    parser.add_argument("--server-profile", default="",
+                        help="comma-separated quirks (listed below); default: none, the "
+                             "documented behaviour")
+    parser.add_argument("--id-prefix", default=None,
+                        help="custom task ids: this prefix and 24 hex digits (default: UUID v4)")
     args = parser.parse_args(argv)
+    try:
+        profile = ServerProfile.parse(args.server_profile)
+    except ValueError as error:
+        parser.error(str(error))
     server = EmulatorServer(
-        (args.host, args.port), TaskStore.generate(args.tasks, args.seed), churn=args.churn,
-        churn_deletes=args.churn_deletes, latency_ms=args.latency_ms, api_key=args.api_key,
+        (args.host, args.port), TaskStore.generate(args.tasks, args.seed, id_prefix=args.id_prefix),
+        churn=args.churn, churn_deletes=args.churn_deletes, latency_ms=args.latency_ms,
+        api_key=args.api_key, profile=profile,
         faults=Faults(args.fault_rate, tuple(args.fault_kinds.split(",")), args.seed))
-    print(f"mixpeek-emulator listening on {server.base_url} with {args.tasks} tasks", flush=True)
+    quirks = ", ".join(profile.names) or "none"
+    print(f"mixpeek-emulator listening on {server.base_url} with {args.tasks} tasks "
+          f"(server profile quirks: {quirks})", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -1,5 +1,6 @@
 """The emulator's HTTP server: `POST /v1/tasks/list` with the real wire format (body keys,
-caps, `include_total`, `next_cursor`, the error body), authentication, latency and faults."""
+caps, `include_total`, `next_cursor`, the error body), authentication, latency, faults, and
+the quirks of a server profile (profiles.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import contextlib
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -17,6 +18,7 @@ import orjson
 
 from mixpeek_emulator.errors import ApiError
 from mixpeek_emulator.faults import Faults
+from mixpeek_emulator.profiles import ServerProfile
 from mixpeek_emulator.store import TaskStore
 from mixpeek_emulator.vocabulary import STATUSES, TASK_TYPES
 
@@ -25,6 +27,7 @@ MAX_LIMIT = 1000
 MAX_OFFSET = 10_000
 DEFAULT_LIMIT = 10
 LIST_PATH = "/v1/tasks/list"
+TIMESTAMP_FIELDS = ("created_at", "updated_at")
 
 
 def _query_int(query: dict[str, list[str]], *names: str) -> int | None:
@@ -39,10 +42,14 @@ def _query_int(query: dict[str, list[str]], *names: str) -> int | None:
 
 
 def _decode_cursor(cursor: str) -> int:
+    invalid = ApiError(400, "invalid cursor", "invalid_cursor")
     try:
-        return int(orjson.loads(base64.urlsafe_b64decode(cursor.encode()))["offset"])
+        offset = int(orjson.loads(base64.urlsafe_b64decode(cursor.encode()))["offset"])
     except Exception:
-        raise ApiError(400, "invalid cursor", "invalid_cursor") from None
+        raise invalid from None
+    if offset < 0:
+        raise invalid
+    return offset
 
 
 def _encode_cursor(offset: int) -> str:
@@ -56,7 +63,10 @@ class EmulatorServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], store: TaskStore, *, churn: int = 0,
                  churn_deletes: int = 0, latency_ms: float = 0.0, api_key: str | None = None,
-                 faults: Faults | None = None):
+                 faults: Faults | None = None,
+                 profile: ServerProfile | str | Iterable[str] = ()):
+        # Parsed before binding, so that a bad name leaves no socket open.
+        self.profile = ServerProfile.parse(profile)
         super().__init__(address, _Handler)
         self.store = store
         self.churn = churn
@@ -99,6 +109,10 @@ class EmulatorServer(ThreadingHTTPServer):
                 not isinstance(sort, dict) or not isinstance(sort.get("field"), str)
                 or sort.get("direction", "asc") not in ("asc", "desc")):
             raise ApiError(422, "sort must be {field, direction: asc|desc}", "validation_error")
+        if (sort is not None and self.profile.timestamp_sort_only
+                and sort["field"] not in TIMESTAMP_FIELDS):
+            raise ApiError(422, f"sort field must be one of {', '.join(TIMESTAMP_FIELDS)}",
+                           "validation_error")
         limit = _query_int(query, "limit", "page_size")
         limit = DEFAULT_LIMIT if limit is None else limit
         if not 1 <= limit <= MAX_LIMIT:
@@ -107,19 +121,25 @@ class EmulatorServer(ThreadingHTTPServer):
         page = _query_int(query, "page")
         cursor = (query.get("cursor") or query.get("next_cursor") or [None])[0]
         if cursor:
+            # Like the API's other cursors ("no limit on pagination depth"), a cursor is not
+            # held to the cap on an explicit offset, and it overrides offset and page.
             offset = _decode_cursor(cursor)
-        elif offset is None:
-            offset = (page - 1) * limit if page and page > 0 else 0
-        if not 0 <= offset <= MAX_OFFSET:
-            raise ApiError(422, f"offset must be between 0 and {MAX_OFFSET}", "validation_error")
-        include_total = (query.get("include_total") or ["false"])[0].lower() == "true"
+        else:
+            if offset is None:
+                offset = (page - 1) * limit if page and page > 0 else 0
+            if not 0 <= offset <= MAX_OFFSET:
+                raise ApiError(422, f"offset must be between 0 and {MAX_OFFSET}",
+                               "validation_error")
+        include_total = ((query.get("include_total") or ["false"])[0].lower() == "true"
+                         and not self.profile.no_total)
 
         with self.store.lock:
             if self.churn or self.churn_deletes:
                 self.store.churn(self.churn, self.churn_deletes)
-            encoded, total, more = self.store.select(body, limit, offset)
+            encoded, total, more = self.store.select(body, limit, offset, self.profile)
             if include_total and total is None:
-                total = self.store.count(body)
+                total = self.store.count(body, self.profile)
+        cursor_ends = self.profile.cursor_capped and offset + limit >= MAX_OFFSET
         pagination = {
             "total": total if include_total else None,
             "page": offset // limit + 1,
@@ -128,7 +148,7 @@ class EmulatorServer(ThreadingHTTPServer):
             "next_page": f"{LIST_PATH}?offset={offset + limit}&limit={limit}" if more else None,
             "previous_page": (f"{LIST_PATH}?offset={max(offset - limit, 0)}&limit={limit}"
                               if offset else None),
-            "next_cursor": _encode_cursor(offset + limit) if more else None,
+            "next_cursor": _encode_cursor(offset + limit) if more and not cursor_ends else None,
         }
         return b'{"results":[' + b",".join(encoded) + b'],"pagination":' + orjson.dumps(
             pagination) + b"}"
@@ -205,9 +225,12 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def running_emulator(tasks: int = 1000, seed: int = 0, **options: Any) -> Iterator[EmulatorServer]:
-    """Serve a generated account on a free loopback port for the duration of the block."""
-    server = EmulatorServer(("127.0.0.1", 0), TaskStore.generate(tasks, seed), **options)
+def running_emulator(tasks: int = 1000, seed: int = 0, *, id_prefix: str | None = None,
+                     **options: Any) -> Iterator[EmulatorServer]:
+    """Serve a generated account on a free loopback port for the duration of the block;
+    `options` go to EmulatorServer (churn, faults, profile...)."""
+    server = EmulatorServer(("127.0.0.1", 0),
+                            TaskStore.generate(tasks, seed, id_prefix=id_prefix), **options)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)
     thread.start()

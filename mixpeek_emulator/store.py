@@ -7,14 +7,20 @@ import bisect
 import random
 import threading
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import orjson
 
+from mixpeek_emulator.profiles import DOCUMENTED, ServerProfile
 from mixpeek_emulator.query import compile_filters, lookup, sort_key, task_id_bounds
 from mixpeek_emulator.vocabulary import IN_FLIGHT
+
+DEFAULT_SORT = {"field": "created_at", "direction": "desc"}
+# What Redis holds before its TTL expires: all a list that reads only Redis can see.
+RECENT_WINDOW = timedelta(hours=24)
 
 # Weighted mix of what a busy account runs: batch processing and engine work dominate.
 _TYPE_WEIGHTS = {
@@ -72,6 +78,8 @@ class TaskStore:
 
     seed: int
     now: datetime
+    # None: UUID v4 ids. A prefix such as "task_": custom ids, the prefix and 24 hex digits.
+    id_prefix: str | None = None
     tasks: dict[str, dict] = field(default_factory=dict)
     _ids: list[str] = field(default_factory=list)
     _encoded: dict[str, bytes] = field(default_factory=dict)
@@ -82,8 +90,10 @@ class TaskStore:
         self.rng = random.Random(self.seed)
 
     @classmethod
-    def generate(cls, count: int, seed: int, now: datetime | None = None) -> "TaskStore":
-        store = cls(seed=seed, now=now or datetime.now(timezone.utc).replace(microsecond=0))
+    def generate(cls, count: int, seed: int, now: datetime | None = None, *,
+                 id_prefix: str | None = None) -> "TaskStore":
+        store = cls(seed=seed, now=now or datetime.now(timezone.utc).replace(microsecond=0),
+                    id_prefix=id_prefix)
         for _ in range(count):
             age = timedelta(seconds=store.rng.uniform(0, 30 * 86400))
             store._ids.append(store._put(store._new_task(store.now - age)))
@@ -91,7 +101,9 @@ class TaskStore:
         return store
 
     def _new_task_id(self) -> str:
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        if self.id_prefix is None:
+            return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        return f"{self.id_prefix}{self.rng.getrandbits(96):024x}"
 
     def _new_task(self, created: datetime) -> dict:
         rng = self.rng
@@ -199,29 +211,36 @@ class TaskStore:
             self.tasks[task_id] = task
             self._encoded[task_id] = orjson.dumps(task)
 
-    def select(self, body: dict, limit: int, offset: int) -> tuple[list[bytes], int | None, bool]:
-        """Matching tasks for one page: (encoded tasks, total matching or None, more follow)."""
-        filters = body.get("filters")
-        predicate = compile_filters(filters) if filters else None
-        extra: list = []
+    def _matcher(self, body: dict, profile: ServerProfile) -> Callable[[dict], bool]:
+        """The predicate a task must meet to be listed for `body` under `profile`."""
+        filters = None if profile.ignores_filters else body.get("filters")
+        conditions: list = [compile_filters(filters)] if filters else []
         if body.get("status"):
-            extra.append(lambda t, s=body["status"]: t.get("status") == s)
+            conditions.append(lambda t, s=body["status"]: t.get("status") == s)
         if body.get("task_type"):
-            extra.append(lambda t, s=body["task_type"]: t.get("task_type") == s)
+            conditions.append(lambda t, s=body["task_type"]: t.get("task_type") == s)
         if body.get("search"):
             needle = body["search"].lower()
-            extra.append(
+            conditions.append(
                 lambda t: any(needle in str(t.get(k, "")).lower()
                               for k in ("task_id", "task_type", "status"))
             )
+        if profile.recent_window:
+            # Fixed-width ISO text sorts as time does, so the cutoff compares as text.
+            cutoff = _iso(self.now - RECENT_WINDOW)
+            conditions.append(
+                lambda t: isinstance(t.get("created_at"), str) and t["created_at"] >= cutoff)
+        return lambda task: all(c(task) for c in conditions)
 
-        def matches(task: dict) -> bool:
-            return (predicate is None or predicate(task)) and all(f(task) for f in extra)
-
-        sort = body.get("sort") or {"field": "created_at", "direction": "desc"}
+    def select(self, body: dict, limit: int, offset: int,
+               profile: ServerProfile = DOCUMENTED) -> tuple[list[bytes], int | None, bool]:
+        """Matching tasks for one page: (encoded tasks, total matching or None, more follow)."""
+        matches = self._matcher(body, profile)
+        sort = (None if profile.ignores_sort else body.get("sort")) or DEFAULT_SORT
         wanted = offset + limit
-        if sort.get("field") == "task_id" and sort.get("direction", "asc") == "asc":
-            low, high = task_id_bounds(filters)
+        if (profile.honours_query and sort.get("field") == "task_id"
+                and sort.get("direction", "asc") == "asc"):
+            low, high = task_id_bounds(body.get("filters"))
             start = bisect.bisect_left(self._ids, low) if low is not None else 0
             end = bisect.bisect_left(self._ids, high) if high is not None else len(self._ids)
             hits: list[str] = []
@@ -233,21 +252,19 @@ class TaskStore:
                         break
             page_ids = hits[offset:wanted]
             return [self._encoded[i] for i in page_ids], None, len(hits) > wanted
-        ordered = sorted(
-            (t for t in self.tasks.values() if matches(t)),
-            key=lambda t: sort_key(lookup(t, sort["field"])),
-            reverse=sort.get("direction") == "desc",
-        )
+        ordered = _ordered(filter(matches, self.tasks.values()),
+                           DEFAULT_SORT if profile.sorts_page_only else sort)
         page = ordered[offset:wanted]
+        if profile.sorts_page_only:
+            page = _ordered(page, sort)
         return ([self._encoded[t["task_id"]] for t in page], len(ordered),
                 len(ordered) > wanted)
 
-    def count(self, body: dict) -> int:
-        filters = body.get("filters")
-        predicate = compile_filters(filters) if filters else (lambda t: True)
-        status, task_type = body.get("status"), body.get("task_type")
-        return sum(
-            1 for t in self.tasks.values()
-            if predicate(t) and (not status or t.get("status") == status)
-            and (not task_type or t.get("task_type") == task_type)
-        )
+    def count(self, body: dict, profile: ServerProfile = DOCUMENTED) -> int:
+        matches = self._matcher(body, profile)
+        return sum(1 for t in self.tasks.values() if matches(t))
+
+
+def _ordered(tasks: Iterable[dict], sort: dict) -> list[dict]:
+    return sorted(tasks, key=lambda t: sort_key(lookup(t, sort["field"])),
+                  reverse=sort.get("direction") == "desc")

@@ -115,11 +115,13 @@ class MixpeekClient:
         return text.replace(self._api_key, "***")
 
     def request_page(self, body: dict, *, limit: int, what: str,
-                   stop: threading.Event | None = None) -> tuple[dict, int]:
+                     stop: threading.Event | None = None,
+                     params: dict | None = None) -> tuple[dict, int]:
         """POST one list request, retrying transient failures; `what` names it in errors.
 
-        Returns the decoded response and its size in bytes. Once `stop` is set no further
-        attempt is made and no wait is finished.
+        `params` are further query parameters (`cursor`, `offset`, `include_total`). Returns
+        the decoded response and its size in bytes. Once `stop` is set no further attempt is
+        made and no wait is finished.
         """
         last_reason = ""
         for attempt in range(self.retry.max_attempts):
@@ -129,7 +131,7 @@ class MixpeekClient:
             if waited >= 1.0:
                 log.info("%s: waited %.1fs for the request budget", what, waited)
             try:
-                return self._send(body, limit)
+                return self._send(body, {**(params or {}), "limit": limit})
             except _Retryable as failure:
                 last_reason = str(failure)
                 if attempt + 1 == self.retry.max_attempts:
@@ -152,13 +154,13 @@ class MixpeekClient:
                         self.retry.max_retry_after)
         return min(max(retry_after, self.retry.min_delay), self.retry.max_retry_after)
 
-    def _send(self, body: dict, limit: int) -> tuple[dict, int]:
+    def _send(self, body: dict, params: dict) -> tuple[dict, int]:
         # itertools.count is atomic under the GIL; `+= 1` from several workers is not.
         self.requests_sent = next(self._requests)
         try:
             response = self._http.post(
                 self.base_url + LIST_PATH,
-                params={"limit": limit},
+                params=params,
                 content=orjson.dumps(body),
                 headers={"Authorization": f"Bearer {self._api_key}",
                          "Content-Type": "application/json", "Accept": "application/json"},

@@ -1,13 +1,16 @@
 """One export: every task the API lists now -> a Parquet snapshot for one export date.
 
-The same function serves the Dagster asset, the benchmark and the tests. It streams: pages
-are flattened as they arrive and staged in parts of PART_ROWS rows with a checkpoint of the
-paging position (snapshot/staging.py), so memory stays flat however many tasks the account
-has, an interrupted export resumes, and only a complete export is published.
+The same function serves the Dagster asset, the benchmark and the tests. It first probes the
+service and picks a paging strategy whose assumptions hold there (api/paging/probe.py), and
+last reconciles the snapshot with the service's counts, publishing nothing it cannot show
+complete (reconcile.py). In between it streams: pages are flattened as they arrive and
+staged in parts of PART_ROWS rows with a checkpoint of the paging position (staging.py), so
+memory stays flat however many tasks the account has and an interrupted export resumes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -17,10 +20,18 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from mixpeek_tasks.api.paging.keyset import KeysetPager, TaskIdRange, split_task_ids
+from mixpeek_tasks.api.paging.cursor import CursorPaging
+from mixpeek_tasks.api.paging.probe import PagingMode, choose, probe
 from mixpeek_tasks.api.transport import MixpeekClient
 from mixpeek_tasks.snapshot.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA, flatten_tasks
-from mixpeek_tasks.snapshot.staging import RangeProgress, SnapshotStaging
+from mixpeek_tasks.snapshot.reconcile import (
+    CLOCK_MARGIN,
+    Coverage,
+    count_service,
+    judge,
+    read_content,
+)
+from mixpeek_tasks.snapshot.staging import SnapshotStaging, StreamProgress
 
 PROGRESS_EVERY_SECONDS = 5.0
 # Rows staged per part: bounds memory and how much an interrupted export fetches again.
@@ -41,6 +52,7 @@ class SnapshotResult:
     bytes_received: int
     seconds: float
     throttled_seconds: float
+    coverage: Coverage
 
 
 def export_snapshot(
@@ -53,16 +65,21 @@ def export_snapshot(
     resume_within: timedelta = timedelta(hours=12),
     lock_timeout: float = 3600.0,
     part_rows: int = PART_ROWS,
+    paging: PagingMode | str = PagingMode.AUTO,
 ) -> SnapshotResult:
     """Page through every task and publish `export_date`'s tasks and quarantine files.
 
     An export of the same date interrupted less than `resume_within` ago is resumed from its
     checkpoint; a concurrent export of the same date waits up to `lock_timeout` seconds.
+    `paging` forces a strategy (MixpeekProtocolError if the probe shows it cannot work here).
     """
     started = time.monotonic()
-    ranges = split_task_ids(concurrency)
-    with SnapshotStaging.open(parquet_root, export_date, ranges, resume_within=resume_within,
-                            lock_timeout=lock_timeout) as staging:
+    report = probe(client)
+    strategy, reason = choose(client, report, paging, concurrency)
+    progress(f"paging by {strategy.name}: {reason}")
+    with SnapshotStaging.open(parquet_root, export_date, strategy, resume_within=resume_within,
+                              lock_timeout=lock_timeout) as staging:
+        cutoff = staging.started_at - CLOCK_MARGIN
         resumed_rows = staging.rows
         resumed_records = staging.rows + staging.quarantined
         if staging.resumed:
@@ -70,7 +87,7 @@ def export_snapshot(
                      f"{staging.pages} pages already staged")
         tasks: list[pa.Table] = []
         quarantine: list[pa.Table] = []
-        reached: dict[TaskIdRange, RangeProgress] = {}
+        reached: dict[str, StreamProgress] = {}
         buffered = pages = bytes_received = 0
         last_report = started
 
@@ -83,11 +100,11 @@ def export_snapshot(
             tasks.clear(), quarantine.clear(), reached.clear()
             buffered = pages = 0
 
-        for page in KeysetPager(client).iter_pages(staging.pending(), concurrency=concurrency):
+        for page in strategy.iter_pages(staging.pending(), concurrency=concurrency):
             flat = flatten_tasks(page.tasks, export_date, page.fetched_at)
             tasks.append(flat.tasks)
             quarantine.append(flat.quarantine)
-            reached[page.id_range] = RangeProgress(page.after, page.is_last)
+            reached[page.stream] = StreamProgress(page.after, page.is_last)
             buffered += len(page.tasks)
             pages += 1
             bytes_received += page.size_bytes
@@ -101,6 +118,14 @@ def export_snapshot(
                          f"({(records - resumed_records) / (now - started):,.0f}/s)")
         if pages:
             flush()
+        counts = count_service(client, report.total, cutoff)
+        content = read_content(staging.finished_tasks_file(), staging.quarantined, cutoff)
+        coverage = Coverage(strategy.name, reason, isinstance(strategy, CursorPaging), cutoff,
+                            counts, content, client.requests_sent, report.as_metadata(),
+                            strategy.facts())
+        coverage = dataclasses.replace(
+            coverage, verdict=judge(counts, content, positional=coverage.positional))
+        progress(f"reconciled: {coverage.verdict}")
         tasks_path, quarantine_path = staging.publish()
         staging.discard()
     return SnapshotResult(
@@ -114,4 +139,5 @@ def export_snapshot(
         bytes_received=bytes_received,
         seconds=time.monotonic() - started,
         throttled_seconds=client.budget.waited_seconds,
+        coverage=coverage,
     )

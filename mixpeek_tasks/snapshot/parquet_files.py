@@ -47,6 +47,7 @@ class SnapshotWriter:
         self._buffer: list[pa.Table] = []
         self._buffered = 0
         self._writer = pq.ParquetWriter(self.staging_path, schema, **PARQUET_OPTIONS)
+        self._closed = False
 
     def write(self, table: pa.Table) -> None:
         if table.num_rows == 0:
@@ -62,9 +63,16 @@ class SnapshotWriter:
             self._writer.write_table(pa.concat_tables(self._buffer), row_group_size=ROW_GROUP_ROWS)
             self._buffer, self._buffered = [], 0
 
+    def close(self) -> Path:
+        """Finish the file without publishing it (it can be read and checked first)."""
+        if not self._closed:
+            self._flush()
+            self._writer.close()
+            self._closed = True
+        return self.staging_path
+
     def commit(self) -> Path:
-        self._flush()
-        self._writer.close()
+        self.close()
         return publish(self.staging_path, self.final_path)
 
     def abort(self) -> None:

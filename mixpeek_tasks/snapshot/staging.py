@@ -2,7 +2,8 @@
 
     <parquet_root>/_staging/export_date=YYYY-MM-DD.lock   held while an export of the date runs
     <parquet_root>/_staging/export_date=YYYY-MM-DD/
-        checkpoint.json            ranges with their keyset position, parts, counts
+        checkpoint.json            the paging strategy, its streams with their positions,
+                                   parts, counts
         tasks-00000.parquet ...    flattened tasks, one part per flush
         quarantine-00000.parquet ...
 
@@ -19,7 +20,7 @@ import contextlib
 import hashlib
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -28,7 +29,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mixpeek_tasks.api.paging.keyset import TaskIdRange
+from mixpeek_tasks.api.paging.pages import PagingStrategy
 from mixpeek_tasks.atomic_files import replace_atomically
 from mixpeek_tasks.filelock import LockTimeout, exclusive_lock
 from mixpeek_tasks.snapshot.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA
@@ -69,7 +70,7 @@ def _sweep_stale(staging: Path, older_than: timedelta, keep: str) -> None:
 
 
 @dataclass
-class RangeProgress:
+class StreamProgress:
     after: str | None = None
     done: bool = False
 
@@ -77,14 +78,15 @@ class RangeProgress:
 class SnapshotStaging:
     """The staging folder of one export date, resumed when a fresh checkpoint matches."""
 
-    def __init__(self, parquet_root: Path, export_date: date, ranges: Sequence[TaskIdRange],
+    def __init__(self, parquet_root: Path, export_date: date, strategy: PagingStrategy,
                  resume_within: timedelta):
         self.schema_fingerprint = hashlib.sha256(
             f"{TASK_SCHEMA}|{QUARANTINE_SCHEMA}".encode()).hexdigest()[:16]
         self.parquet_root = Path(parquet_root)
         self.export_date = export_date
         self.folder = self.parquet_root / "_staging" / f"export_date={export_date.isoformat()}"
-        self.progress = {r: RangeProgress() for r in ranges}
+        self.strategy = strategy
+        self.progress = {key: StreamProgress() for key in strategy.plan()}
         self.parts = 0
         self.rows = self.quarantined = self.pages = 0
         self.started_at = datetime.now(timezone.utc)
@@ -96,7 +98,7 @@ class SnapshotStaging:
 
     @classmethod
     @contextlib.contextmanager
-    def open(cls, parquet_root: Path, export_date: date, ranges: Sequence[TaskIdRange], *,
+    def open(cls, parquet_root: Path, export_date: date, strategy: PagingStrategy, *,
              resume_within: timedelta, lock_timeout: float) -> Iterator[SnapshotStaging]:
         """Stage `export_date` exclusively: a second export of the same date waits here.
 
@@ -106,7 +108,7 @@ class SnapshotStaging:
         lock = Path(parquet_root) / "_staging" / f"export_date={export_date.isoformat()}.lock"
         with exclusive_lock(lock, lock_timeout, f"the export of {export_date}"):
             _sweep_stale(Path(parquet_root) / "_staging", resume_within, keep=lock.stem)
-            staging = cls(parquet_root, export_date, ranges, resume_within)
+            staging = cls(parquet_root, export_date, strategy, resume_within)
             try:
                 staging._open_outputs()
                 yield staging
@@ -115,31 +117,36 @@ class SnapshotStaging:
                     writer.abort()
 
     def _load(self, resume_within: timedelta) -> bool:
-        """Adopt a checkpoint that is recent, of the same id ranges and schema, and whose
-        parts all exist; anything else (an older version's, a damaged one) starts over."""
+        """Adopt a checkpoint that is recent, of the same resumable strategy and schema, and
+        whose parts all exist, with its streams; anything else (an older version's, a damaged
+        one, another strategy's) starts over."""
         try:
             saved = orjson.loads((self.folder / CHECKPOINT).read_bytes())
             started_at = datetime.fromisoformat(saved["started_at"])
-            saved_ranges = {TaskIdRange(r["start"], r["end"]): RangeProgress(r["after"], r["done"])
-                            for r in saved["ranges"]}
+            saved_streams = {r["key"]: StreamProgress(r["after"], r["done"])
+                             for r in saved["streams"]}
             usable = (saved["schema"] == self.schema_fingerprint
-                      and saved_ranges.keys() == self.progress.keys()
+                      and self.strategy.resumable
+                      and saved["strategy"] == self.strategy.name
+                      and saved["plan"].keys() == saved_streams.keys()
                       and datetime.now(timezone.utc) - started_at <= resume_within
                       and all(self._part(dataset, number).exists()
                               for number in range(saved["parts"])
                               for dataset in OUTPUTS))
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return False
         if not usable:
             return False
-        self.progress = saved_ranges
+        # The streams were cut from the ids of the first run; the positions reached hold there.
+        self.strategy.adopt(saved["plan"])
+        self.progress = saved_streams
         self.parts, self.pages = saved["parts"], saved["pages"]
         self.rows, self.quarantined = saved["rows"], saved["quarantined"]
         self.started_at = started_at
         return True
 
-    def pending(self) -> dict[TaskIdRange, str | None]:
-        """Ranges still to page, each with the position to resume after."""
+    def pending(self) -> dict[str, str | None]:
+        """Streams still to page, each with the position to resume after."""
         return {r: p.after for r, p in self.progress.items() if not p.done}
 
     def _part(self, dataset: str, number: int) -> Path:
@@ -158,7 +165,7 @@ class SnapshotStaging:
         pa.default_memory_pool().release_unused()
 
     def add_part(self, tasks: pa.Table, quarantine: pa.Table, pages: int,
-                 progress: dict[TaskIdRange, RangeProgress]) -> None:
+                 progress: dict[str, StreamProgress]) -> None:
         """Persist one part, then advance the checkpoint to the positions it covers."""
         for kind, table in (("tasks", tasks), ("quarantine", quarantine)):
             replace_atomically(self._part(kind, self.parts),
@@ -175,10 +182,16 @@ class SnapshotStaging:
             "schema": self.schema_fingerprint,
             "parts": self.parts, "pages": self.pages,
             "rows": self.rows, "quarantined": self.quarantined,
-            "ranges": [{"start": r.start, "end": r.end, "after": p.after, "done": p.done}
-                       for r, p in self.progress.items()],
+            "strategy": self.strategy.name,
+            "plan": self.strategy.plan(),
+            "streams": [{"key": key, "after": p.after, "done": p.done}
+                        for key, p in self.progress.items()],
         }, option=orjson.OPT_INDENT_2)
         replace_atomically(self.folder / CHECKPOINT, lambda path: path.write_bytes(checkpoint))
+
+    def finished_tasks_file(self) -> Path:
+        """The complete tasks file, closed but not yet published, for checks before publishing."""
+        return self._outputs["tasks"].close()
 
     def publish(self) -> tuple[Path, Path]:
         """Publish the quarantine partition file, then the tasks one (so a reader who finds the

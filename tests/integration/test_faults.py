@@ -9,7 +9,7 @@ import pytest
 
 from mixpeek_emulator import FAULT_KINDS, Faults, running_emulator
 from mixpeek_tasks.api.errors import MixpeekRetriesExhausted
-from mixpeek_tasks.api.paging.keyset import KeysetPager
+from mixpeek_tasks.api.paging.keyset import KeysetPaging
 from mixpeek_tasks.api.retries import RetryPolicy
 from mixpeek_tasks.api.transport import MixpeekClient
 from mixpeek_tasks.snapshot.export import export_snapshot
@@ -44,7 +44,7 @@ def test_a_retry_after_of_zero_or_in_the_past_still_waits_the_floor():
         client = quick_client(server, retry=RetryPolicy(max_attempts=4, min_delay=0.05))
         client.budget.pause = waits.append
         with pytest.raises(MixpeekRetriesExhausted):
-            list(KeysetPager(client).iter_range())
+            list(KeysetPaging(client).iter_range())
     assert waits == [0.05, 0.05, 0.05]
 
 
@@ -57,7 +57,8 @@ def test_when_the_retry_budget_is_spent_the_export_fails_naming_the_page(tmp_pat
         with quick_client(server, retry=RetryPolicy(max_attempts=3, min_delay=0.001)) as client:
             with pytest.raises(MixpeekRetriesExhausted) as raised:
                 export_snapshot(client, tmp_path, EXPORT_DATE, concurrency=1)
-    assert "page 1 of task ids [, ) after None: gave up after 3 attempts" in str(raised.value)
+    # Every request fails, so the first one, the probe's, names itself and the attempts.
+    assert "probe: lowest task ids: gave up after 3 attempts" in str(raised.value)
     assert pq.read_table(first.tasks_path).equals(before)
     assert not list((tmp_path / "_staging").glob("*.parquet"))
 
@@ -67,4 +68,4 @@ def test_connection_refused_is_retried_then_reported(tmp_path):
         dead_url = server.base_url
     client = MixpeekClient("sk_test_faults", dead_url, retry=RetryPolicy(3, min_delay=0.001))
     with pytest.raises(MixpeekRetriesExhausted, match="ConnectError"):
-        list(KeysetPager(client).iter_range())
+        list(KeysetPaging(client).iter_range())

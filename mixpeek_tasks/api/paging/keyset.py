@@ -1,23 +1,27 @@
 """Keyset paging on `task_id`: sort by id, ask for ids greater than the last one seen.
 
 The API caps `offset` at 10,000, so offset paging cannot reach every task of a busy account,
-and offset paging over a list that changes while it is read skips or repeats rows. Instead
-every request sorts by `task_id` (unique and immutable) and asks for ids greater than the last
-one seen. A task that exists for the whole export is returned exactly once whatever is
-created, deleted or changes status meanwhile, and no offset is ever sent. The id space is cut
-into disjoint ranges so several workers can page at once without overlap.
+and offset paging over a list that changes while it is read skips or repeats rows. Keyset
+paging sorts by `task_id` (unique and immutable) and asks for ids greater than the last one
+seen: a task that exists for the whole export is returned exactly once whatever is created,
+deleted or changes status meanwhile, and no offset is ever sent. The id space is cut into
+disjoint ranges so several workers page at once without overlap.
+
+It relies on three things the API does not document, which the probe (probe.py) checks first:
+the sort by task_id is honoured, range filters on task_id narrow the result, and the sort is
+applied before the limit.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
-from mixpeek_tasks.api.errors import MixpeekProtocolError, PagingCancelled
+from mixpeek_tasks.api.errors import MixpeekProtocolError
+from mixpeek_tasks.api.paging.pages import Page, PagingStrategy, fan_out
 from mixpeek_tasks.api.transport import MixpeekClient
 
 HEX_DIGITS = "0123456789abcdef"
@@ -38,39 +42,78 @@ class TaskIdRange:
         return f"[{self.start or ''}, {self.end or ''})"
 
 
+def _ranges(cuts: Sequence[str]) -> list[TaskIdRange]:
+    bounds: list[str | None] = [None, *sorted(set(cuts)), None]
+    return [TaskIdRange(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+
+
 def split_task_ids(parts: int) -> list[TaskIdRange]:
     """Cut the id space into `parts` disjoint ranges by leading hex digit (UUIDs spread evenly).
 
     The first and last ranges are open-ended, so ids of any shape still fall in exactly one.
     """
     parts = max(1, min(parts, len(HEX_DIGITS)))
-    cuts = [HEX_DIGITS[(i * len(HEX_DIGITS)) // parts] for i in range(1, parts)]
-    bounds: list[str | None] = [None, *cuts, None]
-    return [TaskIdRange(bounds[i], bounds[i + 1]) for i in range(parts)]
+    return _ranges([HEX_DIGITS[(i * len(HEX_DIGITS)) // parts] for i in range(1, parts)])
 
 
-@dataclass(frozen=True)
-class Page:
-    """One page of tasks as the API returned them, in task_id order within `id_range`.
+def ranges_between(sample: Sequence[str], parts: int) -> list[TaskIdRange]:
+    """Cut the ids the account really has into `parts` ranges, open at both ends.
 
-    `after` is the keyset position once this page is consumed (resume paging from there);
-    `is_last` says the range is exhausted.
+    Ids are "UUID v4 or custom", so a split by leading hex digit would put every id with a
+    shared prefix (`task_...`) or a leading letter past `f` in one range. Instead the cut
+    points lie evenly between the lowest and the highest id of `sample`, past their common
+    prefix, counted in the alphabet the sampled ids use there (two characters deep).
     """
+    ids = sorted(set(sample))
+    if parts <= 1 or len(ids) < 2:
+        return [TaskIdRange()]
+    low, high = ids[0], ids[-1]
+    common = 0
+    while common < min(len(low), len(high)) and low[common] == high[common]:
+        common += 1
+    alphabet = sorted({c for task_id in ids for c in task_id[common:]})
+    base = len(alphabet)
+    rank = {c: i for i, c in enumerate(alphabet)}
 
-    id_range: TaskIdRange
-    number: int
-    tasks: list = field(repr=False)
-    fetched_at: datetime
-    size_bytes: int
-    after: str | None
-    is_last: bool
+    def number(task_id: str) -> int:
+        tail = task_id[common:common + 2].ljust(2, alphabet[0])
+        return rank[tail[0]] * base + rank[tail[1]]
+
+    first, last = number(low), number(high)
+    cuts = []
+    for i in range(1, parts):
+        point = first + (last - first) * i // parts
+        cut = low[:common] + alphabet[point // base] + alphabet[point % base]
+        if low < cut <= high:
+            cuts.append(cut)
+    return _ranges(cuts)
 
 
-class KeysetPager:
-    """Pages every task of the account through `client`, in task_id order per range."""
+class KeysetPaging(PagingStrategy):
+    """Pages every task in task_id order, one stream per id range."""
 
-    def __init__(self, client: MixpeekClient):
+    name = "keyset"
+    resumable = True
+
+    def __init__(self, client: MixpeekClient, ranges: Sequence[TaskIdRange] = (TaskIdRange(),)):
         self.client = client
+        self.ranges = {str(r): r for r in ranges}
+
+    def plan(self) -> dict[str, Any]:
+        return {key: [r.start, r.end] for key, r in self.ranges.items()}
+
+    def adopt(self, plan: dict[str, Any]) -> None:
+        self.ranges = {key: TaskIdRange(start, end) for key, (start, end) in plan.items()}
+
+    def iter_pages(self, positions: Mapping[str, str | None] | None = None,
+                   concurrency: int = 1) -> Iterator[Page]:
+        """Yield the pages of every range (of `positions`' keys, each resumed after its
+        position; all ranges from their start when None), up to `concurrency` at once."""
+        if positions is None:
+            positions = dict.fromkeys(self.ranges)
+        return fan_out({key: lambda stop, r=self.ranges[key], after=after:
+                        self.iter_range(r, after, stop)
+                        for key, after in positions.items()}, concurrency)
 
     def iter_range(self, id_range: TaskIdRange = TaskIdRange(), after: str | None = None,
                    stop: threading.Event | None = None) -> Iterator[Page]:
@@ -83,19 +126,9 @@ class KeysetPager:
         number = 0
         while True:
             number += 1
-            conditions = []
-            if after is not None:
-                conditions.append({"field": "task_id", "operator": "gt", "value": after})
-            elif id_range.start is not None:
-                conditions.append({"field": "task_id", "operator": "gte", "value": id_range.start})
-            if id_range.end is not None:
-                conditions.append({"field": "task_id", "operator": "lt", "value": id_range.end})
-            body: dict = {"sort": {"field": "task_id", "direction": "asc"}}
-            if conditions:
-                body["filters"] = {"AND": conditions, "case_sensitive": True}
             what = f"page {number} of task ids {id_range} after {after!r}"
-            payload, size = self.client.request_page(body, limit=self.client.page_size,
-                                                     what=what, stop=stop)
+            payload, size = self.client.request_page(
+                keyset_body(id_range, after), limit=self.client.page_size, what=what, stop=stop)
             tasks = payload["results"]
             reached = self._check_order(tasks, id_range, after, what)
             if tasks and reached is None:
@@ -103,7 +136,8 @@ class KeysetPager:
                     f"{what}: no task on the page has a task_id, so paging cannot move past it")
             after = reached or after
             is_last = not tasks
-            yield Page(id_range, number, tasks, datetime.now(timezone.utc), size, after, is_last)
+            yield Page(str(id_range), number, tasks, datetime.now(timezone.utc), size, after,
+                       is_last)
             if is_last:
                 return
 
@@ -130,58 +164,18 @@ class KeysetPager:
             last = task_id
         return last
 
-    def iter_pages(self, ranges: Sequence[TaskIdRange] | Mapping[TaskIdRange, str | None],
-                   concurrency: int = 1) -> Iterator[Page]:
-        """Yield the pages of every range, fetching up to `concurrency` ranges at once.
 
-        `ranges` may map each range to the position to resume after. Pages arrive in no
-        particular order across ranges. Workers stop when the consumer stops iterating; the
-        first worker error is raised to the consumer.
-        """
-        starts = dict(ranges) if isinstance(ranges, Mapping) else dict.fromkeys(ranges)
-        if concurrency <= 1 or len(starts) <= 1:
-            for id_range, after in starts.items():
-                yield from self.iter_range(id_range, after)
-            return
-        pages: queue.Queue = queue.Queue(maxsize=2 * concurrency)
-        stop = threading.Event()
-        done = object()
-
-        def offer(item: object) -> bool:
-            while not stop.is_set():
-                try:
-                    pages.put(item, timeout=0.1)
-                    return True
-                except queue.Full:
-                    continue
-            return False
-
-        def work(id_range: TaskIdRange, after: str | None) -> None:
-            try:
-                for page in self.iter_range(id_range, after, stop):
-                    if not offer(page):
-                        return
-            except PagingCancelled:
-                return
-            except BaseException as error:  # handed to the consumer, which re-raises it
-                offer(error)
-            finally:
-                offer(done)
-
-        pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="mixpeek-page")
-        for id_range, after in starts.items():
-            pool.submit(work, id_range, after)
-        try:
-            remaining = len(starts)
-            while remaining:
-                item = pages.get()
-                if item is done:
-                    remaining -= 1
-                elif isinstance(item, BaseException):
-                    raise item
-                else:
-                    yield item
-        finally:
-            # Workers give up at their next attempt or wait; ranges not started never start.
-            stop.set()
-            pool.shutdown(wait=True, cancel_futures=True)
+def keyset_body(id_range: TaskIdRange, after: str | None = None,
+                direction: str = "asc") -> dict:
+    """The list body of one keyset page: ids in `id_range` greater than `after`, sorted."""
+    conditions = []
+    if after is not None:
+        conditions.append({"field": "task_id", "operator": "gt", "value": after})
+    elif id_range.start is not None:
+        conditions.append({"field": "task_id", "operator": "gte", "value": id_range.start})
+    if id_range.end is not None:
+        conditions.append({"field": "task_id", "operator": "lt", "value": id_range.end})
+    body: dict = {"sort": {"field": "task_id", "direction": direction}}
+    if conditions:
+        body["filters"] = {"AND": conditions, "case_sensitive": True}
+    return body

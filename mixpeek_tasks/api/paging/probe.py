@@ -1,0 +1,167 @@
+"""Ask the service, in a handful of small requests, what each paging strategy relies on, and
+choose the first strategy whose assumptions all hold.
+
+None of it is documented: whether a sort on task_id is honoured, whether range filters on
+task_id narrow the result, whether the sort is applied before the limit, whether
+`next_cursor` moves forward, whether `include_total` gives a number. So the export asks
+instead of assuming, and says what it found.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any
+
+from mixpeek_tasks.api.errors import MixpeekAPIError, MixpeekProtocolError
+from mixpeek_tasks.api.paging.cursor import CursorPaging
+from mixpeek_tasks.api.paging.keyset import KeysetPaging, TaskIdRange, keyset_body, ranges_between
+from mixpeek_tasks.api.paging.pages import PagingStrategy, task_ids
+from mixpeek_tasks.api.transport import MixpeekClient
+
+SAMPLE = 50
+log = logging.getLogger(__name__)
+
+
+class PagingMode(str, Enum):
+    AUTO = "auto"
+    KEYSET = "keyset"
+    CURSOR = "cursor"
+
+
+@dataclass
+class ProbeReport:
+    """The probe's answers: True/False per assumption, None where the account is too small to
+    tell (then nothing can be missed by it), and why each False is False."""
+
+    sort_by_task_id: bool | None = None
+    task_id_range_filters: bool | None = None
+    sort_before_limit: bool | None = None
+    next_cursor_moves_forward: bool | None = None
+    total: int | None = None
+    id_sample: list[str] = field(default_factory=list, repr=False)
+    reasons: dict[str, str] = field(default_factory=dict)
+    requests: int = 0
+
+    def holds(self, *assumptions: str) -> bool:
+        return all(getattr(self, name) is not False for name in assumptions)
+
+    def as_metadata(self) -> dict[str, Any]:
+        facts = asdict(self)
+        facts.pop("id_sample")
+        return facts
+
+
+KEYSET_NEEDS = ("sort_by_task_id", "task_id_range_filters", "sort_before_limit")
+CURSOR_NEEDS = ("next_cursor_moves_forward",)
+
+
+def probe(client: MixpeekClient) -> ProbeReport:
+    """Run the probe's requests (about six) and return what they showed."""
+    report = ProbeReport()
+    before = client.requests_sent
+
+    def ask(body: dict, limit: int, what: str, params: dict | None = None) -> dict:
+        payload, _ = client.request_page(body, limit=limit, what=f"probe: {what}", params=params)
+        return payload
+
+    try:
+        lowest = ask(keyset_body(TaskIdRange()), SAMPLE, "lowest task ids",
+                     {"include_total": "true"})
+    except MixpeekAPIError as error:
+        if error.status not in (400, 422):
+            raise
+        report.sort_by_task_id = report.task_id_range_filters = report.sort_before_limit = False
+        report.reasons["sort_by_task_id"] = f"a sort on task_id was refused: {error}"
+        lowest = ask({}, SAMPLE, "first page", {"include_total": "true"})
+    total = (lowest.get("pagination") or {}).get("total")
+    report.total = total if isinstance(total, int) and not isinstance(total, bool) else None
+    if report.sort_by_task_id is None:
+        _probe_keyset(report, ask, task_ids(lowest["results"]))
+    _probe_cursor(report, ask)
+    report.requests = client.requests_sent - before
+    return report
+
+
+def _probe_keyset(report: ProbeReport, ask, low: list[str]) -> None:
+    high = task_ids(ask(keyset_body(TaskIdRange(), direction="desc"), SAMPLE,
+                        "highest task ids")["results"])
+    report.id_sample = low + high
+    if low != sorted(low) or high != sorted(high, reverse=True):
+        report.sort_by_task_id = False
+        report.reasons["sort_by_task_id"] = "a page sorted by task_id came back out of order"
+    elif len(low) > 1:
+        report.sort_by_task_id = True
+    # Compared by range, not id by id: tasks created or deleted between two requests of a
+    # live account move the lowest ids a little, a sort applied after the limit moves them
+    # anywhere (and makes the lowest and the highest page the same tasks).
+    first_three = task_ids(ask(keyset_body(TaskIdRange()), 3, "three lowest ids")["results"])
+    disjoint = not set(low) & set(high)
+    if (low and any(task_id > low[-1] for task_id in first_three)) or (
+            report.total is not None and report.total >= 2 * SAMPLE and not disjoint):
+        report.sort_before_limit = False
+        report.reasons["sort_before_limit"] = (
+            "the lowest ids depend on the limit asked for: the service takes a page, then "
+            "sorts it, so keyset paging would skip tasks")
+    elif len(low) > 3:
+        report.sort_before_limit = True
+    if len(low) > 2:
+        pivot = low[len(low) // 2]
+        after = task_ids(ask(keyset_body(TaskIdRange(), after=pivot), 5,
+                             "ids after the middle one")["results"])
+        if not after or min(after) <= pivot or after[0] > low[-1]:
+            report.task_id_range_filters = False
+            report.reasons["task_id_range_filters"] = (
+                f"a filter task_id > {pivot!r} did not narrow the listing to the ids after it")
+        else:
+            report.task_id_range_filters = True
+
+
+def _probe_cursor(report: ProbeReport, ask) -> None:
+    first = ask({}, SAMPLE, "first page of the default order")
+    following = (first.get("pagination") or {}).get("next_cursor")
+    if not following:
+        if len(first["results"]) >= SAMPLE:
+            report.next_cursor_moves_forward = False
+            report.reasons["next_cursor_moves_forward"] = "a full page came with no next_cursor"
+        return
+    second = task_ids(ask({}, SAMPLE, "second page of the default order",
+                          {"cursor": following})["results"])
+    # A few repeats are what tasks created meanwhile cause (the strategy drops them); a page
+    # of nothing new means the cursor did not move.
+    if second and set(second) <= set(task_ids(first["results"])):
+        report.next_cursor_moves_forward = False
+        report.reasons["next_cursor_moves_forward"] = (
+            "the page after next_cursor held only tasks of the first page")
+    else:
+        report.next_cursor_moves_forward = True
+
+
+def choose(client: MixpeekClient, report: ProbeReport, mode: PagingMode | str,
+           concurrency: int) -> tuple[PagingStrategy, str]:
+    """The strategy for this export and the reason, or MixpeekProtocolError naming what the
+    service did not honour. `auto` takes the first strategy whose assumptions all hold."""
+    mode = PagingMode(mode)
+    candidates = {PagingMode.KEYSET: KEYSET_NEEDS, PagingMode.CURSOR: CURSOR_NEEDS}
+    wanted = list(candidates) if mode is PagingMode.AUTO else [mode]
+    refused = []
+    for name in wanted:
+        failed = [a for a in candidates[name] if not report.holds(a)]
+        if not failed:
+            break
+        refused.append(f"{name.value} paging needs {', '.join(failed)}: "
+                       + "; ".join(report.reasons[a] for a in failed))
+    else:
+        raise MixpeekProtocolError("no paging strategy can list every task here: "
+                                   + " | ".join(refused))
+    if name is PagingMode.KEYSET:
+        strategy: PagingStrategy = KeysetPaging(
+            client, ranges_between(report.id_sample, 2 * concurrency))
+        reason = "the service honours sort and range filters on task_id, sorted before limit"
+    else:
+        strategy = CursorPaging(client)
+        reason = "next_cursor moves forward"
+    if refused:
+        reason += " (" + " | ".join(refused) + ")"
+    return strategy, reason

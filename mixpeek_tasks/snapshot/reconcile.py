@@ -1,0 +1,147 @@
+"""Reconcile a snapshot with the service's own counts before it is published.
+
+A paging strategy can only vouch for what it saw; the count asks the service. At the start the
+probe asked for `include_total`; at the end the export asks again, for every task and for the
+tasks created before the export started that still exist (`created_at` filter). Every one of
+those must be in the snapshot. Tasks created during the run may or may not be; tasks deleted
+during the run may be. A strategy that pages by position (cursor) cannot tell a deletion from
+a skip, so deletions during its run leave the snapshot unprovable, and it is refused.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from mixpeek_tasks.api.errors import MixpeekAPIError, MixpeekError
+from mixpeek_tasks.api.transport import MixpeekClient
+
+# Tasks created this long before the export started count as created during it: the service's
+# clock and ours may disagree, and a task created in that margin may rightly be missing.
+CLOCK_MARGIN = timedelta(minutes=10)
+log = logging.getLogger(__name__)
+
+
+class SnapshotIncomplete(MixpeekError):
+    """The snapshot holds fewer tasks than the service reports, or cannot be shown to hold
+    them all: it is not published."""
+
+
+@dataclass(frozen=True)
+class ServiceCounts:
+    total_at_start: int | None
+    total_at_end: int | None
+    # Tasks created before the cutoff that still exist at the end: all must be listed.
+    existing_from_before: int | None
+
+
+@dataclass(frozen=True)
+class SnapshotContent:
+    listed: int
+    listed_from_before: int
+    oldest_created_at: datetime | None
+    newest_created_at: datetime | None
+    from_mongodb_share: float | None
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the export covered and how it was checked: metadata, and the `export_coverage`
+    table."""
+
+    strategy: str
+    reason: str
+    positional: bool
+    cutoff: datetime
+    counts: ServiceCounts
+    content: SnapshotContent
+    requests: int
+    probe: dict[str, Any] = field(default_factory=dict)
+    strategy_facts: dict[str, Any] = field(default_factory=dict)
+    verdict: str = ""
+
+    def as_metadata(self) -> dict[str, Any]:
+        flat = {"strategy": self.strategy, "strategy_reason": self.reason,
+                "verdict": self.verdict, "requests": self.requests,
+                "created_before": self.cutoff.isoformat(),
+                **asdict(self.counts), **asdict(self.content)}
+        return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in flat.items()}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def count_service(client: MixpeekClient, total_at_start: int | None,
+                  cutoff: datetime) -> ServiceCounts:
+    """Ask the service, now, for its total and for the tasks created before `cutoff`."""
+
+    def total(body: dict, what: str) -> int | None:
+        payload, _ = client.request_page(body, limit=1, what=f"reconcile: {what}",
+                                         params={"include_total": "true"})
+        value = (payload.get("pagination") or {}).get("total")
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    at_end = total({}, "total at the end")
+    try:
+        before = total({"filters": {"AND": [
+            {"field": "created_at", "operator": "lt", "value": _iso(cutoff)}]}},
+            "tasks created before the export")
+    except MixpeekAPIError as error:
+        log.warning("the service refused a created_at filter (%s); reconciling on totals", error)
+        before = None
+    if before is not None and at_end is not None and before > at_end:
+        before = None  # the filter did not narrow anything: it was ignored
+    return ServiceCounts(total_at_start, at_end, before)
+
+
+def read_content(tasks_file: Path, quarantined: int, cutoff: datetime) -> SnapshotContent:
+    """Count what the (unpublished) tasks file holds; a record without created_at counts as
+    created before the cutoff."""
+    table = pq.read_table(tasks_file, columns=["created_at", "from_mongodb"])
+    created = table.column("created_at")
+    newer = pc.sum(pc.greater_equal(created, cutoff)).as_py() or 0
+    mongo = pc.sum(table.column("from_mongodb").fill_null(False)).as_py() or 0
+    return SnapshotContent(
+        listed=table.num_rows + quarantined,
+        listed_from_before=table.num_rows + quarantined - newer,
+        oldest_created_at=pc.min(created).as_py(),
+        newest_created_at=pc.max(created).as_py(),
+        from_mongodb_share=round(mongo / table.num_rows, 6) if table.num_rows else None,
+    )
+
+
+def judge(counts: ServiceCounts, content: SnapshotContent, *, positional: bool) -> str:
+    """The verdict on a snapshot: a line for the metadata, or SnapshotIncomplete naming the
+    numbers."""
+    start, end, before = counts.total_at_start, counts.total_at_end, counts.existing_from_before
+    if end is None:
+        if positional:
+            raise SnapshotIncomplete(
+                "the service gives no total (include_total), so a snapshot listed by position "
+                "cannot be reconciled; it is not published")
+        return "unreconciled: the service gives no total; the probe vouched for keyset paging"
+    if before is not None:
+        required, listed, what = before, content.listed_from_before, "created before the export"
+        deleted = max(0, start - before) if start is not None else 0
+    else:
+        required = min(end, start) if start is not None else end
+        listed, what = content.listed, "in the listing at its start and its end"
+        deleted = max(0, start - end) if start is not None else 0
+    if listed < required:
+        raise SnapshotIncomplete(
+            f"the snapshot holds {listed:,} tasks {what}, the service reports {required:,}: "
+            f"at least {required - listed:,} missing (totals: {start} at the start, {end} at "
+            "the end); it is not published")
+    if positional and deleted:
+        raise SnapshotIncomplete(
+            f"{deleted:,} tasks were deleted while the export paged by position, which can skip "
+            "as many tasks without a trace; the snapshot cannot be shown complete and is not "
+            "published (re-run, or use a strategy that pages by key)")
+    return f"exact: {listed:,} of the {required:,} tasks {what} are in the snapshot"
