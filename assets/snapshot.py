@@ -1,6 +1,6 @@
 """The date's snapshot: every task the API lists, flattened into Parquet, with its checks."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -11,6 +11,7 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     Config,
+    Failure,
     MaterializeResult,
     MetadataValue,
     asset,
@@ -19,8 +20,10 @@ from dagster import (
 from pydantic import Field
 
 from assets import GROUP
+from mixpeek_tasks.api.errors import MixpeekProtocolError
 from mixpeek_tasks.snapshot.export import export_snapshot
-from mixpeek_tasks.snapshot.parquet_files import TASKS_DATASET, partition_path
+from mixpeek_tasks.snapshot.parquet_files import TASKS_DATASET, coverage_path, partition_path
+from mixpeek_tasks.snapshot.reconcile import Coverage, SnapshotIncomplete, judge
 from pipelines.partitions import export_partitions
 from pipelines.resources import ExportStorage, MixpeekResource
 
@@ -46,9 +49,14 @@ def task_snapshot(context: AssetExecutionContext, config: SnapshotConfig,
     """Every task the API lists at run time, flattened, as the Parquet snapshot of the date."""
     export_date = date.fromisoformat(context.partition_key)
     with mixpeek.client() as client:
-        result = export_snapshot(client, storage.parquet_root, export_date,
-                                 concurrency=mixpeek.concurrency, progress=context.log.info)
+        try:
+            result = export_snapshot(client, storage.parquet_root, export_date,
+                                     concurrency=mixpeek.concurrency, paging=mixpeek.paging,
+                                     progress=context.log.info)
+        except (MixpeekProtocolError, SnapshotIncomplete) as refused:
+            raise Failure(description=str(refused)) from None
     context.log.info(f"{result.rows:,} tasks in {result.pages} pages, {result.seconds:.1f}s")
+    coverage = result.coverage
     records = result.rows + result.quarantined
     share = result.quarantined / records if records else 0.0
     return MaterializeResult(
@@ -61,6 +69,9 @@ def task_snapshot(context: AssetExecutionContext, config: SnapshotConfig,
             "duration_seconds": round(result.seconds, 3),
             "throttled_seconds": round(result.throttled_seconds, 3),
             "path": MetadataValue.path(str(result.tasks_path)),
+            "paging_strategy": coverage.strategy,
+            "coverage": MetadataValue.json(coverage.as_metadata()),
+            "probe": MetadataValue.json(coverage.probe),
         },
         check_results=[
             AssetCheckResult(
@@ -84,3 +95,51 @@ def task_ids_unique(context: AssetCheckExecutionContext,
     distinct = pc.count_distinct(ids).as_py()
     return AssetCheckResult(passed=distinct == len(ids),
                             metadata={"rows": len(ids), "distinct_task_ids": distinct})
+
+
+def _coverage(storage: ExportStorage, export_date: date) -> Coverage:
+    return Coverage.from_json(coverage_path(storage.parquet_root, export_date).read_bytes())
+
+
+@asset_check(asset=task_snapshot, blocking=True,
+             description="the snapshot holds every task the service counted (reconciled before"
+                         " publishing; re-judged here from the stored counts)")
+def snapshot_complete(context: AssetCheckExecutionContext,
+                      storage: ExportStorage) -> AssetCheckResult:
+    coverage = _coverage(storage, date.fromisoformat(context.op_execution_context.partition_key))
+    try:
+        verdict = judge(coverage.at_start, coverage.at_end, coverage.content,
+                        positional=coverage.positional)
+    except SnapshotIncomplete as incomplete:
+        return AssetCheckResult(passed=False, description=str(incomplete),
+                                metadata=coverage.as_metadata())
+    return AssetCheckResult(passed=True, description=verdict, metadata=coverage.as_metadata())
+
+
+@asset_check(asset=task_snapshot,
+             description="the listing still reaches tasks older than a day when earlier nights"
+                         " did (the API may list only its 24-hour Redis window)")
+def listing_reaches_old_tasks(context: AssetCheckExecutionContext,
+                              storage: ExportStorage) -> AssetCheckResult:
+    export_date = date.fromisoformat(context.op_execution_context.partition_key)
+    coverage = _coverage(storage, export_date)
+    oldest = coverage.content.oldest_created_at
+    reached_before = [
+        night for night in sorted(storage.parquet_root.glob(f"{TASKS_DATASET}/export_date=*"))
+        if night.name < f"export_date={export_date.isoformat()}"
+        and (night / "_coverage.json").exists()
+        and _old_tasks_listed(Coverage.from_json((night / "_coverage.json").read_bytes()))]
+    passed = _old_tasks_listed(coverage) or not reached_before
+    if not passed:
+        context.log.warning(
+            f"the listing of {export_date} holds no task older than a day (oldest {oldest}), "
+            f"while {len(reached_before)} earlier night(s) listed older ones: the service may "
+            "now list only recent tasks")
+    return AssetCheckResult(passed=passed, severity=AssetCheckSeverity.WARN,
+                            metadata={"oldest_created_at": str(oldest),
+                                      "earlier_nights_with_older_tasks": len(reached_before)})
+
+
+def _old_tasks_listed(coverage: Coverage) -> bool:
+    oldest = coverage.content.oldest_created_at
+    return oldest is not None and oldest < coverage.cutoff - timedelta(days=1)

@@ -26,6 +26,7 @@ def replace_atomically(path: Path, write: Callable[[Path], object]) -> Path:
     other's; a failed write leaves `path` as it was and removes its temporary file.
     """
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)
     try:
         write(temporary)
         return publish(temporary, path)

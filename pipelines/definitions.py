@@ -8,7 +8,12 @@ from dagster import Definitions, EnvVar
 
 from assets.analytics import task_analytics, terminal_counts_add_up, terminal_status_never_regresses
 from assets.report import task_report
-from assets.snapshot import task_ids_unique, task_snapshot
+from assets.snapshot import (
+    listing_reaches_old_tasks,
+    snapshot_complete,
+    task_ids_unique,
+    task_snapshot,
+)
 from assets.warehouse import snapshot_rows_match_parquet, warehouse_tasks
 from pipelines.jobs import nightly_export_job, nightly_export_schedule
 from pipelines.resources import ExportStorage, MixpeekResource
@@ -21,7 +26,8 @@ def _env_or_default(name: str, default, kind=EnvVar):
 
 defs = Definitions(
     assets=[task_snapshot, warehouse_tasks, task_analytics, task_report],
-    asset_checks=[task_ids_unique, snapshot_rows_match_parquet, terminal_counts_add_up,
+    asset_checks=[task_ids_unique, snapshot_complete, listing_reaches_old_tasks,
+                  snapshot_rows_match_parquet, terminal_counts_add_up,
                   terminal_status_never_regresses],
     jobs=[nightly_export_job],
     schedules=[nightly_export_schedule],
@@ -31,6 +37,7 @@ defs = Definitions(
             base_url=_env_or_default("MIXPEEK_BASE_URL", "https://api.mixpeek.com"),
             max_requests_per_minute=_env_or_default(
                 "MIXPEEK_MAX_REQUESTS_PER_MINUTE", None, EnvVar.int),
+            paging=_env_or_default("MIXPEEK_PAGING", "auto"),
         ),
         "storage": ExportStorage(export_dir=_env_or_default("MIXPEEK_EXPORT_DIR", "./data")),
     },

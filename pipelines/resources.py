@@ -7,6 +7,7 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 from mixpeek_tasks.api.budget import RequestBudget
+from mixpeek_tasks.api.paging.probe import PagingMode
 from mixpeek_tasks.api.retries import RetryPolicy
 from mixpeek_tasks.api.transport import DEFAULT_BASE_URL, MAX_PAGE_SIZE, MixpeekClient
 from mixpeek_tasks.warehouse.database import Warehouse
@@ -23,6 +24,10 @@ class MixpeekResource(ConfigurableResource):
     max_requests_per_minute: int | None = Field(
         default=None, ge=1, description="client-side request budget; None = no cap")
     timeout_seconds: float = Field(default=60.0, gt=0)
+    paging: PagingMode = Field(
+        default=PagingMode.AUTO,
+        description="auto: probe the service and take the first strategy that is complete there;"
+                    " keyset or cursor: force one (MIXPEEK_PAGING)")
     max_attempts: int = Field(default=6, ge=1, description="tries per page before the run fails")
     retry_base_seconds: float = Field(default=0.5, gt=0, description="first backoff ceiling")
     retry_floor_seconds: float = Field(

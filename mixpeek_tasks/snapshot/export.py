@@ -10,7 +10,6 @@ memory stays flat however many tasks the account has and an interrupted export r
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -80,6 +79,7 @@ def export_snapshot(
     with SnapshotStaging.open(parquet_root, export_date, strategy, resume_within=resume_within,
                               lock_timeout=lock_timeout) as staging:
         cutoff = staging.started_at - CLOCK_MARGIN
+        at_start = count_service(client, cutoff, "at the start")
         resumed_rows = staging.rows
         resumed_records = staging.rows + staging.quarantined
         if staging.resumed:
@@ -118,15 +118,15 @@ def export_snapshot(
                          f"({(records - resumed_records) / (now - started):,.0f}/s)")
         if pages:
             flush()
-        counts = count_service(client, report.total, cutoff)
+        at_end = count_service(client, cutoff, "at the end")
         content = read_content(staging.finished_tasks_file(), staging.quarantined, cutoff)
-        coverage = Coverage(strategy.name, reason, isinstance(strategy, CursorPaging), cutoff,
-                            counts, content, client.requests_sent, report.as_metadata(),
-                            strategy.facts())
-        coverage = dataclasses.replace(
-            coverage, verdict=judge(counts, content, positional=coverage.positional))
+        positional = isinstance(strategy, CursorPaging)
+        verdict = judge(at_start, at_end, content, positional=positional)
+        coverage = Coverage(strategy.name, reason, positional, cutoff, at_start, at_end,
+                            content, client.requests_sent, report.as_metadata(),
+                            strategy.facts(), verdict)
         progress(f"reconciled: {coverage.verdict}")
-        tasks_path, quarantine_path = staging.publish()
+        tasks_path, quarantine_path = staging.publish(coverage.to_json())
         staging.discard()
     return SnapshotResult(
         tasks_path=tasks_path,

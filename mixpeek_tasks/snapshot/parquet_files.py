@@ -33,6 +33,12 @@ def partition_path(root: Path, dataset: str, export_date: date) -> Path:
     return Path(root) / dataset / f"export_date={export_date.isoformat()}" / "data.parquet"
 
 
+def coverage_path(root: Path, export_date: date) -> Path:
+    """How the date's snapshot was listed and reconciled (JSON). The leading underscore keeps
+    it out of Spark's and Trino's reads of the hive tree, as `_SUCCESS` files are."""
+    return partition_path(root, TASKS_DATASET, export_date).with_name("_coverage.json")
+
+
 class SnapshotWriter:
     """Stream tables into one partition file; `commit()` publishes it, `abort()` discards it."""
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -35,10 +36,10 @@ class SnapshotIncomplete(MixpeekError):
 
 @dataclass(frozen=True)
 class ServiceCounts:
-    total_at_start: int | None
-    total_at_end: int | None
-    # Tasks created before the cutoff that still exist at the end: all must be listed.
-    existing_from_before: int | None
+    """The service's counts at one moment: every task, and those created before the cutoff."""
+
+    total: int | None
+    created_before: int | None
 
 
 @dataclass(frozen=True)
@@ -59,18 +60,36 @@ class Coverage:
     reason: str
     positional: bool
     cutoff: datetime
-    counts: ServiceCounts
+    at_start: ServiceCounts
+    at_end: ServiceCounts
     content: SnapshotContent
     requests: int
     probe: dict[str, Any] = field(default_factory=dict)
     strategy_facts: dict[str, Any] = field(default_factory=dict)
     verdict: str = ""
 
+    def to_json(self) -> bytes:
+        return orjson.dumps(asdict(self), option=orjson.OPT_INDENT_2)
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> Coverage:
+        saved = orjson.loads(raw)
+        content = saved.pop("content")
+        for moment in ("oldest_created_at", "newest_created_at"):
+            if content[moment] is not None:
+                content[moment] = datetime.fromisoformat(content[moment])
+        return cls(**{**saved, "cutoff": datetime.fromisoformat(saved["cutoff"]),
+                      "at_start": ServiceCounts(**saved["at_start"]),
+                      "at_end": ServiceCounts(**saved["at_end"]),
+                      "content": SnapshotContent(**content)})
+
     def as_metadata(self) -> dict[str, Any]:
         flat = {"strategy": self.strategy, "strategy_reason": self.reason,
                 "verdict": self.verdict, "requests": self.requests,
                 "created_before": self.cutoff.isoformat(),
-                **asdict(self.counts), **asdict(self.content)}
+                **{f"{k}_at_start": v for k, v in asdict(self.at_start).items()},
+                **{f"{k}_at_end": v for k, v in asdict(self.at_end).items()},
+                **asdict(self.content)}
         return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in flat.items()}
 
 
@@ -78,17 +97,16 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def count_service(client: MixpeekClient, total_at_start: int | None,
-                  cutoff: datetime) -> ServiceCounts:
+def count_service(client: MixpeekClient, cutoff: datetime, when: str) -> ServiceCounts:
     """Ask the service, now, for its total and for the tasks created before `cutoff`."""
 
     def total(body: dict, what: str) -> int | None:
-        payload, _ = client.request_page(body, limit=1, what=f"reconcile: {what}",
+        payload, _ = client.request_page(body, limit=1, what=f"reconcile: {what} {when}",
                                          params={"include_total": "true"})
         value = (payload.get("pagination") or {}).get("total")
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
-    at_end = total({}, "total at the end")
+    everything = total({}, "total")
     try:
         before = total({"filters": {"AND": [
             {"field": "created_at", "operator": "lt", "value": _iso(cutoff)}]}},
@@ -96,9 +114,9 @@ def count_service(client: MixpeekClient, total_at_start: int | None,
     except MixpeekAPIError as error:
         log.warning("the service refused a created_at filter (%s); reconciling on totals", error)
         before = None
-    if before is not None and at_end is not None and before > at_end:
-        before = None  # the filter did not narrow anything: it was ignored
-    return ServiceCounts(total_at_start, at_end, before)
+    if before is not None and everything is not None and before >= everything:
+        before = None  # the filter narrowed nothing, as if ignored: it proves nothing
+    return ServiceCounts(everything, before)
 
 
 def read_content(tasks_file: Path, quarantined: int, cutoff: datetime) -> SnapshotContent:
@@ -117,31 +135,35 @@ def read_content(tasks_file: Path, quarantined: int, cutoff: datetime) -> Snapsh
     )
 
 
-def judge(counts: ServiceCounts, content: SnapshotContent, *, positional: bool) -> str:
+def judge(at_start: ServiceCounts, at_end: ServiceCounts, content: SnapshotContent, *,
+          positional: bool) -> str:
     """The verdict on a snapshot: a line for the metadata, or SnapshotIncomplete naming the
     numbers."""
-    start, end, before = counts.total_at_start, counts.total_at_end, counts.existing_from_before
-    if end is None:
+    if at_end.total is None:
         if positional:
             raise SnapshotIncomplete(
                 "the service gives no total (include_total), so a snapshot listed by position "
                 "cannot be reconciled; it is not published")
         return "unreconciled: the service gives no total; the probe vouched for keyset paging"
-    if before is not None:
-        required, listed, what = before, content.listed_from_before, "created before the export"
-        deleted = max(0, start - before) if start is not None else 0
+    if at_start.created_before is not None and at_end.created_before is not None:
+        # Every task created before the export that still exists at its end was there all
+        # along: each must be listed.
+        required, listed = at_end.created_before, content.listed_from_before
+        what = "created before the export"
+        deleted = max(0, at_start.created_before - at_end.created_before)
     else:
-        required = min(end, start) if start is not None else end
-        listed, what = content.listed, "in the listing at its start and its end"
-        deleted = max(0, start - end) if start is not None else 0
+        start = at_start.total if at_start.total is not None else at_end.total
+        required, listed = min(start, at_end.total), content.listed
+        what = "in the listing at its start and its end"
+        deleted = max(0, start - at_end.total)
     if listed < required:
         raise SnapshotIncomplete(
             f"the snapshot holds {listed:,} tasks {what}, the service reports {required:,}: "
-            f"at least {required - listed:,} missing (totals: {start} at the start, {end} at "
-            "the end); it is not published")
+            f"at least {required - listed:,} missing (totals: {at_start.total} at the start, "
+            f"{at_end.total} at the end); it is not published")
     if positional and deleted:
         raise SnapshotIncomplete(
             f"{deleted:,} tasks were deleted while the export paged by position, which can skip "
             "as many tasks without a trace; the snapshot cannot be shown complete and is not "
             "published (re-run, or use a strategy that pages by key)")
-    return f"exact: {listed:,} of the {required:,} tasks {what} are in the snapshot"
+    return f"exact: {listed:,} listed of the {required:,} tasks {what} the service reports"

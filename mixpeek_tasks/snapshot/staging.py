@@ -38,6 +38,7 @@ from mixpeek_tasks.snapshot.parquet_files import (
     ROW_GROUP_ROWS,
     TASKS_DATASET,
     SnapshotWriter,
+    coverage_path,
 )
 
 # Parts are read back only by a resumed export: fast compression beats small files here, and
@@ -193,9 +194,12 @@ class SnapshotStaging:
         """The complete tasks file, closed but not yet published, for checks before publishing."""
         return self._outputs["tasks"].close()
 
-    def publish(self) -> tuple[Path, Path]:
-        """Publish the quarantine partition file, then the tasks one (so a reader who finds the
-        tasks finds their quarantine too); return (tasks path, quarantine path)."""
+    def publish(self, coverage: bytes) -> tuple[Path, Path]:
+        """Publish the coverage record, the quarantine partition file, then the tasks one (so
+        a reader who finds the tasks finds the rest too); return (tasks path, quarantine
+        path)."""
+        replace_atomically(coverage_path(self.parquet_root, self.export_date),
+                           lambda path: path.write_bytes(coverage))
         quarantine_path = self._outputs.pop("quarantine").commit()
         tasks_path = self._outputs.pop("tasks").commit()
         return tasks_path, quarantine_path

@@ -5,13 +5,19 @@ import pytest
 from dagster import DagsterInstance, materialize
 
 from assets.analytics import task_analytics, terminal_counts_add_up, terminal_status_never_regresses
-from assets.snapshot import task_ids_unique, task_snapshot
+from assets.snapshot import (
+    listing_reaches_old_tasks,
+    snapshot_complete,
+    task_ids_unique,
+    task_snapshot,
+)
 from assets.warehouse import snapshot_rows_match_parquet, warehouse_tasks
 from mixpeek_emulator import running_emulator
 from pipelines.resources import ExportStorage, MixpeekResource
 
 PARTITION = "2026-11-23"
-ASSETS = [task_snapshot, task_ids_unique, warehouse_tasks, snapshot_rows_match_parquet,
+ASSETS = [task_snapshot, task_ids_unique, snapshot_complete, listing_reaches_old_tasks,
+          warehouse_tasks, snapshot_rows_match_parquet,
           task_analytics, terminal_counts_add_up, terminal_status_never_regresses]
 
 
@@ -61,6 +67,7 @@ def test_materializing_a_date_exports_loads_and_describes_it(tmp_path, instance)
     assert "| task_type | tasks | terminal | success_rate |" in analytics["success_rate_by_type"]
     assert "api_buckets_batches_process" in analytics["latency_seconds"]
     assert checks_of(result) == {"quarantine_share": True, "task_ids_unique": True,
+                                 "snapshot_complete": True, "listing_reaches_old_tasks": True,
                                  "snapshot_rows_match_parquet": True,
                                  "terminal_counts_add_up": True,
                                  "terminal_status_never_regresses": True}

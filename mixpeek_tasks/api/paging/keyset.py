@@ -98,6 +98,11 @@ class KeysetPaging(PagingStrategy):
     def __init__(self, client: MixpeekClient, ranges: Sequence[TaskIdRange] = (TaskIdRange(),)):
         self.client = client
         self.ranges = {str(r): r for r in ranges}
+        self.pages_per_range: dict[str, int] = {}
+
+    def facts(self) -> dict[str, Any]:
+        # A range that holds most of the pages shows a split that did not fit the ids.
+        return {"ranges": len(self.ranges), "pages_per_range": dict(self.pages_per_range)}
 
     def plan(self) -> dict[str, Any]:
         return {key: [r.start, r.end] for key, r in self.ranges.items()}
@@ -136,6 +141,7 @@ class KeysetPaging(PagingStrategy):
                     f"{what}: no task on the page has a task_id, so paging cannot move past it")
             after = reached or after
             is_last = not tasks
+            self.pages_per_range[str(id_range)] = number
             yield Page(str(id_range), number, tasks, datetime.now(timezone.utc), size, after,
                        is_last)
             if is_last:

@@ -72,8 +72,9 @@ def probe(client: MixpeekClient) -> ProbeReport:
     except MixpeekAPIError as error:
         if error.status not in (400, 422):
             raise
-        report.sort_by_task_id = report.task_id_range_filters = report.sort_before_limit = False
-        report.reasons["sort_by_task_id"] = f"a sort on task_id was refused: {error}"
+        for assumption in KEYSET_NEEDS:
+            setattr(report, assumption, False)
+            report.reasons[assumption] = f"a sort on task_id was refused: {error}"
         lowest = ask({}, SAMPLE, "first page", {"include_total": "true"})
     total = (lowest.get("pagination") or {}).get("total")
     report.total = total if isinstance(total, int) and not isinstance(total, bool) else None
@@ -98,7 +99,8 @@ def _probe_keyset(report: ProbeReport, ask, low: list[str]) -> None:
     # anywhere (and makes the lowest and the highest page the same tasks).
     first_three = task_ids(ask(keyset_body(TaskIdRange()), 3, "three lowest ids")["results"])
     disjoint = not set(low) & set(high)
-    if (low and any(task_id > low[-1] for task_id in first_three)) or (
+    same_tasks = len(low) == SAMPLE and set(low) == set(high)
+    if (first_three and low and first_three[0] > low[min(2, len(low) - 1)]) or same_tasks or (
             report.total is not None and report.total >= 2 * SAMPLE and not disjoint):
         report.sort_before_limit = False
         report.reasons["sort_before_limit"] = (

@@ -1,0 +1,130 @@
+"""The export against every way the live service may page (the emulator's server profiles):
+it either lists every task exactly once or fails before publishing, naming what the service
+did not honour. Never a published snapshot with a task missing."""
+
+import random
+from datetime import date, datetime, timedelta
+
+import httpx
+import pyarrow.parquet as pq
+import pytest
+
+from mixpeek_emulator import FAULT_KINDS, Faults, running_emulator
+from mixpeek_tasks.api.errors import MixpeekProtocolError
+from mixpeek_tasks.api.retries import RetryPolicy
+from mixpeek_tasks.api.transport import MixpeekClient
+from mixpeek_tasks.snapshot.export import export_snapshot
+from mixpeek_tasks.snapshot.parquet_files import TASKS_DATASET, partition_path
+from mixpeek_tasks.snapshot.reconcile import SnapshotIncomplete
+
+EXPORT_DATE = date(2026, 11, 23)
+RETRIES = RetryPolicy(max_attempts=12, base_delay=0.01, min_delay=0.001, max_delay=0.05)
+
+
+def _export(server, tmp_path, **options):
+    with MixpeekClient("k", server.base_url, page_size=1000, retry=RETRIES) as client:
+        return export_snapshot(client, tmp_path, EXPORT_DATE, progress=lambda _: None,
+                               **{"concurrency": 4, **options})
+
+
+def _listed(path) -> list[str]:
+    return pq.read_table(path, columns=["task_id"]).column("task_id").to_pylist()
+
+
+# profile -> the strategy `auto` must choose, or the words the refusal must contain
+OUTCOMES = {
+    "": "keyset",
+    "ignores_sort": "cursor",
+    "ignores_filters": "cursor",
+    "sorts_page_only": "cursor",
+    "timestamp_sort_only": "cursor",
+    "cursor_capped": "keyset",
+    "no_total": "keyset",
+    "ignores_sort,cursor_capped": "at least",
+    "ignores_sort,no_total": "gives no total",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("profile", OUTCOMES)
+def test_every_profile_is_exported_exactly_or_refused_before_publishing(tmp_path, profile):
+    expected = OUTCOMES[profile]
+    with running_emulator(tasks=15_500, seed=5, churn=3, profile=profile) as server:
+        at_start = set(server.store.tasks)
+        try:
+            result = _export(server, tmp_path)
+        except (MixpeekProtocolError, SnapshotIncomplete) as refused:
+            assert expected in str(refused), str(refused)
+            assert not partition_path(tmp_path, TASKS_DATASET, EXPORT_DATE).exists()
+            print(f"profile={profile or 'documented'}: refused before publishing: {refused}")
+            return
+        at_end = set(server.store.tasks)
+    assert result.coverage.strategy == expected, result.coverage.reason
+    listed = _listed(result.tasks_path)
+    assert len(listed) == len(set(listed))
+    assert at_start & at_end <= set(listed) <= at_end
+    print(f"profile={profile or 'documented'}: {result.coverage.strategy}, "
+          f"{result.requests} requests, {result.coverage.verdict}")
+
+
+def test_a_forced_strategy_the_service_cannot_serve_stops_the_run_with_the_reason(tmp_path):
+    with running_emulator(tasks=2000, seed=6, profile="sorts_page_only") as server:
+        with pytest.raises(MixpeekProtocolError, match="keyset paging needs sort_before_limit"):
+            _export(server, tmp_path, paging="keyset")
+    assert not partition_path(tmp_path, TASKS_DATASET, EXPORT_DATE).exists()
+
+
+def test_deletions_during_a_cursor_listing_leave_it_unprovable_and_unpublished(tmp_path):
+    with running_emulator(tasks=3000, seed=7, churn=1, churn_deletes=2,
+                          profile="ignores_sort") as server:
+        with pytest.raises(SnapshotIncomplete, match="deleted while the export paged"):
+            _export(server, tmp_path)
+    assert not partition_path(tmp_path, TASKS_DATASET, EXPORT_DATE).exists()
+
+
+def test_custom_ids_are_split_into_ranges_that_all_carry_work(tmp_path):
+    with running_emulator(tasks=6000, seed=8, id_prefix="task_") as server:
+        result = _export(server, tmp_path, concurrency=4)
+        at_end = set(server.store.tasks)
+    assert set(_listed(result.tasks_path)) == at_end
+    ranges = result.coverage.strategy_facts.get("pages_per_range") or {}
+    assert len(ranges) == 8 and min(ranges.values()) >= 1, ranges
+
+
+def test_a_recent_window_listing_is_exact_and_says_how_old_its_oldest_task_is(tmp_path):
+    with running_emulator(tasks=5000, seed=9, profile="recent_window") as server:
+        result = _export(server, tmp_path)
+        day_ago = server.store.now - timedelta(days=1)
+        visible = {task_id for task_id, task in server.store.tasks.items()
+                   if datetime.fromisoformat(task["created_at"]) >= day_ago}
+    assert set(_listed(result.tasks_path)) == visible
+    assert result.coverage.content.oldest_created_at >= day_ago
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(12))
+def test_no_profile_fault_or_churn_mix_publishes_a_snapshot_with_a_task_missing(tmp_path, seed):
+    rng = random.Random(seed)
+    quirks = ["ignores_sort", "ignores_filters", "sorts_page_only", "timestamp_sort_only",
+              "cursor_capped", "no_total"]
+    profile = ",".join(rng.sample(quirks, rng.randint(0, 3)))
+    faults = Faults(rate=rng.uniform(0, 0.15), kinds=tuple(rng.sample(FAULT_KINDS, 4)),
+                    seed=seed, slow_seconds=0.3)
+    with running_emulator(tasks=rng.randint(2000, 12_000), seed=seed, churn=rng.randint(0, 4),
+                          churn_deletes=rng.choice([0, 0, 1]), profile=profile,
+                          faults=faults) as server:
+        at_start = set(server.store.tasks)
+        try:
+            with MixpeekClient("k", server.base_url, page_size=rng.choice([200, 1000]),
+                               retry=RETRIES, timeout=httpx.Timeout(0.5)) as client:
+                result = export_snapshot(client, tmp_path, EXPORT_DATE,
+                                         concurrency=rng.randint(1, 4), progress=lambda _: None)
+        except (MixpeekProtocolError, SnapshotIncomplete) as refused:
+            assert not partition_path(tmp_path, TASKS_DATASET, EXPORT_DATE).exists()
+            print(f"seed={seed} profile={profile or 'documented'}: refused: {refused}")
+            return
+        at_end = set(server.store.tasks)
+    missing = (at_start & at_end) - set(_listed(result.tasks_path))
+    print(f"seed={seed} profile={profile or 'documented'}: {result.coverage.strategy} "
+          f"missing={len(missing)}")
+    assert not missing
