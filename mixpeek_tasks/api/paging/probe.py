@@ -58,7 +58,7 @@ CURSOR_NEEDS = ("next_cursor_moves_forward",)
 
 
 def probe(client: MixpeekClient) -> ProbeReport:
-    """Run the probe's requests (about six) and return what they showed."""
+    """Run the probe's requests (about seven) and return what they showed."""
     report = ProbeReport()
     before = client.requests_sent
 
@@ -98,9 +98,11 @@ def _probe_keyset(report: ProbeReport, ask, low: list[str]) -> None:
     # live account move the lowest ids a little, a sort applied after the limit moves them
     # anywhere (and makes the lowest and the highest page the same tasks).
     first_three = task_ids(ask(keyset_body(TaskIdRange()), 3, "three lowest ids")["results"])
+    highest = task_ids(ask(keyset_body(TaskIdRange(), direction="desc"), 1,
+                           "highest id")["results"])
     disjoint = not set(low) & set(high)
-    same_tasks = len(low) == SAMPLE and set(low) == set(high)
-    if (first_three and low and first_three[0] > low[min(2, len(low) - 1)]) or same_tasks or (
+    if (first_three and low and first_three[0] > low[min(2, len(low) - 1)]) or (
+            highest and high and highest[0] < high[min(1, len(high) - 1)]) or (
             report.total is not None and report.total >= 2 * SAMPLE and not disjoint):
         report.sort_before_limit = False
         report.reasons["sort_before_limit"] = (
@@ -124,9 +126,11 @@ def _probe_cursor(report: ProbeReport, ask) -> None:
     first = ask({}, SAMPLE, "first page of the default order")
     following = (first.get("pagination") or {}).get("next_cursor")
     if not following:
-        if len(first["results"]) >= SAMPLE:
+        if report.total is not None and report.total > len(first["results"]):
             report.next_cursor_moves_forward = False
-            report.reasons["next_cursor_moves_forward"] = "a full page came with no next_cursor"
+            report.reasons["next_cursor_moves_forward"] = (
+                f"a page of {len(first['results'])} of {report.total} tasks came with no "
+                "next_cursor")
         return
     second = task_ids(ask({}, SAMPLE, "second page of the default order",
                           {"cursor": following})["results"])
