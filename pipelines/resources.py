@@ -27,7 +27,7 @@ class MixpeekResource(ConfigurableResource):
     paging: PagingMode = Field(
         default=PagingMode.AUTO,
         description="auto: probe the service and take the first strategy that is complete there;"
-                    " keyset or cursor: force one (MIXPEEK_PAGING)")
+                    " keyset, sliced or cursor: force one (MIXPEEK_PAGING)")
     max_attempts: int = Field(default=6, ge=1, description="tries per page before the run fails")
     retry_base_seconds: float = Field(default=0.5, gt=0, description="first backoff ceiling")
     retry_floor_seconds: float = Field(

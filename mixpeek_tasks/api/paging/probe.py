@@ -18,6 +18,7 @@ from mixpeek_tasks.api.errors import MixpeekAPIError, MixpeekProtocolError
 from mixpeek_tasks.api.paging.cursor import CursorPaging
 from mixpeek_tasks.api.paging.keyset import KeysetPaging, TaskIdRange, keyset_body, ranges_between
 from mixpeek_tasks.api.paging.pages import PagingStrategy, task_ids
+from mixpeek_tasks.api.paging.sliced import SlicedPaging
 from mixpeek_tasks.api.transport import MixpeekClient
 
 SAMPLE = 50
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 class PagingMode(str, Enum):
     AUTO = "auto"
     KEYSET = "keyset"
+    SLICED = "sliced"
     CURSOR = "cursor"
 
 
@@ -39,6 +41,8 @@ class ProbeReport:
     task_id_range_filters: bool | None = None
     sort_before_limit: bool | None = None
     next_cursor_moves_forward: bool | None = None
+    created_at_sort: bool | None = None
+    total_given: bool | None = None
     total: int | None = None
     id_sample: list[str] = field(default_factory=list, repr=False)
     reasons: dict[str, str] = field(default_factory=dict)
@@ -54,11 +58,12 @@ class ProbeReport:
 
 
 KEYSET_NEEDS = ("sort_by_task_id", "task_id_range_filters", "sort_before_limit")
+SLICED_NEEDS = ("created_at_sort", "total_given")
 CURSOR_NEEDS = ("next_cursor_moves_forward",)
 
 
 def probe(client: MixpeekClient) -> ProbeReport:
-    """Run the probe's requests (about seven) and return what they showed."""
+    """Run the probe's requests (about nine) and return what they showed."""
     report = ProbeReport()
     before = client.requests_sent
 
@@ -78,8 +83,12 @@ def probe(client: MixpeekClient) -> ProbeReport:
         lowest = ask({}, SAMPLE, "first page", {"include_total": "true"})
     total = (lowest.get("pagination") or {}).get("total")
     report.total = total if isinstance(total, int) and not isinstance(total, bool) else None
+    report.total_given = report.total is not None
+    if not report.total_given:
+        report.reasons["total_given"] = "include_total=true answered no total"
     if report.sort_by_task_id is None:
         _probe_keyset(report, ask, task_ids(lowest["results"]))
+    _probe_created_at_sort(report, ask)
     _probe_cursor(report, ask)
     report.requests = client.requests_sent - before
     return report
@@ -122,6 +131,35 @@ def _probe_keyset(report: ProbeReport, ask, low: list[str]) -> None:
             report.task_id_range_filters = True
 
 
+def _created(tasks: list) -> list[str] | None:
+    """The created_at of each record, or None when any record lacks one."""
+    values = [t.get("created_at") if isinstance(t, dict) else None for t in tasks]
+    return values if all(isinstance(v, str) for v in values) else None
+
+
+def _probe_created_at_sort(report: ProbeReport, ask) -> None:
+    body = {"sort": {"field": "created_at", "direction": "asc"}}
+    try:
+        oldest = _created(ask(body, SAMPLE, "oldest tasks")["results"])
+        first_three = _created(ask(body, 3, "three oldest tasks")["results"])
+    except MixpeekAPIError as error:
+        if error.status not in (400, 422):
+            raise
+        report.created_at_sort = False
+        report.reasons["created_at_sort"] = f"a sort on created_at was refused: {error}"
+        return
+    if oldest is None or first_three is None:
+        report.created_at_sort = False
+        report.reasons["created_at_sort"] = "records carry no created_at to check the order by"
+    elif oldest != sorted(oldest) or (first_three and oldest and
+                                      first_three[0] > oldest[min(2, len(oldest) - 1)]):
+        report.created_at_sort = False
+        report.reasons["created_at_sort"] = (
+            "a sort on created_at came back out of order, or was applied after the limit")
+    elif len(oldest) > 3:
+        report.created_at_sort = True
+
+
 def _probe_cursor(report: ProbeReport, ask) -> None:
     first = ask({}, SAMPLE, "first page of the default order")
     following = (first.get("pagination") or {}).get("next_cursor")
@@ -147,27 +185,44 @@ def _probe_cursor(report: ProbeReport, ask) -> None:
 def choose(client: MixpeekClient, report: ProbeReport, mode: PagingMode | str,
            concurrency: int) -> tuple[PagingStrategy, str]:
     """The strategy for this export and the reason, or MixpeekProtocolError naming what the
-    service did not honour. `auto` takes the first strategy whose assumptions all hold."""
+    service did not honour. `auto` takes the first strategy whose assumptions all hold (for
+    sliced paging, also whose plan the service's counts allow)."""
     mode = PagingMode(mode)
-    candidates = {PagingMode.KEYSET: KEYSET_NEEDS, PagingMode.CURSOR: CURSOR_NEEDS}
-    wanted = list(candidates) if mode is PagingMode.AUTO else [mode]
+    wanted = list(STRATEGIES) if mode is PagingMode.AUTO else [mode]
     refused = []
     for name in wanted:
-        failed = [a for a in candidates[name] if not report.holds(a)]
-        if not failed:
-            break
-        refused.append(f"{name.value} paging needs {', '.join(failed)}: "
-                       + "; ".join(report.reasons[a] for a in failed))
-    else:
-        raise MixpeekProtocolError("no paging strategy can list every task here: "
-                                   + " | ".join(refused))
-    if name is PagingMode.KEYSET:
-        strategy: PagingStrategy = KeysetPaging(
-            client, ranges_between(report.id_sample, 2 * concurrency))
-        reason = "the service honours sort and range filters on task_id, sorted before limit"
-    else:
-        strategy = CursorPaging(client)
-        reason = "next_cursor moves forward"
-    if refused:
-        reason += " (" + " | ".join(refused) + ")"
-    return strategy, reason
+        needs, build, reason = STRATEGIES[name]
+        failed = [a for a in needs if not report.holds(a)]
+        if failed:
+            refused.append(f"{name.value} paging needs {', '.join(failed)}: "
+                           + "; ".join(report.reasons[a] for a in failed))
+            continue
+        strategy = build(client, report, concurrency)
+        try:
+            strategy.plan()  # sliced paging asks the service's counts here
+        except MixpeekProtocolError as error:
+            refused.append(f"{name.value} paging: {error}")
+            continue
+        if refused:
+            reason += " (" + " | ".join(refused) + ")"
+        return strategy, reason
+    raise MixpeekProtocolError("no paging strategy can list every task here: "
+                               + " | ".join(refused))
+
+
+# In the order `auto` tries them: what each needs, how it is built, why it was chosen.
+STRATEGIES = {
+    PagingMode.KEYSET: (
+        KEYSET_NEEDS,
+        lambda client, report, concurrency: KeysetPaging(
+            client, ranges_between(report.id_sample, 2 * concurrency)),
+        "the service honours sort and range filters on task_id, sorted before limit"),
+    PagingMode.SLICED: (
+        SLICED_NEEDS,
+        lambda client, report, concurrency: SlicedPaging(client, report.total),
+        "the service sorts by created_at before the limit and counts what it lists"),
+    PagingMode.CURSOR: (
+        CURSOR_NEEDS,
+        lambda client, report, concurrency: CursorPaging(client),
+        "next_cursor moves forward"),
+}

@@ -1,0 +1,68 @@
+"""Pure rules of the paging strategies and the reconciliation: id ranges cut from real ids,
+and the verdict on a snapshot's counts."""
+
+import random
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+
+from mixpeek_tasks.api.paging.keyset import ranges_between
+from mixpeek_tasks.snapshot.reconcile import (
+    ServiceCounts,
+    SnapshotContent,
+    SnapshotIncomplete,
+    judge,
+)
+
+RNG = random.Random(3)
+UUIDS = sorted(str(uuid.UUID(int=RNG.getrandbits(128), version=4)) for _ in range(5000))
+PREFIXED = sorted(f"task_{RNG.getrandbits(96):024x}" for _ in range(5000))
+SHOUTED = sorted(f"JOB-{RNG.randrange(10**9):09d}" for _ in range(5000))
+
+
+@pytest.mark.parametrize("ids", [UUIDS, PREFIXED, SHOUTED], ids=["uuid", "task_hex", "JOB-num"])
+@pytest.mark.parametrize("parts", [2, 4, 8])
+def test_ranges_cut_from_a_sample_cover_every_id_once_and_share_the_work(ids, parts):
+    sample = ids[:50] + ids[-50:]  # what the probe sees: the lowest and the highest ids
+    ranges = ranges_between(sample, parts)
+    assert len(ranges) == parts
+    per_range = [sum(1 for task_id in ids if task_id in r) for r in ranges]
+    assert sum(per_range) == len(ids)  # disjoint and covering
+    assert max(per_range) < 2.5 * len(ids) / parts, per_range  # no range holds most of it
+
+
+@pytest.mark.parametrize("sample", [[], ["only"], ["a", "a"]])
+def test_too_small_a_sample_gives_one_open_range(sample):
+    (whole,) = ranges_between(sample, 8)
+    assert whole.start is None and whole.end is None
+
+
+def _content(listed, before):
+    moment = datetime(2026, 11, 23, tzinfo=timezone.utc)
+    return SnapshotContent(listed, before, moment, moment, 0.0)
+
+
+@pytest.mark.parametrize(("start", "end", "content", "positional", "outcome"), [
+    # every task from before the export is listed: exact, whatever the strategy
+    (ServiceCounts(100, 90), ServiceCounts(104, 90), _content(104, 90), True, "exact"),
+    # one missing
+    (ServiceCounts(100, 90), ServiceCounts(104, 90), _content(103, 89), False, "1 missing"),
+    # deletions while a positional listing ran cannot be told from skips
+    (ServiceCounts(100, 90), ServiceCounts(98, 88), _content(100, 90), True, "deleted"),
+    # ...while a keyed listing is immune to them
+    (ServiceCounts(100, 90), ServiceCounts(98, 88), _content(100, 90), False, "exact"),
+    # no created_at filter: the smaller total must be listed
+    (ServiceCounts(100, None), ServiceCounts(103, None), _content(100, 100), False, "exact"),
+    (ServiceCounts(100, None), ServiceCounts(103, None), _content(99, 99), False, "1 missing"),
+    # no total at all
+    (ServiceCounts(None, None), ServiceCounts(None, None), _content(5, 5), False, "unreconciled"),
+    (ServiceCounts(None, None), ServiceCounts(None, None), _content(5, 5), True, "no total"),
+])
+def test_the_verdict_on_a_snapshot(start, end, content, positional, outcome):
+    try:
+        verdict = judge(start, end, content, positional=positional)
+    except SnapshotIncomplete as refused:
+        verdict = str(refused)
+        assert "not published" in verdict
+    assert outcome in verdict
