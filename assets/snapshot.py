@@ -20,7 +20,7 @@ from dagster import (
 from pydantic import Field
 
 from assets import GROUP
-from mixpeek_tasks.api.errors import MixpeekProtocolError
+from mixpeek_tasks.api.errors import MixpeekError
 from mixpeek_tasks.snapshot.export import export_snapshot
 from mixpeek_tasks.snapshot.parquet_files import TASKS_DATASET, coverage_path, partition_path
 from mixpeek_tasks.snapshot.reconcile import Coverage, SnapshotIncomplete, judge
@@ -48,13 +48,17 @@ def task_snapshot(context: AssetExecutionContext, config: SnapshotConfig,
                   mixpeek: MixpeekResource, storage: ExportStorage) -> MaterializeResult:
     """Every task the API lists at run time, flattened, as the Parquet snapshot of the date."""
     export_date = date.fromisoformat(context.partition_key)
-    with mixpeek.client() as client:
-        try:
+    # Every way the export can fail for the user's setup or the service's answers is a
+    # MixpeekError with a one-line message: the run's failure leads with it, not a traceback.
+    try:
+        mixpeek.preflight()
+        storage.preflight()
+        with mixpeek.client() as client:
             result = export_snapshot(client, storage.parquet_root, export_date,
                                      concurrency=mixpeek.concurrency, paging=mixpeek.paging,
                                      progress=context.log.info)
-        except (MixpeekProtocolError, SnapshotIncomplete) as refused:
-            raise Failure(description=str(refused)) from None
+    except MixpeekError as error:
+        raise Failure(description=str(error)) from None
     context.log.info(f"{result.rows:,} tasks in {result.pages} pages, {result.seconds:.1f}s")
     coverage = result.coverage
     records = result.rows + result.quarantined

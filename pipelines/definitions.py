@@ -33,7 +33,7 @@ defs = Definitions(
     schedules=[nightly_export_schedule],
     resources={
         "mixpeek": MixpeekResource(
-            api_key=EnvVar("MIXPEEK_API_KEY"),
+            api_key=_env_or_default("MIXPEEK_API_KEY", ""),
             base_url=_env_or_default("MIXPEEK_BASE_URL", "https://api.mixpeek.com"),
             max_requests_per_minute=_env_or_default(
                 "MIXPEEK_MAX_REQUESTS_PER_MINUTE", None, EnvVar.int),

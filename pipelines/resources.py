@@ -10,13 +10,15 @@ from mixpeek_tasks.api.budget import RequestBudget
 from mixpeek_tasks.api.paging.probe import PagingMode
 from mixpeek_tasks.api.retries import RetryPolicy
 from mixpeek_tasks.api.transport import DEFAULT_BASE_URL, MAX_PAGE_SIZE, MixpeekClient
+from mixpeek_tasks.preflight import check_api_key, check_base_url, check_export_dir
 from mixpeek_tasks.warehouse.database import Warehouse
 
 
 class MixpeekResource(ConfigurableResource):
     """Access to Mixpeek's task list. The key is read from the environment, never stored."""
 
-    api_key: str = Field(description="Mixpeek API key (MIXPEEK_API_KEY)")
+    # Empty when MIXPEEK_API_KEY is unset, so the run can say so in one line (preflight).
+    api_key: str = Field(default="", description="Mixpeek API key (MIXPEEK_API_KEY)")
     base_url: str = DEFAULT_BASE_URL
     page_size: int = Field(default=MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     concurrency: int = Field(default=4, ge=1, le=16,
@@ -32,6 +34,11 @@ class MixpeekResource(ConfigurableResource):
     retry_base_seconds: float = Field(default=0.5, gt=0, description="first backoff ceiling")
     retry_floor_seconds: float = Field(
         default=0.2, ge=0, description="least wait between tries, whatever Retry-After says")
+
+    def preflight(self) -> None:
+        """Fail in one line on what can be known before the first request."""
+        check_api_key(self.api_key)
+        check_base_url(self.base_url)
 
     def client(self) -> MixpeekClient:
         return MixpeekClient(
@@ -53,6 +60,9 @@ class ExportStorage(ConfigurableResource):
     @property
     def parquet_root(self) -> Path:
         return Path(self.export_dir) / "parquet"
+
+    def preflight(self) -> None:
+        check_export_dir(Path(self.export_dir))
 
     def warehouse(self) -> Warehouse:
         return Warehouse(Path(self.export_dir) / "warehouse.duckdb")

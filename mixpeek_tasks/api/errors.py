@@ -20,6 +20,10 @@ class MixpeekRetriesExhausted(MixpeekError):
     """A page kept failing with retryable errors until the retry budget was spent."""
 
 
+class MixpeekUnreachable(MixpeekRetriesExhausted):
+    """No connection to the API could be made in any attempt (wrong host, nothing listening)."""
+
+
 class MixpeekProtocolError(MixpeekError):
     """The API answered, but not in a way keyset paging can trust (e.g. it ignored the sort)."""
 

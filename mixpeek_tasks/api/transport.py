@@ -12,6 +12,7 @@ import logging
 import random
 import ssl
 import threading
+import time
 
 import httpx
 import orjson
@@ -21,6 +22,7 @@ from mixpeek_tasks.api.errors import (
     MixpeekAPIError,
     MixpeekError,
     MixpeekRetriesExhausted,
+    MixpeekUnreachable,
     PagingCancelled,
 )
 from mixpeek_tasks.api.retries import RetryPolicy, retry_after_seconds
@@ -55,9 +57,12 @@ def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
 
 
 class _Retryable(Exception):
-    def __init__(self, reason: str, retry_after: float | None = None):
+    def __init__(self, reason: str, retry_after: float | None = None, *,
+                 unreachable: bool = False):
         super().__init__(reason)
         self.retry_after = retry_after
+        # No connection could be made at all: the host is wrong or down, not the request.
+        self.unreachable = unreachable
 
 
 class MixpeekClient:
@@ -123,7 +128,8 @@ class MixpeekClient:
         the decoded response and its size in bytes. Once `stop` is set no further attempt is
         made and no wait is finished.
         """
-        last_reason = ""
+        last_reason, unreachable = "", False
+        started = time.monotonic()
         for attempt in range(self.retry.max_attempts):
             waited = self.budget.acquire(stop)
             if stop is not None and stop.is_set():
@@ -134,6 +140,7 @@ class MixpeekClient:
                 return self._send(body, {**(params or {}), "limit": limit})
             except _Retryable as failure:
                 last_reason = str(failure)
+                unreachable = failure.unreachable
                 if attempt + 1 == self.retry.max_attempts:
                     break
                 delay = self._delay(attempt, failure.retry_after)
@@ -143,6 +150,11 @@ class MixpeekClient:
                     self.budget.pause(delay)
                 else:
                     self.budget.wait(delay, stop)
+        spent = time.monotonic() - started
+        if unreachable:
+            raise MixpeekUnreachable(
+                f"cannot connect to {httpx.URL(self.base_url).host}: {self.retry.max_attempts} "
+                f"attempts over {spent:.1f}s failed ({last_reason}); is MIXPEEK_BASE_URL right?")
         raise MixpeekRetriesExhausted(
             f"{what}: gave up after {self.retry.max_attempts} attempts; last error: {last_reason}")
 
@@ -170,7 +182,8 @@ class MixpeekClient:
                 raise MixpeekError(
                     f"the TLS certificate of {self.base_url} could not be verified ({error}); "
                     "refusing to send the API key") from None
-            raise _Retryable(self._redact(f"{type(error).__name__}: {error}")) from None
+            raise _Retryable(self._redact(f"{type(error).__name__}: {error}"),
+                             unreachable=isinstance(error, httpx.ConnectError)) from None
         if response.status_code in RETRYABLE_STATUSES:
             raise _Retryable(
                 f"HTTP {response.status_code}",

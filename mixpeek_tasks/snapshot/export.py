@@ -54,6 +54,17 @@ class SnapshotResult:
     coverage: Coverage
 
 
+def progress_line(pages: int, records: int, per_second: float, total: int | None) -> str:
+    """One progress line: pages, tasks and rate, and with the service's total, how far and
+    how long still (the total moves as tasks are created, so the share is capped at 99%)."""
+    line = f"{pages:,} pages, {records:,} tasks, {per_second:,.0f} tasks/s"
+    if total and per_second > 0:
+        share = min(records / total, 0.99)
+        left = max(total - records, 0) / per_second
+        line += f", {share:.0%} of {total:,}, about {left:,.0f}s left"
+    return line
+
+
 def export_snapshot(
     client: MixpeekClient,
     parquet_root: Path,
@@ -114,8 +125,9 @@ def export_snapshot(
             if now - last_report >= PROGRESS_EVERY_SECONDS:
                 last_report = now
                 records = staging.rows + staging.quarantined + buffered
-                progress(f"{staging.pages + pages} pages, {records:,} records "
-                         f"({(records - resumed_records) / (now - started):,.0f}/s)")
+                progress(progress_line(staging.pages + pages, records,
+                                       (records - resumed_records) / (now - started),
+                                       at_start.total))
         if pages:
             flush()
         at_end = count_service(client, cutoff, "at the end")

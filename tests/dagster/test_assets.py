@@ -119,3 +119,15 @@ def test_an_api_failure_fails_the_run_and_keeps_the_warehouse(tmp_path, instance
     assert "401" in str(failed.all_events)
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM task_snapshots").fetchone()[0] == 500
+
+
+def test_a_setup_problem_fails_the_step_with_its_one_line(tmp_path, instance):
+    with running_emulator(tasks=100, seed=6) as server:
+        result = materialize(
+            ASSETS, partition_key=PARTITION, instance=instance, raise_on_error=False,
+            resources={"mixpeek": MixpeekResource(api_key="", base_url=server.base_url),
+                       "storage": ExportStorage(export_dir=str(tmp_path))})
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failure.step_failure_data.user_failure_data.description.startswith(
+        "MIXPEEK_API_KEY is not set")
+    assert not (tmp_path / "parquet" / "tasks").exists()

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from mixpeek_tasks.api.paging.keyset import ranges_between
+from mixpeek_tasks.snapshot.export import progress_line
 from mixpeek_tasks.snapshot.reconcile import (
     ServiceCounts,
     SnapshotContent,
@@ -66,3 +67,12 @@ def test_the_verdict_on_a_snapshot(start, end, content, positional, outcome):
         verdict = str(refused)
         assert "not published" in verdict
     assert outcome in verdict
+
+
+@pytest.mark.parametrize(("records", "total", "expected"), [
+    (5_000, 20_000, "200 pages, 5,000 tasks, 1,000 tasks/s, 25% of 20,000, about 15s left"),
+    (20_500, 20_000, "200 pages, 20,500 tasks, 1,000 tasks/s, 99% of 20,000, about 0s left"),
+    (5_000, None, "200 pages, 5,000 tasks, 1,000 tasks/s"),
+])
+def test_progress_says_how_far_and_how_long_when_the_total_is_known(records, total, expected):
+    assert progress_line(200, records, 1000.0, total) == expected

@@ -1,0 +1,149 @@
+"""`python -m pipelines.run [--date YYYY-MM-DD]`: the nightly export of one date, headless.
+
+It runs the `nightly_export` job in this process, prints the export's own progress lines (not
+Dagster's step events) and, when the run fails, the one line that says why, with no
+traceback unless `--debug` is given (or MIXPEEK_DEBUG=1). Exit codes: 0 done, 1 the run
+failed, 2 the command line was wrong. `make demo` and a cron line call it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+import warnings
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from dagster import DagsterInstance, ExecuteInProcessResult, InitLoggerContext, logger
+
+from pipelines.definitions import defs
+from pipelines.partitions import export_partitions
+
+JOB = "nightly_export"
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    succeeded: bool
+    # The failure's one line (None on success), and the whole story for --debug.
+    reason: str | None = None
+    details: str | None = None
+
+
+@logger(description="progress lines for a person at a terminal: time, step, message")
+def _terminal(init_context: InitLoggerContext) -> logging.Logger:
+    out = logging.getLogger("mixpeek_tasks.run")
+    out.setLevel(logging.INFO)
+    out.propagate = False
+    if not out.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(_StepFormatter())
+        handler.addFilter(_UserLinesOnly())
+        out.addHandler(handler)
+    return out
+
+
+class _UserLinesOnly(logging.Filter):
+    """Dagster's own events (step started, output, failure with its traceback) are for the UI;
+    a person at a terminal reads what the steps said."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # Errors are Dagster's too ("dependencies failed, not executing"): the run's failure
+        # is said once, at the end.
+        return record.levelno < logging.ERROR and (
+            getattr(record, "dagster_meta", None) or {}).get("dagster_event") is None
+
+
+class _StepFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        meta = getattr(record, "dagster_meta", {}) or {}
+        step = meta.get("step_key") or ""
+        when = datetime.fromtimestamp(record.created, timezone.utc).strftime("%H:%M:%S")
+        message = meta.get("orig_message") or record.getMessage()
+        return f"{when} {step + ': ' if step else ''}{message}"
+
+
+def parse_export_date(text: str) -> date:
+    """A partition of the export, or ValueError in one line."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date: give it as YYYY-MM-DD") from None
+    first = date.fromisoformat(export_partitions.get_first_partition_key())
+    if day < first:
+        raise ValueError(f"{day} is before {first}, the first export date")
+    if day > datetime.now(timezone.utc).date():
+        raise ValueError(f"{day} is in the future: an export snapshots the tasks as they are now")
+    return day
+
+
+def export_date(day: date, instance: DagsterInstance | None = None) -> RunOutcome:
+    """Run the nightly job for `day`; its failure, if any, as one line."""
+    job = defs.resolve_job_def(JOB).with_logger_defs({"console": _terminal})
+    with warnings.catch_warnings(), contextlib.ExitStack() as owned:
+        warnings.simplefilter("ignore")  # Dagster's beta and deprecation notices: not for users
+        if instance is None:
+            instance = owned.enter_context(DagsterInstance.get() if os.environ.get(
+                "DAGSTER_HOME") else DagsterInstance.ephemeral())
+        # Naming the logger in the run config is what makes Dagster use it instead of its own.
+        result = job.execute_in_process(partition_key=day.isoformat(), instance=instance,
+                                        raise_on_error=False,
+                                        run_config={"loggers": {"console": {}}})
+    return RunOutcome(True) if result.success else _failure(result)
+
+
+def _failure(result: ExecuteInProcessResult) -> RunOutcome:
+    for event in result.all_events:
+        if event.event_type_value != "STEP_FAILURE":
+            continue
+        data = event.step_failure_data
+        error = data.error
+        details = error.to_string() if error else None
+        if data.user_failure_data is not None and data.user_failure_data.description:
+            return RunOutcome(False, f"{event.step_key}: {data.user_failure_data.description}",
+                              details)
+        # An unexpected error: its innermost cause is what happened.
+        while error is not None and error.cause is not None:
+            error = error.cause
+        line = f"{error.cls_name}: {error.message.strip()}" if error else "unknown error"
+        return RunOutcome(False, f"{event.step_key}: {line.splitlines()[0]}", details)
+    return RunOutcome(False, "the run failed before any step ran", None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.run",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--date", default=None,
+                        help="export date YYYY-MM-DD (default: today, UTC)")
+    parser.add_argument("--yesterday", action="store_true",
+                        help="export yesterday's date (UTC), as a cron line would")
+    parser.add_argument("--debug", action="store_true", default=bool(os.environ.get(
+        "MIXPEEK_DEBUG")), help="print the whole error of a failed run")
+    args = parser.parse_args(argv)
+    today = datetime.now(timezone.utc).date()
+    try:
+        day = parse_export_date(args.date) if args.date else (
+            today - timedelta(days=1) if args.yesterday else today)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if not args.debug:
+        # Retries and waits are logged as they happen; the failure line sums them up.
+        logging.getLogger("mixpeek_tasks").addHandler(logging.NullHandler())
+        logging.getLogger("mixpeek_tasks").propagate = False
+    outcome = export_date(day)
+    if outcome.succeeded:
+        return 0
+    print(f"The export of {day} failed: {outcome.reason}", file=sys.stderr)
+    if args.debug and outcome.details:
+        print(outcome.details, file=sys.stderr)
+    elif outcome.details:
+        print("(run again with --debug for the whole error)", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""A person's first hour: each bad input ends `python -m pipelines.run` (and so `make demo`)
+with one line that says what to change, no traceback, and never the key."""
+
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from mixpeek_emulator import running_emulator
+from tests.support import ROOT
+
+KEY = "sk_test_first_hour_0123456789"
+
+
+def _run(tmp_path, *args, **env):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("MIXPEEK_", "DAGSTER_"))}
+    clean.update({"MIXPEEK_EXPORT_DIR": str(tmp_path / "data"), "PYTHONPATH": str(ROOT), **env})
+    return subprocess.run([sys.executable, "-m", "pipelines.run", *args], cwd=tmp_path,
+                          env=clean, capture_output=True, text=True, timeout=180)
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _assert_one_line(done, expected: str, code: int = 1):
+    output = done.stdout + done.stderr
+    assert done.returncode == code, output
+    first = done.stderr.splitlines()[0]
+    assert expected in first, first
+    assert "Traceback" not in output and "Stack Trace" not in output, output
+    assert KEY not in output
+
+
+@pytest.mark.parametrize(("args", "env", "expected", "code"), [
+    ((), {}, "MIXPEEK_API_KEY is not set", 1),
+    (("--date", "2024-13-45"), {}, "'2024-13-45' is not a date", 2),
+    (("--date", "2024-12-31"), {}, "before 2025-01-01", 2),
+], ids=["no key", "not a date", "too early"])
+def test_bad_input_ends_in_one_line(tmp_path, args, env, expected, code):
+    _assert_one_line(_run(tmp_path, *args, **env), expected, code)
+
+
+def test_an_export_dir_that_cannot_be_written_is_named(tmp_path):
+    (tmp_path / "a_file").write_text("")
+    done = _run(tmp_path, MIXPEEK_API_KEY=KEY,
+                MIXPEEK_EXPORT_DIR=str(tmp_path / "a_file" / "data"))
+    _assert_one_line(done, f"the export directory {tmp_path / 'a_file' / 'data'} is not writable")
+
+
+def test_a_wrong_key_gives_the_api_s_answer_once(tmp_path):
+    with running_emulator(tasks=200, seed=1, api_key="sk_test_the_right_one_987") as server:
+        done = _run(tmp_path, MIXPEEK_API_KEY=KEY, MIXPEEK_BASE_URL=server.base_url)
+    _assert_one_line(done, "Mixpeek API answered 401 (unauthorized): Invalid or missing API key")
+    assert (done.stdout + done.stderr).count("401") == 1
+
+
+@pytest.mark.slow
+def test_nothing_listening_says_which_host_after_how_many_attempts(tmp_path):
+    done = _run(tmp_path, MIXPEEK_API_KEY=KEY,
+                MIXPEEK_BASE_URL=f"http://127.0.0.1:{_closed_port()}")
+    _assert_one_line(done, "cannot connect to 127.0.0.1: 6 attempts over")
+    assert "retry" not in done.stdout + done.stderr  # the retries are summed up, not listed
+
+
+def test_debug_shows_the_whole_error(tmp_path):
+    done = _run(tmp_path, "--debug")
+    assert done.returncode == 1
+    assert "MIXPEEK_API_KEY is not set" in done.stderr.splitlines()[0]
+    assert "Failure" in done.stderr and len(done.stderr.splitlines()) > 5
