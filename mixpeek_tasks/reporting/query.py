@@ -1,0 +1,39 @@
+"""`python -m mixpeek_tasks.reporting.query "SQL"`: ask the warehouse from a shell, read-only,
+with nothing installed beyond the project (no duckdb CLI of the right version needed)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import duckdb
+
+from mixpeek_tasks.reporting.text import text_table
+from mixpeek_tasks.warehouse.database import Warehouse
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mixpeek_tasks.reporting.query",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("sql", help="one read query, e.g. \"SELECT * FROM daily_summary\"")
+    parser.add_argument("--rows", type=int, default=50, help="rows printed at most")
+    parser.add_argument("--warehouse", type=Path, default=Path(
+        os.environ.get("MIXPEEK_EXPORT_DIR", "./data")) / "warehouse.duckdb")
+    args = parser.parse_args(argv)
+    if not args.warehouse.exists():
+        print(f"error: no warehouse at {args.warehouse}: run `make demo` first, or set "
+              "MIXPEEK_EXPORT_DIR", file=sys.stderr)
+        return 2
+    try:
+        result = Warehouse(args.warehouse).query(args.sql)
+    except duckdb.Error as error:
+        print(f"error: {str(error).splitlines()[0]}", file=sys.stderr)
+        return 1
+    print(text_table(result, limit=args.rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+"""`python -m mixpeek_tasks.reporting.query`: the warehouse from a shell, read-only."""
+
+from mixpeek_tasks.reporting.query import main
+
+
+def test_a_query_prints_a_table_of_the_warehouse(history, capsys):
+    path = str(history.warehouse.path)
+    assert main(["SELECT export_date, tasks_listed FROM daily_summary ORDER BY 1", "--warehouse",
+                 path]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    expected = history.warehouse.query(
+        "SELECT export_date, tasks_listed FROM daily_summary ORDER BY 1").rows
+    assert lines[0].split() == ["export_date", "tasks_listed"]
+    assert [line.split() for line in lines[2:]] == [[str(d), str(n)] for d, n in expected]
+
+
+def test_a_bad_query_or_a_missing_warehouse_is_one_line(history, tmp_path, capsys):
+    assert main(["SELECT nope FROM tasks", "--warehouse", str(history.warehouse.path)]) == 1
+    assert main(["SELECT 1", "--warehouse", str(tmp_path / "none.duckdb")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("error: Binder Error") and err[1].startswith("error: no warehouse")
