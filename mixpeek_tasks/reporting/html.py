@@ -14,6 +14,7 @@ from collections import defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
 
+import duckdb
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -233,16 +234,28 @@ def write_report(warehouse: Warehouse, report_dir: Path) -> Path:
                               lambda path: path.write_text(page, encoding="utf-8"))
 
 
+def stored_threshold(warehouse: Warehouse) -> float:
+    """The stuck threshold the views were last built with (the default before any)."""
+    try:
+        return warehouse.query(STUCK_THRESHOLD).rows[0][0]
+    except duckdb.CatalogException:
+        return DEFAULT_STUCK_AFTER_HOURS
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m mixpeek_tasks.reporting.html",
                                      description=__doc__.split("\n")[0])
-    parser.add_argument("--stuck-after-hours", type=float, default=DEFAULT_STUCK_AFTER_HOURS)
+    parser.add_argument(
+        "--stuck-after-hours", type=float, default=None,
+        help="store a new stuck threshold in the warehouse (analytics_settings): the views, BI "
+             "tools and later reports use it until the next task_analytics run sets its own; "
+             "without it the report keeps the threshold stored")
     args = parser.parse_args(argv)
     export_dir = Path(os.environ.get("MIXPEEK_EXPORT_DIR", "./data"))
     warehouse = Warehouse(export_dir / "warehouse.duckdb")
     if not warehouse.path.exists():
         raise SystemExit(f"no warehouse at {warehouse.path}: run `make demo` or an export first")
-    warehouse.build_views(stuck_after_hours=args.stuck_after_hours)
+    warehouse.build_views(stuck_after_hours=args.stuck_after_hours or stored_threshold(warehouse))
     print(write_report(warehouse, export_dir / "report"))
 
 

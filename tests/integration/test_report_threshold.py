@@ -1,0 +1,20 @@
+"""`python -m mixpeek_tasks.reporting.html --stuck-after-hours N` stores N; a later report
+without the option keeps it instead of silently resetting it to the default."""
+
+import shutil
+
+from mixpeek_tasks.reporting.html import main, stored_threshold
+from mixpeek_tasks.warehouse.database import DEFAULT_STUCK_AFTER_HOURS, Warehouse
+
+
+def test_a_report_keeps_the_stored_threshold_unless_told_another(history, tmp_path,
+                                                                   monkeypatch, capsys):
+    shutil.copy(history.warehouse.path, tmp_path / "warehouse.duckdb")
+    monkeypatch.setenv("MIXPEEK_EXPORT_DIR", str(tmp_path))
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    assert stored_threshold(warehouse) == DEFAULT_STUCK_AFTER_HOURS
+    main(["--stuck-after-hours", "6"])
+    assert stored_threshold(warehouse) == 6
+    main([])
+    assert stored_threshold(warehouse) == 6
+    assert capsys.readouterr().out.strip().endswith("report/index.html")
