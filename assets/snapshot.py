@@ -1,5 +1,6 @@
 """The date's snapshot: every task the API lists, flattened into Parquet, with its checks."""
 
+import os
 from datetime import date, timedelta
 
 import pyarrow.compute as pc
@@ -16,6 +17,7 @@ from dagster import (
     MetadataValue,
     asset,
     asset_check,
+    build_last_update_freshness_checks,
 )
 from pydantic import Field
 
@@ -147,3 +149,12 @@ def listing_reaches_old_tasks(context: AssetCheckExecutionContext,
 def _old_tasks_listed(coverage: Coverage) -> bool:
     oldest = coverage.content.oldest_created_at
     return oldest is not None and oldest < coverage.cutoff - timedelta(days=1)
+
+
+# A silently disabled schedule, or a night that never ran, shows red: the snapshot must have
+# been materialized within MIXPEEK_FRESHNESS_HOURS (default 26: one night plus slack). Dagster
+# marks these checks superseded by FreshnessPolicy, which its daemon evaluates out of sight;
+# a check can be run, and tested, on its own (tests/dagster/test_alerts.py).
+snapshot_freshness_checks = build_last_update_freshness_checks(
+    assets=[task_snapshot],
+    lower_bound_delta=timedelta(hours=float(os.environ.get("MIXPEEK_FRESHNESS_HOURS", "26"))))

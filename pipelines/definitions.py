@@ -11,12 +11,14 @@ from assets.report import task_report
 from assets.snapshot import (
     listing_reaches_old_tasks,
     snapshot_complete,
+    snapshot_freshness_checks,
     task_ids_unique,
     task_snapshot,
 )
 from assets.warehouse import snapshot_rows_match_parquet, warehouse_tasks
 from pipelines.jobs import nightly_export_job, nightly_export_schedule
 from pipelines.resources import ExportStorage, MixpeekResource
+from pipelines.sensors import nightly_export_failure_alert, snapshot_freshness_sensor
 
 
 def _env_or_default(name: str, default, kind=EnvVar):
@@ -28,9 +30,10 @@ defs = Definitions(
     assets=[task_snapshot, warehouse_tasks, task_analytics, task_report],
     asset_checks=[task_ids_unique, snapshot_complete, listing_reaches_old_tasks,
                   snapshot_rows_match_parquet, terminal_counts_add_up,
-                  terminal_status_never_regresses],
+                  terminal_status_never_regresses, *snapshot_freshness_checks],
     jobs=[nightly_export_job],
     schedules=[nightly_export_schedule],
+    sensors=[nightly_export_failure_alert, snapshot_freshness_sensor],
     resources={
         "mixpeek": MixpeekResource(
             api_key=_env_or_default("MIXPEEK_API_KEY", ""),

@@ -1,0 +1,131 @@
+"""A failed night posts one alert to a local webhook receiver; a failing webhook is given up
+on; the snapshot's freshness check turns red when no night has landed within its window."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from dagster import (
+    AssetSelection,
+    DagsterEventType,
+    DagsterInstance,
+    build_run_status_sensor_context,
+    materialize,
+)
+
+from assets.snapshot import snapshot_freshness_checks, task_snapshot
+from mixpeek_emulator import running_emulator
+from pipelines.resources import ExportStorage, MixpeekResource
+from pipelines.sensors import nightly_export_failure_alert
+
+KEY = "sk_test_alert_key_0123456789"
+PARTITION = "2026-11-23"
+
+
+class Receiver(ThreadingHTTPServer):
+    def __init__(self, status: int):
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.status = status
+        self.bodies: list[dict] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/hook"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: Receiver
+
+    def do_POST(self):  # noqa: N802 - stdlib naming
+        self.server.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(self.server.status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def receiver(request):
+    server = Receiver(getattr(request, "param", 200))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _resources(base_url, export_dir):
+    return {"mixpeek": MixpeekResource(api_key=KEY, base_url=base_url),
+            "storage": ExportStorage(export_dir=str(export_dir))}
+
+
+def _failed_run(tmp_path, instance):
+    with running_emulator(tasks=100, seed=3, api_key="sk_test_the_right_one_987") as server:
+        result = materialize([task_snapshot], partition_key=PARTITION, instance=instance,
+                             raise_on_error=False, resources=_resources(server.base_url, tmp_path))
+    assert not result.success
+    (failure,) = instance.all_logs(result.run_id, of_type=DagsterEventType.RUN_FAILURE)
+    return result.dagster_run, failure.dagster_event
+
+
+def _evaluate(run, failure, instance):
+    context = build_run_status_sensor_context(
+        sensor_name=nightly_export_failure_alert.name, dagster_event=failure,
+        dagster_instance=instance, dagster_run=run).for_run_failure()
+    nightly_export_failure_alert(context)
+
+
+def test_a_failed_night_posts_its_date_step_and_cause(tmp_path, receiver, monkeypatch):
+    monkeypatch.setenv("MIXPEEK_ALERT_WEBHOOK_URL", receiver.url)
+    monkeypatch.setenv("DAGSTER_WEBSERVER_URL", "http://dagster.example:3000/")
+    monkeypatch.setenv("MIXPEEK_API_KEY", KEY)
+    with DagsterInstance.ephemeral() as instance:
+        run, failure = _failed_run(tmp_path, instance)
+        _evaluate(run, failure, instance)
+    (body,) = receiver.bodies
+    assert set(body) == {"text"}
+    assert body["text"] == (
+        f":red_circle: Mixpeek task export of {PARTITION} failed at task_snapshot: Mixpeek API "
+        "answered 401 (unauthorized): Invalid or missing API key\n"
+        f"<http://dagster.example:3000/runs/{run.run_id}|Open the run>")
+    assert KEY not in json.dumps(body)
+
+
+@pytest.mark.parametrize("receiver", [500], indirect=True)
+def test_a_failing_webhook_is_tried_twice_and_logged(tmp_path, receiver, monkeypatch, caplog):
+    monkeypatch.setenv("MIXPEEK_ALERT_WEBHOOK_URL", receiver.url)
+    with DagsterInstance.ephemeral() as instance:
+        run, failure = _failed_run(tmp_path, instance)
+        _evaluate(run, failure, instance)
+    assert len(receiver.bodies) == 2
+    assert "alert webhook attempt 2 of 2 failed: HTTP 500" in caplog.text
+
+
+def test_no_webhook_configured_posts_nothing(tmp_path, receiver, monkeypatch):
+    monkeypatch.delenv("MIXPEEK_ALERT_WEBHOOK_URL", raising=False)
+    with DagsterInstance.ephemeral() as instance:
+        run, failure = _failed_run(tmp_path, instance)
+        _evaluate(run, failure, instance)
+    assert receiver.bodies == []
+
+
+def _freshness(instance, tmp_path):
+    result = materialize([task_snapshot, *snapshot_freshness_checks], instance=instance,
+                         resources=_resources("http://127.0.0.1:9", tmp_path),
+                         selection=AssetSelection.checks(*snapshot_freshness_checks),
+                         raise_on_error=False)
+    (evaluation,) = [e.asset_check_evaluation_data for e in result.all_events
+                     if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    return evaluation.passed
+
+
+def test_the_snapshot_goes_stale_without_a_recent_night(tmp_path):
+    with DagsterInstance.ephemeral() as instance:
+        assert _freshness(instance, tmp_path) is False  # no night has ever landed
+        with running_emulator(tasks=100, seed=4) as server:
+            assert materialize([task_snapshot], partition_key=PARTITION, instance=instance,
+                               resources=_resources(server.base_url, tmp_path)).success
+        assert _freshness(instance, tmp_path) is True
