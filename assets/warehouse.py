@@ -16,7 +16,13 @@ from dagster import (
 
 from assets import GROUP
 from assets.snapshot import task_snapshot
-from mixpeek_tasks.snapshot.parquet_files import QUARANTINE_DATASET, TASKS_DATASET, partition_path
+from mixpeek_tasks.snapshot.parquet_files import (
+    QUARANTINE_DATASET,
+    TASKS_DATASET,
+    coverage_path,
+    partition_path,
+)
+from mixpeek_tasks.snapshot.reconcile import Coverage
 from pipelines.partitions import export_partitions
 from pipelines.resources import ExportStorage
 
@@ -41,7 +47,12 @@ def warehouse_tasks(context: AssetExecutionContext, storage: ExportStorage) -> M
     if not tasks_path.exists() or not quarantine_path.exists():
         raise Failure(
             f"no snapshot for {export_date} at {tasks_path}: materialize task_snapshot first")
-    loaded = storage.warehouse().load_snapshot(export_date, tasks_path, quarantine_path)
+    coverage_file = coverage_path(storage.parquet_root, export_date)
+    # Snapshots published before the exporter reconciled have no coverage record.
+    coverage = (Coverage.from_json(coverage_file.read_bytes()).as_metadata()
+                if coverage_file.exists() else None)
+    loaded = storage.warehouse().load_snapshot(export_date, tasks_path, quarantine_path,
+                                               coverage)
     return MaterializeResult(
         metadata={
             "snapshot_rows": loaded.snapshot_rows,

@@ -121,17 +121,22 @@ class Warehouse:
             used = {key: params[key] for key in _PARAMETER.findall(statement)}
             con.execute(statement, used or None)
 
-    def load_snapshot(self, export_date: date, tasks_path: Path,
-                      quarantine_path: Path) -> LoadResult:
+    def load_snapshot(self, export_date: date, tasks_path: Path, quarantine_path: Path,
+                      coverage: dict[str, Any] | None = None) -> LoadResult:
         """Replace `export_date`'s snapshot and quarantine, then bring the history and `tasks`
         up to date: by appending the night when it is newer than every night loaded so far
-        (the nightly case), else by rebuilding them from every snapshot."""
+        (the nightly case), else by rebuilding them from every snapshot.
+
+        `coverage` (Coverage.as_metadata()) replaces the date's `export_coverage` row in the
+        same transaction; it needs a key per column, and its other keys are ignored."""
         paths = {"tasks_path": str(tasks_path), "quarantine_path": str(quarantine_path)}
         with self.transaction() as con:
             self._run(con, "snapshot_tables.sql", **paths)
         with self.transaction() as con:
             appending = self._is_newest_night(con, export_date)
             self._run(con, "load_snapshot.sql", export_date=export_date, **paths)
+            if coverage is not None:
+                self._run(con, "export_coverage.sql", **{**coverage, "export_date": export_date})
             self._write_status_classes(con)
             if appending:
                 self._append(con, export_date)
@@ -161,21 +166,26 @@ class Warehouse:
             self._rebuild(con)
 
     def _append(self, con: duckdb.DuckDBPyConnection, export_date: date) -> None:
-        self._run(con, "tasks.sql")
-        self._run(con, "tasks_append.sql", export_date=export_date)
-        self._merge_tasks(con)
+        self._run(con, "history_append.sql", export_date=export_date)
+        self._merge_tasks(con, export_date)
 
     def _rebuild(self, con: duckdb.DuckDBPyConnection) -> None:
         self._run(con, "history.sql")
-        self._run(con, "tasks.sql")
         self._run(con, "tasks_rebuild.sql")
-        self._merge_tasks(con)
+        self._merge_tasks(con, None)
 
-    def _merge_tasks(self, con: duckdb.DuckDBPyConnection) -> None:
-        rows = con.execute("SELECT count(*) FROM task_inputs").fetchone()[0]
+    def _merge_tasks(self, con: duckdb.DuckDBPyConnection, night: date | None) -> None:
+        """Merge the night's tasks into `tasks`, or every snapshot's when `night` is None."""
+        # The merge holds the snapshot rows it merges and, on an append, their tasks' old rows.
+        rows = con.execute(
+            "SELECT (SELECT count(*) FROM task_snapshots"
+            " WHERE $night IS NULL OR export_date = $night)"
+            " + (SELECT count(*) FROM tasks"
+            " WHERE task_id IN (SELECT task_id FROM task_snapshots WHERE export_date = $night))",
+            {"night": night}).fetchone()[0]
         buckets = max(1, -(-rows // self.merge_bucket_rows))
         for bucket in range(buckets):
-            self._run(con, "tasks_merge.sql", bucket=bucket, buckets=buckets)
+            self._run(con, "tasks_merge.sql", export_date=night, bucket=bucket, buckets=buckets)
 
     @staticmethod
     def _write_status_classes(con: duckdb.DuckDBPyConnection) -> None:

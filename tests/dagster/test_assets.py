@@ -63,6 +63,9 @@ def test_materializing_a_date_exports_loads_and_describes_it(tmp_path, instance)
     assert snapshot["pages"] >= 3 and snapshot["duration_seconds"] > 0
     assert snapshot["path"].endswith(f"tasks/export_date={PARTITION}/data.parquet")
     assert metadata_of(result, "warehouse_tasks")["snapshot_rows"] == expected
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT strategy, listed FROM export_coverage").fetchall() == [
+            ("keyset", expected)]
     analytics = metadata_of(result, "task_analytics")
     assert "| task_type | tasks | terminal | success_rate |" in analytics["success_rate_by_type"]
     assert "api_buckets_batches_process" in analytics["latency_seconds"]

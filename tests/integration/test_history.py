@@ -74,7 +74,7 @@ def test_queue_fields_describe_the_latest_record_only(history):
 
 
 def test_appending_each_night_equals_rebuilding_from_every_snapshot(history, tmp_path):
-    # The fixture loads the nights in order, so nights 2-5 were appended (tasks_append.sql).
+    # The fixture loads the nights in order, so nights 2-5 were appended (history_append.sql).
     # Small merge buckets: the rebuild merges `tasks` in a dozen parts, the appends in one.
     rebuilt = Warehouse(tmp_path / "rebuilt.duckdb", merge_bucket_rows=1000)
     shutil.copy(history.warehouse.path, rebuilt.path)

@@ -1,0 +1,124 @@
+"""`export_coverage`: the coverage facts of each export date, loaded with its snapshot."""
+
+from datetime import date, datetime, timezone
+
+import pytest
+
+from mixpeek_tasks.snapshot.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA, flatten_tasks
+from mixpeek_tasks.snapshot.parquet_files import SnapshotWriter
+from mixpeek_tasks.snapshot.reconcile import Coverage, ServiceCounts, SnapshotContent
+from mixpeek_tasks.warehouse.database import Warehouse
+
+DAY_ONE, DAY_TWO = date(2026, 11, 22), date(2026, 11, 23)
+CUTOFF = datetime(2026, 11, 23, 2, 0, 0, 123000, tzinfo=timezone.utc)
+OLDEST = datetime(2026, 1, 5, 8, 30, tzinfo=timezone.utc)
+NEWEST = datetime(2026, 11, 23, 1, 59, tzinfo=timezone.utc)
+TIMESTAMPTZ = "TIMESTAMP WITH TIME ZONE"
+COLUMNS = [
+    ("export_date", "DATE"), ("strategy", "VARCHAR"), ("strategy_reason", "VARCHAR"),
+    ("verdict", "VARCHAR"), ("requests", "BIGINT"), ("created_before", TIMESTAMPTZ),
+    ("total_at_start", "BIGINT"), ("created_before_at_start", "BIGINT"),
+    ("total_at_end", "BIGINT"), ("created_before_at_end", "BIGINT"), ("listed", "BIGINT"),
+    ("listed_from_before", "BIGINT"), ("oldest_created_at", TIMESTAMPTZ),
+    ("newest_created_at", TIMESTAMPTZ), ("from_mongodb_share", "DOUBLE"),
+]
+
+
+def snapshot(root, export_date: date) -> tuple:
+    page = [{"task_id": f"task-{n}", "task_type": "thumbnail", "status": "COMPLETED"}
+            for n in range(3)]
+    flat = flatten_tasks(page, export_date, datetime(2026, 11, 23, 2, tzinfo=timezone.utc))
+    paths = []
+    for dataset, table, schema in (("tasks", flat.tasks, TASK_SCHEMA),
+                                   ("task_quarantine", flat.quarantine, QUARANTINE_SCHEMA)):
+        writer = SnapshotWriter(root / "parquet", dataset, export_date, schema)
+        writer.write(table)
+        paths.append(writer.commit())
+    return export_date, *paths
+
+
+def keyset_coverage() -> dict:
+    return Coverage(
+        strategy="keyset", reason="the probe saw ids in order", positional=False, cutoff=CUTOFF,
+        at_start=ServiceCounts(total=3, created_before=3),
+        at_end=ServiceCounts(total=4, created_before=3),
+        content=SnapshotContent(listed=3, listed_from_before=3, oldest_created_at=OLDEST,
+                                newest_created_at=NEWEST, from_mongodb_share=0.25),
+        requests=7, probe={"pages": 2}, strategy_facts={"ranges": 4},
+        verdict="exact: 3 listed of the 3 tasks created before the export the service reports",
+    ).as_metadata()
+
+
+def cursor_coverage() -> dict:
+    # A service without totals or created_at filters: the counts and the content are unknown.
+    return Coverage(
+        strategy="cursor", reason='refused "keyset"; it\'s -- positional', positional=True,
+        cutoff=CUTOFF, at_start=ServiceCounts(None, None), at_end=ServiceCounts(None, None),
+        content=SnapshotContent(listed=0, listed_from_before=0, oldest_created_at=None,
+                                newest_created_at=None, from_mongodb_share=None),
+        requests=1,
+    ).as_metadata()
+
+
+def coverage_rows(warehouse: Warehouse) -> list[tuple]:
+    return warehouse.query("SELECT * FROM export_coverage ORDER BY export_date").rows
+
+
+def has_coverage_table(warehouse: Warehouse) -> bool:
+    return bool(warehouse.query("SELECT count(*) FROM duckdb_tables()"
+                                " WHERE table_name = 'export_coverage'").rows[0][0])
+
+
+def test_a_load_with_coverage_writes_one_typed_row(tmp_path):
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    warehouse.load_snapshot(*snapshot(tmp_path, DAY_ONE), coverage=keyset_coverage())
+    columns = warehouse.query(
+        "SELECT column_name, data_type FROM information_schema.columns"
+        " WHERE table_name = 'export_coverage' ORDER BY ordinal_position").rows
+    assert columns == COLUMNS
+    assert coverage_rows(warehouse) == [(
+        DAY_ONE, "keyset", "the probe saw ids in order",
+        "exact: 3 listed of the 3 tasks created before the export the service reports",
+        7, CUTOFF, 3, 3, 4, 3, 3, 3, OLDEST, NEWEST, 0.25)]
+
+
+def test_reloading_a_date_replaces_its_row_and_keeps_the_others(tmp_path):
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    day_one, day_two = snapshot(tmp_path, DAY_ONE), snapshot(tmp_path, DAY_TWO)
+    warehouse.load_snapshot(*day_one, coverage=keyset_coverage())
+    warehouse.load_snapshot(*day_two, coverage=keyset_coverage())
+    warehouse.load_snapshot(*day_one, coverage=cursor_coverage())
+    first, second = coverage_rows(warehouse)
+    assert first == (DAY_ONE, "cursor", 'refused "keyset"; it\'s -- positional', "", 1, CUTOFF,
+                     None, None, None, None, 0, 0, None, None, None)
+    assert second[:2] == (DAY_TWO, "keyset")
+
+
+def test_keys_without_a_column_are_ignored(tmp_path):
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    extra = {**keyset_coverage(), "probe": {"pages": 2}, "x'); DROP TABLE tasks; --": 1}
+    warehouse.load_snapshot(*snapshot(tmp_path, DAY_ONE), coverage=extra)
+    assert len(coverage_rows(warehouse)[0]) == len(COLUMNS)
+    assert warehouse.query("SELECT count(*) FROM tasks").rows == [(3,)]
+
+
+def test_a_load_without_coverage_leaves_the_table_as_it_was(tmp_path):
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    day_one, day_two = snapshot(tmp_path, DAY_ONE), snapshot(tmp_path, DAY_TWO)
+    warehouse.load_snapshot(*day_one)
+    assert not has_coverage_table(warehouse)
+    warehouse.load_snapshot(*day_two, coverage=keyset_coverage())
+    before = coverage_rows(warehouse)
+    warehouse.load_snapshot(*day_two)
+    warehouse.load_snapshot(*day_one)
+    assert coverage_rows(warehouse) == before
+
+
+def test_coverage_missing_a_column_fails_the_whole_load(tmp_path):
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    warehouse.load_snapshot(*snapshot(tmp_path, DAY_ONE), coverage=keyset_coverage())
+    incomplete = {key: value for key, value in cursor_coverage().items() if key != "verdict"}
+    with pytest.raises(KeyError, match="verdict"):
+        warehouse.load_snapshot(*snapshot(tmp_path, DAY_TWO), coverage=incomplete)
+    assert [row[:2] for row in coverage_rows(warehouse)] == [(DAY_ONE, "keyset")]
+    assert warehouse.query("SELECT DISTINCT export_date FROM task_snapshots").rows == [(DAY_ONE,)]
