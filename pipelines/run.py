@@ -15,7 +15,7 @@ import os
 import sys
 import warnings
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 from dagster import DagsterInstance, ExecuteInProcessResult, InitLoggerContext, logger
 
@@ -118,15 +118,11 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--date", default=None,
                         help="export date YYYY-MM-DD (default: today, UTC)")
-    parser.add_argument("--yesterday", action="store_true",
-                        help="export yesterday's date (UTC), as a cron line would")
     parser.add_argument("--debug", action="store_true", default=bool(os.environ.get(
         "MIXPEEK_DEBUG")), help="print the whole error of a failed run")
     args = parser.parse_args(argv)
-    today = datetime.now(timezone.utc).date()
     try:
-        day = parse_export_date(args.date) if args.date else (
-            today - timedelta(days=1) if args.yesterday else today)
+        day = parse_export_date(args.date) if args.date else datetime.now(timezone.utc).date()
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

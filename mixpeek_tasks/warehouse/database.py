@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any
 import duckdb
 
 from mixpeek_tasks.api.vocabulary import IN_FLIGHT_STATUSES, TERMINAL_STATUSES, TaskStatus
+from mixpeek_tasks.atomic_files import replace_atomically
 from mixpeek_tasks.filelock import exclusive_lock
 from mixpeek_tasks.sql_files import sql_statements
 
@@ -69,10 +71,16 @@ class QueryResult:
 
 
 class Warehouse:
+    """The warehouse at `path`, which readers (BI tools, reports) open, and which no writer ever
+    holds: loads work on a private writer file beside it and publish a complete, checkpointed
+    copy of it by atomic rename. A reader connected during a load keeps the night it opened;
+    a connection opened after the rename gets the new night; none waits for a load."""
+
     def __init__(self, path: Path, *, lock_timeout: float = 1800.0,
                  memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
                  merge_bucket_rows: int = MERGE_BUCKET_ROWS):
         self.path = Path(path)
+        self.writer_path = self.path.with_name(f"{self.path.stem}.writer{self.path.suffix}")
         if not 0 < merge_bucket_rows < DUCKDB_ROW_GROUP_ROWS:
             raise ValueError(f"merge_bucket_rows must be 1..{DUCKDB_ROW_GROUP_ROWS - 1}")
         self.merge_bucket_rows = merge_bucket_rows
@@ -83,12 +91,12 @@ class Warehouse:
         return exclusive_lock(self.path.with_name(self.path.name + ".lock"), self.lock_timeout,
                               f"warehouse {self.path}")
 
-    def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
-        """Open the database, waiting while a process outside our lock (a BI tool) holds it."""
+    def _connect(self, path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """Open a database file, waiting while a process outside our lock holds it."""
         deadline = time.monotonic() + self.lock_timeout
         while True:
             try:
-                con = duckdb.connect(str(self.path), read_only=read_only)
+                con = duckdb.connect(str(path), read_only=read_only)
             except duckdb.IOException as error:
                 if "lock" not in str(error).lower() or time.monotonic() > deadline:
                     raise
@@ -104,16 +112,40 @@ class Warehouse:
             return con
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """An exclusive, all-or-nothing write."""
-        with self._locked(), self._connect(read_only=False) as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
+    def transaction(self, *, publish: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """An exclusive, all-or-nothing write on the writer file; once committed, published
+        for readers unless `publish` is False (a step of a bigger write)."""
+        with self._locked():
+            self._adopt_published_file()
+            with self._connect(self.writer_path, read_only=False) as con:
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    yield con
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+                con.execute("COMMIT")
+                if publish:
+                    # Everything in the file itself, nothing left in the write-ahead log.
+                    con.execute("CHECKPOINT")
+            if publish:
+                self._publish()
+
+    def _adopt_published_file(self) -> None:
+        """A warehouse written before loads had their own file: start the writer file from it."""
+        if self.path.exists() and not self.writer_path.exists():
+            for suffix in ("", ".wal"):
+                source = self.path.with_name(self.path.name + suffix)
+                if source.exists():
+                    shutil.copyfile(source, self.writer_path.with_name(
+                        self.writer_path.name + suffix))
+
+    def _publish(self) -> None:
+        # Copies a crash left behind (under our lock no other publish is under way).
+        for stale in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+            stale.unlink(missing_ok=True)
+        replace_atomically(self.path,
+                           lambda copy: shutil.copyfile(self.writer_path, copy))
 
     @staticmethod
     def _run(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> None:
@@ -130,7 +162,7 @@ class Warehouse:
         `coverage` (Coverage.as_metadata()) replaces the date's `export_coverage` row in the
         same transaction; it needs a key per column, and its other keys are ignored."""
         paths = {"tasks_path": str(tasks_path), "quarantine_path": str(quarantine_path)}
-        with self.transaction() as con:
+        with self.transaction(publish=False) as con:
             self._run(con, "snapshot_tables.sql", **paths)
         with self.transaction() as con:
             appending = self._is_newest_night(con, export_date)
@@ -203,7 +235,7 @@ class Warehouse:
                 self._run(con, f"views/{view}.sql", stuck_after_hours=stuck_after_hours)
 
     def query(self, sql: str, params: dict | list | None = None) -> QueryResult:
-        """Run a read query (taken under the lock, so it never races a load)."""
-        with self._locked(), self._connect(read_only=True) as con:
+        """Run a read query on the published file (a load never changes it in place)."""
+        with self._connect(self.path, read_only=True) as con:
             cursor = con.execute(sql, params)
             return QueryResult([d[0] for d in cursor.description], cursor.fetchall())
