@@ -1,6 +1,5 @@
 """The analysts' views over the warehouse, their previews as metadata, and their checks."""
 
-from datetime import date
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -27,7 +26,7 @@ from mixpeek_tasks.reporting.queries import (
     TERMINAL_MISMATCHES,
 )
 from mixpeek_tasks.warehouse.database import DEFAULT_STUCK_AFTER_HOURS
-from pipelines.partitions import export_partitions
+from pipelines.partitions import export_date_of, export_partitions
 from pipelines.resources import ExportStorage
 
 
@@ -83,7 +82,7 @@ def terminal_counts_add_up(storage: ExportStorage) -> AssetCheckResult:
                          " first terminal status is kept either way)")
 def terminal_status_never_regresses(context: AssetCheckExecutionContext,
                                     storage: ExportStorage) -> AssetCheckResult:
-    export_date = date.fromisoformat(context.op_execution_context.partition_key)
+    export_date = export_date_of(context)
     regressions = storage.warehouse().query(REGRESSIONS, {"d": export_date})
     return AssetCheckResult(
         passed=not regressions.rows,

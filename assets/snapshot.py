@@ -26,7 +26,7 @@ from mixpeek_tasks.api.errors import MixpeekError
 from mixpeek_tasks.snapshot.export import export_snapshot
 from mixpeek_tasks.snapshot.parquet_files import TASKS_DATASET, coverage_path, partition_path
 from mixpeek_tasks.snapshot.reconcile import Coverage, SnapshotIncomplete, judge
-from pipelines.partitions import export_partitions
+from pipelines.partitions import export_date_of, export_partitions
 from pipelines.resources import ExportStorage, MixpeekResource
 
 
@@ -49,7 +49,7 @@ class SnapshotConfig(Config):
 def task_snapshot(context: AssetExecutionContext, config: SnapshotConfig,
                   mixpeek: MixpeekResource, storage: ExportStorage) -> MaterializeResult:
     """Every task the API lists at run time, flattened, as the Parquet snapshot of the date."""
-    export_date = date.fromisoformat(context.partition_key)
+    export_date = export_date_of(context)
     # Every way the export can fail for the user's setup or the service's answers is a
     # MixpeekError with a one-line message: the run's failure leads with it, not a traceback.
     try:
@@ -95,7 +95,7 @@ def task_snapshot(context: AssetExecutionContext, config: SnapshotConfig,
              description="every task appears once in the snapshot")
 def task_ids_unique(context: AssetCheckExecutionContext,
                     storage: ExportStorage) -> AssetCheckResult:
-    export_date = date.fromisoformat(context.op_execution_context.partition_key)
+    export_date = export_date_of(context)
     path = partition_path(storage.parquet_root, TASKS_DATASET, export_date)
     ids = pq.read_table(path, columns=["task_id"]).column("task_id")
     distinct = pc.count_distinct(ids).as_py()
@@ -112,7 +112,7 @@ def _coverage(storage: ExportStorage, export_date: date) -> Coverage:
                          " publishing; re-judged here from the stored counts)")
 def snapshot_complete(context: AssetCheckExecutionContext,
                       storage: ExportStorage) -> AssetCheckResult:
-    coverage = _coverage(storage, date.fromisoformat(context.op_execution_context.partition_key))
+    coverage = _coverage(storage, export_date_of(context))
     try:
         verdict = judge(coverage.at_start, coverage.at_end, coverage.content,
                         positional=coverage.positional)
@@ -127,7 +127,7 @@ def snapshot_complete(context: AssetCheckExecutionContext,
                          " did (the API may list only its 24-hour Redis window)")
 def listing_reaches_old_tasks(context: AssetCheckExecutionContext,
                               storage: ExportStorage) -> AssetCheckResult:
-    export_date = date.fromisoformat(context.op_execution_context.partition_key)
+    export_date = export_date_of(context)
     coverage = _coverage(storage, export_date)
     oldest = coverage.content.oldest_created_at
     reached_before = [

@@ -1,6 +1,5 @@
 """The date's snapshot loaded into the DuckDB warehouse, with its check."""
 
-from datetime import date
 
 import pyarrow.parquet as pq
 from dagster import (
@@ -23,7 +22,7 @@ from mixpeek_tasks.snapshot.parquet_files import (
     partition_path,
 )
 from mixpeek_tasks.snapshot.reconcile import Coverage
-from pipelines.partitions import export_partitions
+from pipelines.partitions import export_date_of, export_partitions
 from pipelines.resources import ExportStorage
 
 WAREHOUSE_POOL = "mixpeek_duckdb"
@@ -41,7 +40,7 @@ WAREHOUSE_POOL = "mixpeek_duckdb"
 def warehouse_tasks(context: AssetExecutionContext, storage: ExportStorage) -> MaterializeResult:
     """The date's snapshot loaded into DuckDB (task_snapshots, task_quarantine), and the status
     history and `tasks` brought up to date: appended for a new night, else rebuilt."""
-    export_date = date.fromisoformat(context.partition_key)
+    export_date = export_date_of(context)
     tasks_path = partition_path(storage.parquet_root, TASKS_DATASET, export_date)
     quarantine_path = partition_path(storage.parquet_root, QUARANTINE_DATASET, export_date)
     if not tasks_path.exists() or not quarantine_path.exists():
@@ -67,7 +66,7 @@ def warehouse_tasks(context: AssetExecutionContext, storage: ExportStorage) -> M
 @asset_check(asset=warehouse_tasks, description="the date's DuckDB rows equal its Parquet rows")
 def snapshot_rows_match_parquet(context: AssetCheckExecutionContext,
                                 storage: ExportStorage) -> AssetCheckResult:
-    export_date = date.fromisoformat(context.op_execution_context.partition_key)
+    export_date = export_date_of(context)
     parquet_rows = pq.read_metadata(
         partition_path(storage.parquet_root, TASKS_DATASET, export_date)).num_rows
     duckdb_rows = storage.warehouse().query(

@@ -4,10 +4,9 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from mixpeek_tasks.snapshot.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA, flatten_tasks
-from mixpeek_tasks.snapshot.parquet_files import SnapshotWriter
 from mixpeek_tasks.snapshot.reconcile import Coverage, ServiceCounts, SnapshotContent
 from mixpeek_tasks.warehouse.database import Warehouse
+from tests.support.snapshots import write_snapshot
 
 DAY_ONE, DAY_TWO = date(2026, 11, 22), date(2026, 11, 23)
 CUTOFF = datetime(2026, 11, 23, 2, 0, 0, 123000, tzinfo=timezone.utc)
@@ -27,14 +26,7 @@ COLUMNS = [
 def snapshot(root, export_date: date) -> tuple:
     page = [{"task_id": f"task-{n}", "task_type": "thumbnail", "status": "COMPLETED"}
             for n in range(3)]
-    flat = flatten_tasks(page, export_date, datetime(2026, 11, 23, 2, tzinfo=timezone.utc))
-    paths = []
-    for dataset, table, schema in (("tasks", flat.tasks, TASK_SCHEMA),
-                                   ("task_quarantine", flat.quarantine, QUARANTINE_SCHEMA)):
-        writer = SnapshotWriter(root / "parquet", dataset, export_date, schema)
-        writer.write(table)
-        paths.append(writer.commit())
-    return export_date, *paths
+    return write_snapshot(root, page, export_date, datetime(2026, 11, 23, 2, tzinfo=timezone.utc))
 
 
 def keyset_coverage() -> dict:

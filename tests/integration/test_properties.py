@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from mixpeek_tasks.snapshot.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA, flatten_tasks
 from mixpeek_tasks.snapshot.parquet_files import SnapshotWriter
 from mixpeek_tasks.warehouse.database import Warehouse
+from tests.support.snapshots import write_snapshot
 
 EXPORT_DATE = date(2026, 11, 23)
 EXPORTED_AT = datetime(2026, 11, 23, 2, tzinfo=timezone.utc)
@@ -119,14 +120,7 @@ def test_any_load_order_gives_the_warehouse_of_a_rebuild(tmp_path_factory, night
         page = [{"task_id": f"task-{number}", "task_type": "thumbnail", **record}
                 for number, record in sorted(records.items())]
         exported_at = datetime(2026, 11, 1 + night, 2, tzinfo=timezone.utc)
-        flat = flatten_tasks(page, export_date, exported_at)
-        paths = []
-        for dataset, table, schema in (("tasks", flat.tasks, TASK_SCHEMA),
-                                       ("task_quarantine", flat.quarantine, QUARANTINE_SCHEMA)):
-            writer = SnapshotWriter(root / "parquet", dataset, export_date, schema)
-            writer.write(table)
-            paths.append(writer.commit())
-        loads.append((export_date, *paths))
+        loads.append(write_snapshot(root, page, export_date, exported_at))
     shuffled = rng.sample(loads, len(loads))
     derived = ("SELECT * FROM tasks ORDER BY task_id",
                "SELECT * FROM task_status_history ORDER BY task_id, interval_no",
