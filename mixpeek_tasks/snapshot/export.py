@@ -10,9 +10,11 @@ memory stays flat however many tasks the account has and an interrupted export r
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -88,9 +90,11 @@ def export_snapshot(
     strategy, reason = choose(client, report, paging, concurrency)
     progress(f"paging by {strategy.name}: {reason}")
     with SnapshotStaging.open(parquet_root, export_date, strategy, resume_within=resume_within,
-                              lock_timeout=lock_timeout) as staging:
+                              lock_timeout=lock_timeout) as staging, \
+            ThreadPoolExecutor(max_workers=1) as counting:
         cutoff = staging.started_at - CLOCK_MARGIN
-        at_start = count_service(client, cutoff, "at the start")
+        # Counted while the first pages are read: a round trip less before paging starts.
+        start_counts = counting.submit(count_service, client, cutoff, "at the start")
         resumed_rows = staging.rows
         resumed_records = staging.rows + staging.quarantined
         if staging.resumed:
@@ -127,9 +131,12 @@ def export_snapshot(
                 records = staging.rows + staging.quarantined + buffered
                 progress(progress_line(staging.pages + pages, records,
                                        (records - resumed_records) / (now - started),
-                                       at_start.total))
+                                       report.total))
         if pages:
             flush()
+        # The total must be from before the first page (a task created at the head of the
+        # listing after it is never seen by a positional listing): the probe's is.
+        at_start = dataclasses.replace(start_counts.result(), total=report.total)
         at_end = count_service(client, cutoff, "at the end")
         content = read_content(staging.finished_tasks_file(), staging.quarantined, cutoff)
         positional = isinstance(strategy, CursorPaging)

@@ -11,6 +11,7 @@ a skip, so deletions during its run leave the snapshot unprovable, and it is ref
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -106,16 +107,24 @@ def count_service(client: MixpeekClient, cutoff: datetime, when: str) -> Service
         value = (payload.get("pagination") or {}).get("total")
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
-    everything = total({}, "total")
-    try:
-        before = total({"filters": {"AND": [
-            {"field": "created_at", "operator": "lt", "value": _iso(cutoff)}]}},
-            "tasks created before the export")
-    except MixpeekAPIError as error:
-        log.warning("the service refused a created_at filter (%s); reconciling on totals", error)
-        before = None
-    if before is not None and everything is not None and before >= everything:
-        before = None  # the filter narrowed nothing, as if ignored: it proves nothing
+    def created_before(moment: datetime) -> int | None:
+        try:
+            return total({"filters": {"AND": [
+                {"field": "created_at", "operator": "lt", "value": _iso(moment)}]}},
+                f"tasks created before {_iso(moment)}")
+        except MixpeekAPIError as error:
+            log.warning("the service refused a created_at filter (%s); reconciling on totals",
+                        error)
+            return None
+
+    # One round trip: requests a moment apart count the same account. Nothing was created
+    # before 1970: a service that counts anything there ignores the filter, which proves
+    # nothing then.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        asked = pool.submit(created_before, cutoff)
+        control = pool.submit(created_before, datetime(1970, 1, 2, tzinfo=timezone.utc))
+        everything = total({}, "total")
+        before = asked.result() if control.result() == 0 else None
     return ServiceCounts(everything, before)
 
 

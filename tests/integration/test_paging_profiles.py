@@ -106,7 +106,7 @@ def test_custom_ids_are_split_into_ranges_that_all_carry_work(tmp_path):
         at_end = set(server.store.tasks)
     assert set(_listed(result.tasks_path)) == at_end
     ranges = result.coverage.strategy_facts.get("pages_per_range") or {}
-    assert len(ranges) == 8 and min(ranges.values()) >= 1, ranges
+    assert len(ranges) == 4 and min(ranges.values()) >= 1, ranges
 
 
 def test_a_recent_window_listing_is_exact_and_says_how_old_its_oldest_task_is(tmp_path):

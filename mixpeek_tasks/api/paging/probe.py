@@ -10,6 +10,7 @@ instead of assuming, and says what it found.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
@@ -62,15 +63,29 @@ SLICED_NEEDS = ("created_at_sort", "total_given")
 CURSOR_NEEDS = ("next_cursor_moves_forward",)
 
 
-def probe(client: MixpeekClient) -> ProbeReport:
-    """Run the probe's requests (about nine) and return what they showed."""
-    report = ProbeReport()
-    before = client.requests_sent
+class _Asker:
+    """The probe's small requests, counted, several at once where they do not depend on each
+    other: at 150 ms a request, the probe costs two round trips before paging starts."""
 
-    def ask(body: dict, limit: int, what: str, params: dict | None = None) -> dict:
-        payload, _ = client.request_page(body, limit=limit, what=f"probe: {what}", params=params)
+    def __init__(self, client: MixpeekClient):
+        self.client = client
+        self.sent_before = client.requests_sent
+
+    def __call__(self, body: dict, limit: int, what: str, params: dict | None = None) -> dict:
+        payload, _ = self.client.request_page(body, limit=limit, what=f"probe: {what}",
+                                              params=params)
         return payload
 
+    def together(self, *asks: tuple) -> list[dict]:
+        with ThreadPoolExecutor(max_workers=len(asks)) as pool:
+            return list(pool.map(lambda ask: self(*ask), asks))
+
+
+def probe(client: MixpeekClient) -> ProbeReport:
+    """Ask what keyset paging relies on, and for the total (2 round trips, 5 requests); the
+    other strategies' questions are asked by `choose` only when it gets to them."""
+    report = ProbeReport()
+    ask = _Asker(client)
     try:
         lowest = ask(keyset_body(TaskIdRange()), SAMPLE, "lowest task ids",
                      {"include_total": "true"})
@@ -88,15 +103,19 @@ def probe(client: MixpeekClient) -> ProbeReport:
         report.reasons["total_given"] = "include_total=true answered no total"
     if report.sort_by_task_id is None:
         _probe_keyset(report, ask, task_ids(lowest["results"]))
-    _probe_created_at_sort(report, ask)
-    _probe_cursor(report, ask)
-    report.requests = client.requests_sent - before
+    report.requests = client.requests_sent - ask.sent_before
     return report
 
 
-def _probe_keyset(report: ProbeReport, ask, low: list[str]) -> None:
-    high = task_ids(ask(keyset_body(TaskIdRange(), direction="desc"), SAMPLE,
-                        "highest task ids")["results"])
+def _probe_keyset(report: ProbeReport, ask: _Asker, low: list[str]) -> None:
+    pivot = low[len(low) // 2] if len(low) > 2 else None
+    asks = [(keyset_body(TaskIdRange(), direction="desc"), SAMPLE, "highest task ids"),
+            (keyset_body(TaskIdRange()), 3, "three lowest ids"),
+            (keyset_body(TaskIdRange(), direction="desc"), 1, "highest id")]
+    if pivot is not None:
+        asks.append((keyset_body(TaskIdRange(), after=pivot), 5, "ids after the middle one"))
+    high, first_three, highest, *after = [task_ids(page["results"])
+                                          for page in ask.together(*asks)]
     report.id_sample = low + high
     if low != sorted(low) or high != sorted(high, reverse=True):
         report.sort_by_task_id = False
@@ -106,9 +125,6 @@ def _probe_keyset(report: ProbeReport, ask, low: list[str]) -> None:
     # Compared by range, not id by id: tasks created or deleted between two requests of a
     # live account move the lowest ids a little, a sort applied after the limit moves them
     # anywhere (and makes the lowest and the highest page the same tasks).
-    first_three = task_ids(ask(keyset_body(TaskIdRange()), 3, "three lowest ids")["results"])
-    highest = task_ids(ask(keyset_body(TaskIdRange(), direction="desc"), 1,
-                           "highest id")["results"])
     disjoint = not set(low) & set(high)
     if (first_three and low and first_three[0] > low[min(2, len(low) - 1)]) or (
             highest and high and highest[0] < high[min(1, len(high) - 1)]) or (
@@ -119,10 +135,8 @@ def _probe_keyset(report: ProbeReport, ask, low: list[str]) -> None:
             "sorts it, so keyset paging would skip tasks")
     elif len(low) > 3:
         report.sort_before_limit = True
-    if len(low) > 2:
-        pivot = low[len(low) // 2]
-        after = task_ids(ask(keyset_body(TaskIdRange(), after=pivot), 5,
-                             "ids after the middle one")["results"])
+    if pivot is not None:
+        (after,) = after
         if not after or min(after) <= pivot or after[0] > low[-1]:
             report.task_id_range_filters = False
             report.reasons["task_id_range_filters"] = (
@@ -137,11 +151,11 @@ def _created(tasks: list) -> list[str] | None:
     return values if all(isinstance(v, str) for v in values) else None
 
 
-def _probe_created_at_sort(report: ProbeReport, ask) -> None:
+def _probe_created_at_sort(report: ProbeReport, ask: _Asker) -> None:
     body = {"sort": {"field": "created_at", "direction": "asc"}}
     try:
-        oldest = _created(ask(body, SAMPLE, "oldest tasks")["results"])
-        first_three = _created(ask(body, 3, "three oldest tasks")["results"])
+        oldest, first_three = [_created(page["results"]) for page in ask.together(
+            (body, SAMPLE, "oldest tasks"), (body, 3, "three oldest tasks"))]
     except MixpeekAPIError as error:
         if error.status not in (400, 422):
             raise
@@ -160,7 +174,7 @@ def _probe_created_at_sort(report: ProbeReport, ask) -> None:
         report.created_at_sort = True
 
 
-def _probe_cursor(report: ProbeReport, ask) -> None:
+def _probe_cursor(report: ProbeReport, ask: _Asker) -> None:
     first = ask({}, SAMPLE, "first page of the default order")
     following = (first.get("pagination") or {}).get("next_cursor")
     if not following:
@@ -192,6 +206,10 @@ def choose(client: MixpeekClient, report: ProbeReport, mode: PagingMode | str,
     refused = []
     for name in wanted:
         needs, build, reason = STRATEGIES[name]
+        before = client.requests_sent
+        for ask_about in QUESTIONS[name]:
+            ask_about(report, _Asker(client))
+        report.requests += client.requests_sent - before
         failed = [a for a in needs if not report.holds(a)]
         if failed:
             refused.append(f"{name.value} paging needs {', '.join(failed)}: "
@@ -210,12 +228,16 @@ def choose(client: MixpeekClient, report: ProbeReport, mode: PagingMode | str,
                                + " | ".join(refused))
 
 
+# What `choose` asks the service before it tries a strategy (the probe asked keyset's).
+QUESTIONS = {PagingMode.KEYSET: (), PagingMode.SLICED: (_probe_created_at_sort,),
+             PagingMode.CURSOR: (_probe_cursor,)}
+
 # In the order `auto` tries them: what each needs, how it is built, why it was chosen.
 STRATEGIES = {
     PagingMode.KEYSET: (
         KEYSET_NEEDS,
         lambda client, report, concurrency: KeysetPaging(
-            client, ranges_between(report.id_sample, 2 * concurrency)),
+            client, ranges_between(report.id_sample, concurrency)),
         "the service honours sort and range filters on task_id, sorted before limit"),
     PagingMode.SLICED: (
         SLICED_NEEDS,
