@@ -10,7 +10,6 @@ memory stays flat however many tasks the account has and an interrupted export r
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -28,6 +27,8 @@ from mixpeek_tasks.snapshot.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA, flatt
 from mixpeek_tasks.snapshot.reconcile import (
     CLOCK_MARGIN,
     Coverage,
+    ServiceCounts,
+    count_created_before,
     count_service,
     judge,
     read_content,
@@ -93,8 +94,11 @@ def export_snapshot(
                               lock_timeout=lock_timeout) as staging, \
             ThreadPoolExecutor(max_workers=1) as counting:
         cutoff = staging.started_at - CLOCK_MARGIN
-        # Counted while the first pages are read: a round trip less before paging starts.
-        start_counts = counting.submit(count_service, client, cutoff, "at the start")
+        # Deletions matter only to a positional listing: counted for it alone, while its
+        # first pages are read (a round trip less before paging starts).
+        positional = isinstance(strategy, CursorPaging)
+        start_count = counting.submit(count_created_before, client, cutoff, "at the start") \
+            if positional else None
         resumed_rows = staging.rows
         resumed_records = staging.rows + staging.quarantined
         if staging.resumed:
@@ -136,10 +140,9 @@ def export_snapshot(
             flush()
         # The total must be from before the first page (a task created at the head of the
         # listing after it is never seen by a positional listing): the probe's is.
-        at_start = dataclasses.replace(start_counts.result(), total=report.total)
-        at_end = count_service(client, cutoff, "at the end")
+        at_start = ServiceCounts(report.total, start_count.result() if start_count else None)
+        at_end = count_service(client, cutoff)
         content = read_content(staging.finished_tasks_file(), staging.quarantined, cutoff)
-        positional = isinstance(strategy, CursorPaging)
         verdict = judge(at_start, at_end, content, positional=positional)
         coverage = Coverage(strategy.name, reason, positional, cutoff, at_start, at_end,
                             content, client.requests_sent, report.as_metadata(),

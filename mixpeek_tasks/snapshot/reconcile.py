@@ -98,32 +98,34 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def count_service(client: MixpeekClient, cutoff: datetime, when: str) -> ServiceCounts:
+def _total(client: MixpeekClient, body: dict, what: str) -> int | None:
+    payload, _ = client.request_page(body, limit=1, what=f"reconcile: {what}",
+                                     params={"include_total": "true"})
+    value = (payload.get("pagination") or {}).get("total")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def count_created_before(client: MixpeekClient, moment: datetime, when: str) -> int | None:
+    """The service's count of tasks created before `moment` (None if it refuses the filter)."""
+    try:
+        return _total(client, {"filters": {"AND": [
+            {"field": "created_at", "operator": "lt", "value": _iso(moment)}]}},
+            f"tasks created before {_iso(moment)} {when}")
+    except MixpeekAPIError as error:
+        log.warning("the service refused a created_at filter (%s); reconciling on totals", error)
+        return None
+
+
+def count_service(client: MixpeekClient, cutoff: datetime) -> ServiceCounts:
     """Ask the service, now, for its total and for the tasks created before `cutoff`."""
-
-    def total(body: dict, what: str) -> int | None:
-        payload, _ = client.request_page(body, limit=1, what=f"reconcile: {what} {when}",
-                                         params={"include_total": "true"})
-        value = (payload.get("pagination") or {}).get("total")
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-    def created_before(moment: datetime) -> int | None:
-        try:
-            return total({"filters": {"AND": [
-                {"field": "created_at", "operator": "lt", "value": _iso(moment)}]}},
-                f"tasks created before {_iso(moment)}")
-        except MixpeekAPIError as error:
-            log.warning("the service refused a created_at filter (%s); reconciling on totals",
-                        error)
-            return None
-
     # One round trip: requests a moment apart count the same account. Nothing was created
-    # before 1970: a service that counts anything there ignores the filter, which proves
-    # nothing then.
+    # before 1970: a service that counts anything there ignores the filter, and its count
+    # proves nothing.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        asked = pool.submit(created_before, cutoff)
-        control = pool.submit(created_before, datetime(1970, 1, 2, tzinfo=timezone.utc))
-        everything = total({}, "total")
+        asked = pool.submit(count_created_before, client, cutoff, "at the end")
+        control = pool.submit(count_created_before, client,
+                              datetime(1970, 1, 2, tzinfo=timezone.utc), "(a control)")
+        everything = _total(client, {}, "total at the end")
         before = asked.result() if control.result() == 0 else None
     return ServiceCounts(everything, before)
 
@@ -154,12 +156,13 @@ def judge(at_start: ServiceCounts, at_end: ServiceCounts, content: SnapshotConte
                 "the service gives no total (include_total), so a snapshot listed by position "
                 "cannot be reconciled; it is not published")
         return "unreconciled: the service gives no total; the probe vouched for keyset paging"
-    if at_start.created_before is not None and at_end.created_before is not None:
+    if at_end.created_before is not None:
         # Every task created before the export that still exists at its end was there all
         # along: each must be listed.
         required, listed = at_end.created_before, content.listed_from_before
         what = "created before the export"
-        deleted = max(0, at_start.created_before - at_end.created_before)
+        deleted = (None if at_start.created_before is None
+                   else max(0, at_start.created_before - at_end.created_before))
     else:
         start = at_start.total if at_start.total is not None else at_end.total
         required, listed = min(start, at_end.total), content.listed
@@ -170,6 +173,11 @@ def judge(at_start: ServiceCounts, at_end: ServiceCounts, content: SnapshotConte
             f"the snapshot holds {listed:,} tasks {what}, the service reports {required:,}: "
             f"at least {required - listed:,} missing (totals: {at_start.total} at the start, "
             f"{at_end.total} at the end); it is not published")
+    if positional and deleted is None:
+        raise SnapshotIncomplete(
+            "the tasks deleted while the export paged by position were not counted, and each "
+            "could hide a skipped task; the snapshot cannot be shown complete and is not "
+            "published")
     if positional and deleted:
         raise SnapshotIncomplete(
             f"{deleted:,} tasks were deleted while the export paged by position, which can skip "

@@ -51,8 +51,10 @@ def _content(listed, before):
     (ServiceCounts(100, 90), ServiceCounts(104, 90), _content(103, 89), False, "1 missing"),
     # deletions while a positional listing ran cannot be told from skips
     (ServiceCounts(100, 90), ServiceCounts(98, 88), _content(100, 90), True, "deleted"),
-    # ...while a keyed listing is immune to them
+    # ...while a keyed listing is immune to them, and need not count them
     (ServiceCounts(100, 90), ServiceCounts(98, 88), _content(100, 90), False, "exact"),
+    (ServiceCounts(100, None), ServiceCounts(98, 88), _content(100, 90), False, "exact"),
+    (ServiceCounts(100, None), ServiceCounts(98, 88), _content(100, 90), True, "not counted"),
     # no created_at filter: the smaller total must be listed
     (ServiceCounts(100, None), ServiceCounts(103, None), _content(100, 100), False, "exact"),
     (ServiceCounts(100, None), ServiceCounts(103, None), _content(99, 99), False, "1 missing"),
