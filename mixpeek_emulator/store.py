@@ -238,13 +238,15 @@ class TaskStore:
         matches = self._matcher(body, profile)
         sort = (None if profile.ignores_sort else body.get("sort")) or DEFAULT_SORT
         wanted = offset + limit
-        if (profile.honours_query and sort.get("field") == "task_id"
-                and sort.get("direction", "asc") == "asc"):
+        if profile.honours_query and sort.get("field") == "task_id":
             low, high = task_id_bounds(body.get("filters"))
             start = bisect.bisect_left(self._ids, low) if low is not None else 0
             end = bisect.bisect_left(self._ids, high) if high is not None else len(self._ids)
             hits: list[str] = []
-            for index in range(start, end):
+            # Walked from the end for a descending sort, instead of sorting every task.
+            indices = (range(start, end) if sort.get("direction", "asc") == "asc"
+                       else range(end - 1, start - 1, -1))
+            for index in indices:
                 task_id = self._ids[index]
                 if matches(self.tasks[task_id]):
                     hits.append(task_id)

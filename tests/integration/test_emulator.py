@@ -144,3 +144,14 @@ def test_churn_creates_tasks_and_moves_statuses_between_requests():
     changed = [k for k in before if after[k]["status"] != before[k]]
     assert 0 < len(changed) <= 10
     assert all(before[k] in ("PENDING", "IN_PROGRESS", "PROCESSING") for k in changed)
+
+
+@pytest.mark.parametrize("filters", [None, {"AND": [{"field": "task_id", "operator": "lt",
+                                                      "value": "8"}], "case_sensitive": True}])
+def test_a_descending_task_id_sort_lists_the_highest_ids_first(filters):
+    store = TaskStore.generate(500, seed=2)
+    body = {"sort": {"field": "task_id", "direction": "desc"},
+            **({"filters": filters} if filters else {})}
+    encoded, _, more = store.select(body, 20, 0)
+    expected = sorted((i for i in store.tasks if filters is None or i < "8"), reverse=True)
+    assert [orjson.loads(e)["task_id"] for e in encoded] == expected[:20] and more
