@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 from dagster import (
     DefaultSensorStatus,
     RunFailureSensorContext,
+    SupersessionWarning,
     build_sensor_for_freshness_checks,
     run_failure_sensor,
 )
@@ -39,6 +41,9 @@ def nightly_export_failure_alert(context: RunFailureSensorContext) -> None:
         context.log.warning(f"the alert webhook did not take the alert for run {run.run_id}")
 
 
-snapshot_freshness_sensor = build_sensor_for_freshness_checks(
-    freshness_checks=snapshot_freshness_checks, name="snapshot_freshness_sensor",
-    default_status=DefaultSensorStatus.RUNNING)
+with warnings.catch_warnings():
+    # Superseded by FreshnessPolicy, kept for the reason given beside the check.
+    warnings.simplefilter("ignore", SupersessionWarning)
+    snapshot_freshness_sensor = build_sensor_for_freshness_checks(
+        freshness_checks=snapshot_freshness_checks, name="snapshot_freshness_sensor",
+        default_status=DefaultSensorStatus.RUNNING)
