@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import logging
 import os
+import re
 import sys
 import warnings
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ def _terminal(init_context: InitLoggerContext) -> logging.Logger:
     out.setLevel(logging.INFO)
     out.propagate = False
     if not out.handlers:
-        handler = logging.StreamHandler(sys.stdout)
+        handler = _ProgressHandler(sys.stdout)
         handler.setFormatter(_StepFormatter())
         handler.addFilter(_UserLinesOnly())
         out.addHandler(handler)
@@ -55,6 +56,34 @@ class _UserLinesOnly(logging.Filter):
         # is said once, at the end.
         return record.levelno < logging.ERROR and (
             getattr(record, "dagster_meta", None) or {}).get("dagster_event") is None
+
+
+class _ProgressHandler(logging.StreamHandler):
+    """On a terminal, progress lines ("... 45% of 100,000 ...") redraw one bar in place; other
+    lines, and everything when the output is a file or a pipe, are printed as they come."""
+
+    WIDTH = 30
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.redrawing = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = self.format(record)
+        share = _PROGRESS.search(line)
+        if not (share and self.stream.isatty()):
+            self.terminator = "\n"
+            if self.redrawing:
+                self.stream.write("\n")
+                self.redrawing = False
+            return super().emit(record)
+        filled = round(self.WIDTH * int(share.group(1)) / 100)
+        self.stream.write(f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {line}\x1b[K")
+        self.stream.flush()
+        self.redrawing = True
+
+
+_PROGRESS = re.compile(r"(\d+)% of [\d,]+")
 
 
 class _StepFormatter(logging.Formatter):
