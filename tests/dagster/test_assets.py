@@ -1,11 +1,14 @@
 """The Dagster assets, materialized into a temporary folder against the emulator."""
 
+from datetime import date
+
 import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
 
 from assets.analytics import task_analytics, terminal_counts_add_up, terminal_status_never_regresses
 from assets.snapshot import (
+    completeness,
     listing_reaches_old_tasks,
     snapshot_complete,
     task_ids_unique,
@@ -13,6 +16,8 @@ from assets.snapshot import (
 )
 from assets.warehouse import snapshot_rows_match_parquet, warehouse_tasks
 from mixpeek_emulator import running_emulator
+from mixpeek_tasks.snapshot.parquet_files import coverage_path
+from mixpeek_tasks.snapshot.reconcile import Coverage
 from pipelines.resources import ExportStorage, MixpeekResource
 
 PARTITION = "2026-11-23"
@@ -134,3 +139,16 @@ def test_a_setup_problem_fails_the_step_with_its_one_line(tmp_path, instance):
     assert failure.step_failure_data.user_failure_data.description.startswith(
         "MIXPEEK_API_KEY is not set")
     assert not (tmp_path / "parquet" / "tasks").exists()
+
+
+def test_a_snapshot_published_without_coverage_warns_instead_of_failing_its_check(
+        tmp_path, instance):
+    with running_emulator(tasks=300, seed=7) as server:
+        assert run(server, tmp_path, instance).success
+    stored = coverage_path(tmp_path / "parquet", date.fromisoformat(PARTITION))
+    exact = completeness(Coverage.from_json(stored.read_bytes()))
+    assert exact.passed and exact.description.startswith("exact: 300 listed")
+    stored.unlink()
+    missing = completeness(None)
+    assert not missing.passed and missing.severity.value == "WARN"
+    assert "published before exports reconciled" in missing.description
