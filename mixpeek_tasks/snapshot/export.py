@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ import pyarrow as pa
 
 from mixpeek_tasks.api.paging.cursor import CursorPaging
 from mixpeek_tasks.api.paging.probe import PagingMode, choose, probe
+from mixpeek_tasks.api.paging.sliced import SlicedPaging
 from mixpeek_tasks.api.transport import MixpeekClient
 from mixpeek_tasks.snapshot.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA, flatten_tasks
 from mixpeek_tasks.snapshot.reconcile import (
@@ -91,14 +91,14 @@ def export_snapshot(
     strategy, reason = choose(client, report, paging, concurrency)
     progress(f"paging by {strategy.name}: {reason}")
     with SnapshotStaging.open(parquet_root, export_date, strategy, resume_within=resume_within,
-                              lock_timeout=lock_timeout) as staging, \
-            ThreadPoolExecutor(max_workers=1) as counting:
+                              lock_timeout=lock_timeout) as staging:
         cutoff = staging.started_at - CLOCK_MARGIN
-        # Deletions matter only to a positional listing: counted for it alone, while its
-        # first pages are read (a round trip less before paging starts).
-        positional = isinstance(strategy, CursorPaging)
-        start_count = counting.submit(count_created_before, client, cutoff, "at the start") \
-            if positional else None
+        # A listing by position (cursor, offsets) can skip a task for every task deleted
+        # while it runs, and a deletion also hides a miss in the counts: such a listing
+        # counts what exists before its first page, and is refused if anything went.
+        positional = isinstance(strategy, (CursorPaging, SlicedPaging))
+        start_count = count_created_before(client, cutoff, "at the start") if positional \
+            else None
         resumed_rows = staging.rows
         resumed_records = staging.rows + staging.quarantined
         if staging.resumed:
@@ -140,7 +140,7 @@ def export_snapshot(
             flush()
         # The total must be from before the first page (a task created at the head of the
         # listing after it is never seen by a positional listing): the probe's is.
-        at_start = ServiceCounts(report.total, start_count.result() if start_count else None)
+        at_start = ServiceCounts(report.total, start_count)
         at_end = count_service(client, cutoff)
         content = read_content(staging.finished_tasks_file(), staging.quarantined, cutoff)
         verdict = judge(at_start, at_end, content, positional=positional)

@@ -167,7 +167,7 @@ def judge(at_start: ServiceCounts, at_end: ServiceCounts, content: SnapshotConte
         start = at_start.total if at_start.total is not None else at_end.total
         required, listed = min(start, at_end.total), content.listed
         what = "in the listing at its start and its end"
-        deleted = max(0, start - at_end.total)
+        deleted = None if at_start.total is None else max(0, start - at_end.total)
     if listed < required:
         raise SnapshotIncomplete(
             f"the snapshot holds {listed:,} tasks {what}, the service reports {required:,}: "

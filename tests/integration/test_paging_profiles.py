@@ -68,10 +68,10 @@ def test_every_profile_is_exported_exactly_or_refused_before_publishing(tmp_path
 
 
 @pytest.mark.slow
-def test_sliced_paging_cuts_a_big_type_into_windows_and_survives_deletions(tmp_path):
+def test_sliced_paging_cuts_a_big_type_into_created_at_windows(tmp_path):
     # 45,000 tasks: the biggest type (22%) holds about 10,000, past the offset cap, so it is
-    # cut into created_at windows; deletions during the run shift offsets under the anchors.
-    with running_emulator(tasks=45_000, seed=10, churn=2, churn_deletes=2,
+    # cut into created_at windows; tasks created meanwhile land in the open-ended last ones.
+    with running_emulator(tasks=45_000, seed=10, churn=2,
                           profile="timestamp_sort_only") as server:
         at_start = set(server.store.tasks)
         result = _export(server, tmp_path)
@@ -81,8 +81,33 @@ def test_sliced_paging_cuts_a_big_type_into_windows_and_survives_deletions(tmp_p
     assert facts["slices"] > 17 and facts["pages_read_after_an_overlap"] > 0, facts
     listed = _listed(result.tasks_path)
     assert len(listed) == len(set(listed))
-    assert at_start & at_end <= set(listed) <= at_start | at_end
+    assert at_start <= set(listed) <= at_end
     print(f"sliced, 45,000 tasks: {result.requests} requests, {facts}, {result.coverage.verdict}")
+
+
+@pytest.mark.parametrize("page_size", [20, 1000])
+def test_sliced_paging_lists_a_type_known_only_by_case_and_small_pages(tmp_path, page_size):
+    with running_emulator(tasks=1500, seed=3, profile="timestamp_sort_only") as server:
+        known = next(iter(server.store.tasks.values()))
+        server.store.add_record(dict(known, task_id="zz-odd-task",
+                                     task_type=known["task_type"].upper()))
+        with MixpeekClient("k", server.base_url, page_size=page_size, retry=RETRIES) as client:
+            result = export_snapshot(client, tmp_path, EXPORT_DATE, progress=lambda _: None)
+        expected = set(server.store.tasks)
+    assert result.coverage.strategy == "sliced"
+    listed = _listed(result.tasks_path) + pq.read_table(
+        result.quarantine_path, columns=["task_id"]).column("task_id").to_pylist()
+    assert set(listed) == expected
+
+
+def test_deletions_during_a_sliced_listing_are_refused(tmp_path):
+    # Offsets shift under a deletion, and a deleted task already listed would hide a missed
+    # one in the counts (a review found both): such a listing is not published.
+    with running_emulator(tasks=3000, seed=3, churn_deletes=1,
+                          profile="timestamp_sort_only") as server:
+        with pytest.raises(SnapshotIncomplete, match="deleted while the export paged"):
+            _export(server, tmp_path)
+    assert not partition_path(tmp_path, TASKS_DATASET, EXPORT_DATE).exists()
 
 
 def test_a_forced_strategy_the_service_cannot_serve_stops_the_run_with_the_reason(tmp_path):

@@ -61,6 +61,8 @@ def _content(listed, before):
     # no total at all
     (ServiceCounts(None, None), ServiceCounts(None, None), _content(5, 5), False, "unreconciled"),
     (ServiceCounts(None, None), ServiceCounts(None, None), _content(5, 5), True, "no total"),
+    # a total at the end only: a positional listing's deletions are unknown
+    (ServiceCounts(None, None), ServiceCounts(5, None), _content(5, 5), True, "not counted"),
 ])
 def test_the_verdict_on_a_snapshot(start, end, content, positional, outcome):
     try:

@@ -11,7 +11,10 @@ last window of a type is open-ended so they land in a slice at all.
 Offsets still shift when a task before the position is deleted. Each page therefore starts
 `overlap` tasks before the end of the previous one and must contain one of its last tasks (an
 anchor): what comes after the anchor is new. A page without an anchor means the listing moved
-by more than the overlap, and the export stops rather than guess.
+by more than the overlap, and the export stops rather than guess. Ties in created_at that the
+service orders differently from one request to the next can still skip a task unseen, and a
+task deleted after it was listed would hide that in the counts: the reconciliation refuses a
+sliced listing during which any task was deleted (snapshot/reconcile.py).
 """
 
 from __future__ import annotations
@@ -70,7 +73,8 @@ class Slice:
         if self.created_to is not None:
             conditions.append({"field": "created_at", "operator": "lt", "value": self.created_to})
         if conditions:
-            body["filters"] = {"AND": conditions}
+            # A type that differs from a known one only by case must not fall between slices.
+            body["filters"] = {"AND": conditions, "case_sensitive": True}
         return body
 
 
@@ -179,6 +183,8 @@ class SlicedPaging(PagingStrategy):
     def _slice_pages(self, key: str, claim, stop: threading.Event | None) -> Iterator[Page]:
         piece = self._slices[key]
         limit = self.client.page_size
+        # At most a quarter of a page is read twice, so every full page moves the offset on.
+        overlap = max(1, min(OVERLAP, limit // 4))
         offset = number = 0
         tail: list[str] = []
         while True:
@@ -197,7 +203,7 @@ class SlicedPaging(PagingStrategy):
                 if not anchors:
                     raise MixpeekProtocolError(
                         f"{what}: none of the last {len(tail)} tasks of the page before is on "
-                        f"it; the listing moved by more than {OVERLAP} tasks between two "
+                        f"it; the listing moved by more than {overlap} tasks between two "
                         "requests, so offsets cannot be trusted")
                 start = self._after_anchor(tasks, set(tail), anchors[-1])
                 self.anchored_pages += 1
@@ -208,8 +214,9 @@ class SlicedPaging(PagingStrategy):
                        is_last)
             if is_last:
                 return
-            tail = (tail + task_ids(fresh))[-OVERLAP:]
-            offset += len(tasks) - min(OVERLAP, len(tasks))
+            tail = (tail + task_ids(fresh))[-overlap:]
+            # Past a short page the next one reads its overlap again and ends the slice.
+            offset += max(len(tasks) - overlap, 0)
 
     @staticmethod
     def _after_anchor(tasks: list, tail: set[str], last_anchor_id_index: int) -> int:
