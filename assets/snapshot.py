@@ -148,11 +148,10 @@ def listing_reaches_old_tasks(context: AssetCheckExecutionContext,
     if coverage is None:
         return NO_COVERAGE
     oldest = coverage.content.oldest_created_at
-    reached_before = [
-        night for night in sorted(storage.parquet_root.glob(f"{TASKS_DATASET}/export_date=*"))
-        if night.name < f"export_date={export_date.isoformat()}"
-        and (night / "_coverage.json").exists()
-        and _old_tasks_listed(Coverage.from_json((night / "_coverage.json").read_bytes()))]
+    earlier = [date.fromisoformat(night.name.removeprefix("export_date="))
+               for night in storage.parquet_root.glob(f"{TASKS_DATASET}/export_date=*")]
+    reached_before = [night for night in earlier if night < export_date
+                      and _old_tasks_listed(_coverage(storage, night))]
     passed = _old_tasks_listed(coverage) or not reached_before
     if not passed:
         context.log.warning(
@@ -164,7 +163,9 @@ def listing_reaches_old_tasks(context: AssetCheckExecutionContext,
                                       "earlier_nights_with_older_tasks": len(reached_before)})
 
 
-def _old_tasks_listed(coverage: Coverage) -> bool:
+def _old_tasks_listed(coverage: Coverage | None) -> bool:
+    if coverage is None:
+        return False
     oldest = coverage.content.oldest_created_at
     return oldest is not None and oldest < coverage.cutoff - timedelta(days=1)
 

@@ -6,6 +6,7 @@ task types over time and the export must keep them rather than reject them.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from enum import Enum
 
 
@@ -92,3 +93,9 @@ DECLARED_TASK_FIELDS = frozenset(
         "estimated_wait_minutes",
     }
 )
+
+
+def api_timestamp(moment: datetime) -> str:
+    """A moment as the API writes `created_at` (UTC, milliseconds, `Z`), so that a filter on
+    it compares like with like."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

@@ -19,9 +19,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from mixpeek_tasks.api.paging.cursor import CursorPaging
 from mixpeek_tasks.api.paging.probe import PagingMode, choose, probe
-from mixpeek_tasks.api.paging.sliced import SlicedPaging
 from mixpeek_tasks.api.transport import MixpeekClient
 from mixpeek_tasks.snapshot.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA, flatten_tasks
 from mixpeek_tasks.snapshot.reconcile import (
@@ -93,12 +91,11 @@ def export_snapshot(
     with SnapshotStaging.open(parquet_root, export_date, strategy, resume_within=resume_within,
                               lock_timeout=lock_timeout) as staging:
         cutoff = staging.started_at - CLOCK_MARGIN
-        # A listing by position (cursor, offsets) can skip a task for every task deleted
-        # while it runs, and a deletion also hides a miss in the counts: such a listing
-        # counts what exists before its first page, and is refused if anything went.
-        positional = isinstance(strategy, (CursorPaging, SlicedPaging))
-        start_count = count_created_before(client, cutoff, "at the start") if positional \
-            else None
+        # A listing by position can skip a task for every task deleted while it runs, and a
+        # deletion also hides a miss in the counts: such a listing counts what exists before
+        # its first page, and is refused if anything went.
+        start_count = (count_created_before(client, cutoff, "at the start")
+                       if strategy.positional else None)
         resumed_rows = staging.rows
         resumed_records = staging.rows + staging.quarantined
         if staging.resumed:
@@ -143,8 +140,8 @@ def export_snapshot(
         at_start = ServiceCounts(report.total, start_count)
         at_end = count_service(client, cutoff)
         content = read_content(staging.finished_tasks_file(), staging.quarantined, cutoff)
-        verdict = judge(at_start, at_end, content, positional=positional)
-        coverage = Coverage(strategy.name, reason, positional, cutoff, at_start, at_end,
+        verdict = judge(at_start, at_end, content, positional=strategy.positional)
+        coverage = Coverage(strategy.name, reason, strategy.positional, cutoff, at_start, at_end,
                             content, client.requests_sent, report.as_metadata(),
                             strategy.facts(), verdict)
         progress(f"reconciled: {coverage.verdict}")

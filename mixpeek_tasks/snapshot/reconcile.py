@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 
 from mixpeek_tasks.api.errors import MixpeekAPIError, MixpeekError
 from mixpeek_tasks.api.transport import MixpeekClient
+from mixpeek_tasks.api.vocabulary import api_timestamp
 
 # Tasks created this long before the export started count as created during it: the service's
 # clock and ours may disagree, and a task created in that margin may rightly be missing.
@@ -94,10 +95,6 @@ class Coverage:
         return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in flat.items()}
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
 def _total(client: MixpeekClient, body: dict, what: str) -> int | None:
     payload, _ = client.request_page(body, limit=1, what=f"reconcile: {what}",
                                      params={"include_total": "true"})
@@ -109,8 +106,8 @@ def count_created_before(client: MixpeekClient, moment: datetime, when: str) -> 
     """The service's count of tasks created before `moment` (None if it refuses the filter)."""
     try:
         return _total(client, {"filters": {"AND": [
-            {"field": "created_at", "operator": "lt", "value": _iso(moment)}]}},
-            f"tasks created before {_iso(moment)} {when}")
+            {"field": "created_at", "operator": "lt", "value": api_timestamp(moment)}]}},
+            f"tasks created before {api_timestamp(moment)} {when}")
     except MixpeekAPIError as error:
         log.warning("the service refused a created_at filter (%s); reconciling on totals", error)
         return None

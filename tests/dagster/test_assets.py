@@ -152,3 +152,14 @@ def test_a_snapshot_published_without_coverage_warns_instead_of_failing_its_chec
     missing = completeness(None)
     assert not missing.passed and missing.severity.value == "WARN"
     assert "published before exports reconciled" in missing.description
+
+
+def test_a_night_listing_only_recent_tasks_after_nights_that_reached_older_ones_warns(
+        tmp_path, instance):
+    with running_emulator(tasks=400, seed=8) as server:
+        assert checks_of(run(server, tmp_path, instance, partition="2026-11-22"))[
+            "listing_reaches_old_tasks"] is True
+    with running_emulator(tasks=400, seed=8, profile="recent_window") as server:
+        result = run(server, tmp_path, instance)
+    assert result.success  # a warning: the night is kept, and said to look thin
+    assert checks_of(result)["listing_reaches_old_tasks"] is False

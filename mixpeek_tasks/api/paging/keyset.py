@@ -94,6 +94,7 @@ class KeysetPaging(PagingStrategy):
 
     name = "keyset"
     resumable = True
+    positional = False
 
     def __init__(self, client: MixpeekClient, ranges: Sequence[TaskIdRange] = (TaskIdRange(),)):
         self.client = client

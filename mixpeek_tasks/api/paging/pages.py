@@ -40,6 +40,9 @@ class PagingStrategy(ABC):
     name: ClassVar[str]
     # Whether an interrupted export may resume from the staged positions of its streams.
     resumable: ClassVar[bool] = False
+    # Whether it pages by position (offsets, a cursor), where a task deleted meanwhile can
+    # make it skip another unseen: the reconciliation then refuses a run with deletions.
+    positional: ClassVar[bool] = True
 
     @abstractmethod
     def plan(self) -> dict[str, Any]:

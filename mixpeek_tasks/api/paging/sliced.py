@@ -28,7 +28,7 @@ from typing import Any
 from mixpeek_tasks.api.errors import MixpeekProtocolError
 from mixpeek_tasks.api.paging.pages import Page, PagingStrategy, fan_out, task_ids
 from mixpeek_tasks.api.transport import MixpeekClient
-from mixpeek_tasks.api.vocabulary import TASK_TYPES
+from mixpeek_tasks.api.vocabulary import TASK_TYPES, api_timestamp
 
 MAX_OFFSET = 10_000
 # Tasks per slice: under the offset cap with room for the tasks created while it is paged.
@@ -41,10 +41,6 @@ def _churn_allowance(count: int) -> int:
     account; beyond it the filters are not doing what the slices rely on. The reconciliation
     before publishing is the exact check; this one only stops a plan that cannot work."""
     return max(50, count // 100)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 @dataclass(frozen=True)
@@ -147,7 +143,7 @@ class SlicedPaging(PagingStrategy):
             raise MixpeekProtocolError(
                 f"slicing: {count:,} tasks of {piece} share one created_at; no window is "
                 f"small enough for offset paging ({MAX_OFFSET:,} at most)")
-        middle = _iso(low + (high - low) / 2)
+        middle = api_timestamp(low + (high - low) / 2)
         halves = [Slice(piece.task_type, piece.created_from, middle),
                   Slice(piece.task_type, middle, piece.created_to)]
         counts = [self._count(half) for half in halves]
