@@ -15,13 +15,6 @@ from dagster import (
 
 from assets import GROUP
 from assets.snapshot import task_snapshot
-from mixpeek_tasks.snapshot.parquet_files import (
-    QUARANTINE_DATASET,
-    TASKS_DATASET,
-    coverage_path,
-    partition_path,
-)
-from mixpeek_tasks.snapshot.reconcile import Coverage
 from pipelines.partitions import export_date_of, export_partitions
 from pipelines.resources import ExportStorage
 
@@ -38,39 +31,36 @@ WAREHOUSE_POOL = "mixpeek_duckdb"
     kinds={"duckdb"},
 )
 def warehouse_tasks(context: AssetExecutionContext, storage: ExportStorage) -> MaterializeResult:
-    """The date's snapshot loaded into DuckDB (task_snapshots, task_quarantine), and the status
-    history and `tasks` brought up to date: appended for a new night, else rebuilt."""
+    """The date's snapshot brought into DuckDB, read where it lies in the Parquet tree: the
+    status history, `tasks` and the per-night facts appended for a new night, else rebuilt
+    from every night of the tree."""
     export_date = export_date_of(context)
-    tasks_path = partition_path(storage.parquet_root, TASKS_DATASET, export_date)
-    quarantine_path = partition_path(storage.parquet_root, QUARANTINE_DATASET, export_date)
-    if not tasks_path.exists() or not quarantine_path.exists():
-        raise Failure(
-            f"no snapshot for {export_date} at {tasks_path}: materialize task_snapshot first")
-    coverage_file = coverage_path(storage.parquet_root, export_date)
-    # Snapshots published before the exporter reconciled have no coverage record.
-    coverage = (Coverage.from_json(coverage_file.read_bytes()).as_metadata()
-                if coverage_file.exists() else None)
-    loaded = storage.warehouse().load_snapshot(export_date, tasks_path, quarantine_path,
-                                               coverage)
+    warehouse = storage.warehouse()
+    try:
+        loaded = warehouse.load_night(export_date)
+    except FileNotFoundError as missing:
+        raise Failure(f"{missing}: materialize task_snapshot first") from None
     return MaterializeResult(
         metadata={
             "snapshot_rows": loaded.snapshot_rows,
             "quarantine_rows": loaded.quarantine_rows,
             "tasks_rows": loaded.tasks_rows,
             "history_update": "appended" if loaded.appended else "rebuilt",
-            "database": MetadataValue.path(str(storage.warehouse().path)),
+            "database": MetadataValue.path(str(warehouse.path)),
         },
     )
 
 
-@asset_check(asset=warehouse_tasks, description="the date's DuckDB rows equal its Parquet rows")
+@asset_check(asset=warehouse_tasks,
+             description="the night's tasks in DuckDB equal its Parquet file's rows")
 def snapshot_rows_match_parquet(context: AssetCheckExecutionContext,
                                 storage: ExportStorage) -> AssetCheckResult:
     export_date = export_date_of(context)
-    parquet_rows = pq.read_metadata(
-        partition_path(storage.parquet_root, TASKS_DATASET, export_date)).num_rows
-    duckdb_rows = storage.warehouse().query(
-        "SELECT count(*) FROM task_snapshots WHERE export_date = $d", {"d": export_date}
+    warehouse = storage.warehouse()
+    with warehouse.tree.night(export_date) as files:
+        parquet_rows = pq.read_metadata(files.tasks).num_rows
+    duckdb_rows = warehouse.query(
+        "SELECT tasks_listed FROM export_nights WHERE export_date = $d", {"d": export_date}
     ).rows[0][0]
     return AssetCheckResult(passed=duckdb_rows == parquet_rows,
                             metadata={"duckdb_rows": duckdb_rows, "parquet_rows": parquet_rows})

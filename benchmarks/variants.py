@@ -1,12 +1,13 @@
 """One measured variant, run by bench.py in a child process of its own so its peak RSS is its own.
 
-    python benchmarks/variants.py {floor,naive,export,nights} --base-url URL --workdir DIR
-                                  [--concurrency N] [--expect ROWS] [--nights N]
+    python benchmarks/variants.py {floor,naive,export,nights,load} --base-url URL --workdir DIR
+                                  [--concurrency N] [--expect ROWS] [--nights N] [--date D]
 
-Prints one JSON object: rows, seconds (the whole variant) and, for the export, the seconds
-and peak RSS of its first stage (export_snapshot: fetch -> flatten -> Parquet), which runs
-before the DuckDB load, so the process's peak at that point is the stage's own. Each variant
-imports only what it uses, and the clock starts after the imports.
+Prints one JSON object: rows, seconds (the whole variant), peak_mb and, for the export, each
+step as Dagster runs it: export_snapshot (fetch -> flatten -> Parquet) in this process, timed
+and RSS-measured before the load starts, then the load and the views in a step process of
+their own (`load`). Each variant imports only what it uses, and the clock starts after the
+imports.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from mixpeek_tasks.process import use_system_allocator
@@ -56,24 +58,41 @@ def snapshot(args: argparse.Namespace):
                                concurrency=args.concurrency, progress=lambda _: None)
 
 
-def load(warehouse, export_date: date, tasks_path: Path, quarantine_path: Path):
-    """Warehouse.load_snapshot, refusing a load that built fewer `tasks` rows than snapshot
-    rows (every task here is in every snapshot once): it once built none above 122,880 rows,
-    and the time of such a load would mean nothing."""
-    loaded = warehouse.load_snapshot(export_date, tasks_path, quarantine_path)
-    if loaded.tasks_rows != loaded.snapshot_rows:
-        sys.exit(f"{export_date}: {loaded.tasks_rows:,} tasks from "
-                 f"{loaded.snapshot_rows:,} snapshot rows")
-    return loaded
+def load_step(workdir: Path, export_date: date, with_views: bool) -> dict:
+    """warehouse_tasks (and task_analytics' views) as Dagster runs them: a step process of its
+    own, holding what the code location imports. Its seconds start after those imports; its
+    peak RSS is the whole process's."""
+    child = subprocess.run(
+        [sys.executable, __file__, "load", "--base-url", "-", "--workdir", str(workdir),
+         "--date", export_date.isoformat(), *(["--views"] if with_views else [])],
+        stdout=subprocess.PIPE, text=True, check=True)
+    return json.loads(child.stdout)
+
+
+def load(args: argparse.Namespace) -> Run:
+    """One night's load in this process, after importing the code location (dagster, pandas,
+    pyarrow, duckdb), as a Dagster step process has them."""
+    import pipelines.definitions  # noqa: F401
+    from mixpeek_tasks.warehouse.database import Warehouse
+
+    def run() -> dict:
+        warehouse = Warehouse(args.workdir / "warehouse.duckdb")
+        loaded = warehouse.load_night(args.date)
+        if args.views:
+            warehouse.build_views()
+        return {"rows": loaded.snapshot_rows, "tasks_rows": loaded.tasks_rows,
+                "appended": loaded.appended}
+
+    return run
 
 
 def export(args: argparse.Namespace) -> Run:
-    """The Dagster assets' path: task_snapshot, then warehouse_tasks, then task_analytics."""
+    """The Dagster assets' path: task_snapshot in this process, then warehouse_tasks and
+    task_analytics' views in a step process of their own, as Dagster runs them."""
     # The imports `snapshot` makes happen here, off the clock.
     import pyarrow as pa
 
     import mixpeek_tasks.snapshot.export  # noqa: F401
-    from mixpeek_tasks.warehouse.database import Warehouse
 
     pa.array(["warm"])  # pyarrow imports pandas on its first conversion: an import, off the clock
 
@@ -82,43 +101,54 @@ def export(args: argparse.Namespace) -> Run:
         result = snapshot(args)
         stage = {"export_seconds": time.perf_counter() - started,
                  "export_peak_mb": peak_rss_mb()}
-        warehouse = Warehouse(args.workdir / "warehouse.duckdb")
-        loaded = load(warehouse, EXPORT_DATE, result.tasks_path, result.quarantine_path)
-        warehouse.build_views()
-        return {"rows": loaded.snapshot_rows, **stage}
+        loaded = load_step(args.workdir, EXPORT_DATE, with_views=True)
+        # Every task here is in the snapshot once: a load that built fewer `tasks` rows (as one
+        # once built none above 122,880 rows) would time nothing.
+        if loaded["tasks_rows"] != result.rows:
+            sys.exit(f"{loaded['tasks_rows']:,} tasks from {result.rows:,} snapshot rows")
+        return {"rows": loaded["rows"], **stage, "load_seconds": loaded["seconds"],
+                "load_peak_mb": loaded["peak_mb"],
+                "whole_seconds": stage["export_seconds"] + loaded["seconds"]}
 
     return run
 
 
 def nights(args: argparse.Namespace) -> Run:
-    """Load `--nights` nights into one warehouse, as the nightly schedule does, then rebuild.
-
-    The account does not change between nights here: every night is the one export relabelled
-    with the next date, so every night's tasks all merge with known ones (the costliest case).
-    """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    """`--nights` nights of a 100,000-task account (benchmarks/history.py) loaded one by one
+    into one warehouse, as the nightly schedule does, then rebuilt from the tree. Loads at the
+    nights in MEASURED_NIGHTS run as Dagster steps (a process of their own, for their RSS)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import history
 
     from mixpeek_tasks.warehouse.database import Warehouse
 
     def run() -> dict:
         first = snapshot(args)
-        table = pq.read_table(first.tasks_path)
+        started = time.perf_counter()
+        dates = history.write_nights(first.tasks_path, args.workdir / "parquet", EXPORT_DATE,
+                                     args.nights)
+        generated = time.perf_counter() - started
         warehouse = Warehouse(args.workdir / "warehouse.duckdb")
-        seconds = []
-        for night in range(args.nights):
-            export_date = EXPORT_DATE + timedelta(days=night)
-            path = args.workdir / f"night-{night}.parquet"
-            pq.write_table(table.set_column(
-                0, "export_date", pa.repeat(pa.scalar(export_date, pa.date32()),
-                                            table.num_rows)), path)
+        loads = {}
+        for number, export_date in enumerate(dates, start=1):
+            if number in history.measured_nights(args.nights):
+                step = load_step(args.workdir, export_date, with_views=False)
+                loads[number] = {"seconds": step["seconds"], "peak_mb": step["peak_mb"]}
+                continue
             started = time.perf_counter()
-            loaded = load(warehouse, export_date, path, first.quarantine_path)
-            seconds.append(time.perf_counter() - started)
+            loaded = warehouse.load_night(export_date)
+            loads[number] = {"seconds": time.perf_counter() - started}
+            if not loaded.appended:
+                sys.exit(f"night {number} was rebuilt, not appended")
+        warehouse.build_views()
+        sizes = {"warehouse_mb": warehouse.path.stat().st_size / 2**20,
+                 "parquet_mb": sum(f.stat().st_size for f in (args.workdir / "parquet").rglob("*")
+                                   if f.is_file()) / 2**20}
         started = time.perf_counter()
         warehouse.rebuild()
-        return {"rows": loaded.snapshot_rows, "night_seconds": seconds,
-                "rebuild_seconds": time.perf_counter() - started}
+        return {"rows": first.rows, "generate_seconds": generated, "loads": loads, **sizes,
+                "rebuild_seconds": time.perf_counter() - started,
+                "tasks_rows": warehouse.query("SELECT count(*) FROM tasks").rows[0][0]}
 
     return run
 
@@ -130,7 +160,8 @@ def naive_pipeline(args: argparse.Namespace) -> Run:
     return lambda: {"rows": naive.run(args.base_url, args.workdir)}
 
 
-VARIANTS = {"floor": floor, "naive": naive_pipeline, "export": export, "nights": nights}
+VARIANTS = {"floor": floor, "naive": naive_pipeline, "export": export, "nights": nights,
+            "load": load}
 
 
 def main() -> None:
@@ -141,12 +172,15 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--expect", type=int, help="fail unless exactly this many rows")
-    parser.add_argument("--nights", type=int, default=5, help="nights loaded by `nights`")
+    parser.add_argument("--nights", type=int, default=90, help="nights loaded by `nights`")
+    parser.add_argument("--date", type=date.fromisoformat, help="the night `load` loads")
+    parser.add_argument("--views", action="store_true", help="`load` also builds the views")
     args = parser.parse_args()
     run = VARIANTS[args.variant](args)
     started = time.perf_counter()
     outcome = run()
     outcome["seconds"] = time.perf_counter() - started
+    outcome["peak_mb"] = peak_rss_mb()
     if args.expect is not None and outcome["rows"] != args.expect:
         sys.exit(f"{args.variant}: {outcome['rows']:,} rows, expected {args.expect:,}")
     print(json.dumps(outcome))

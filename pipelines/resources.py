@@ -11,6 +11,7 @@ from mixpeek_tasks.api.paging.probe import PagingMode
 from mixpeek_tasks.api.retries import RetryPolicy
 from mixpeek_tasks.api.transport import DEFAULT_BASE_URL, MAX_PAGE_SIZE, MixpeekClient
 from mixpeek_tasks.preflight import check_api_key, check_base_url, check_export_dir
+from mixpeek_tasks.snapshot.tree import SnapshotTree
 from mixpeek_tasks.warehouse.database import Warehouse
 
 
@@ -65,4 +66,5 @@ class ExportStorage(ConfigurableResource):
         check_export_dir(Path(self.export_dir))
 
     def warehouse(self) -> Warehouse:
-        return Warehouse(Path(self.export_dir) / "warehouse.duckdb")
+        return Warehouse(Path(self.export_dir) / "warehouse.duckdb",
+                         SnapshotTree(self.parquet_root))

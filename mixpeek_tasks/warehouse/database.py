@@ -1,13 +1,20 @@
-"""The DuckDB warehouse: loads Parquet snapshots and keeps `tasks` and the analytics views.
+"""The DuckDB warehouse: what is derived from the Parquet tree, and views over both.
 
-Every write runs in one transaction under an exclusive file lock. DuckDB allows one writer
-per file, so concurrent exports (a Dagster backfill) queue here instead of failing with
-"Could not set lock"; and a failed load rolls back, leaving the previous warehouse intact.
+The snapshots stay in their Parquet partitions (snapshot/tree.py), read in place by the view
+`task_snapshots`; DuckDB keeps only what is derived and small per night: `tasks`, the status
+history, the run log and the per-night facts the views need. A night newer than every night
+loaded is appended; anything else (a backfill, a re-run) rebuilds the derived tables from the
+tree, night by night, into a fresh file that replaces the old one only once complete.
+
+Every write runs under an exclusive file lock. DuckDB allows one writer per file, so
+concurrent exports (a Dagster backfill) queue here instead of failing with "Could not set
+lock"; and a failed load rolls back, leaving the previous warehouse intact.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
 import time
@@ -22,6 +29,9 @@ import duckdb
 from mixpeek_tasks.api.vocabulary import IN_FLIGHT_STATUSES, TERMINAL_STATUSES, TaskStatus
 from mixpeek_tasks.atomic_files import replace_atomically
 from mixpeek_tasks.filelock import exclusive_lock
+from mixpeek_tasks.snapshot.parquet_files import TASKS_DATASET
+from mixpeek_tasks.snapshot.reconcile import Coverage
+from mixpeek_tasks.snapshot.tree import NightFiles, SnapshotTree
 from mixpeek_tasks.sql_files import sql_statements
 
 DEFAULT_MEMORY_LIMIT = "256MB"
@@ -29,21 +39,28 @@ _PARAMETER = re.compile(r"\$([a-z_]+)")
 # Mixpeek keeps hot task state for 24 hours: work still running after a day is worth a look.
 DEFAULT_STUCK_AFTER_HOURS = 24.0
 # Rows merged into `tasks` at once. Under the default memory limit, 200,000 failed on the 6th
-# nightly append of a 100,000-task account (the transaction also holds the night's rows), and
-# one merge of 11 such nights failed outright. It must stay below DuckDB's row group (122,880
-# rows): a rebuild inserts into a `tasks` created empty in its own transaction, where a bigger
-# insert would be invisible to the transaction (see snapshot_tables.sql).
+# nightly append of a 100,000-task account (the transaction also held the night's rows). It
+# stays below DuckDB's row group (122,880 rows), which an insert into a table created in the
+# same transaction must not reach (see tables.sql).
 MERGE_BUCKET_ROWS = 100_000
 DUCKDB_ROW_GROUP_ROWS = 122_880
 # The analysts' objects, one file each in sql/views/ (documented column by column in
 # docs/data-dictionary.md), in the order they are created: each reads only those before it,
-# `tasks`, `task_status_history`, `task_snapshots` and `task_status_classes` (written from
-# api/vocabulary.py, so SQL and Python agree on what "terminal" means).
+# the tables of tables.sql and `task_status_classes` (written from api/vocabulary.py, so SQL
+# and Python agree on what "terminal" means). `task_snapshots` comes first, made in Python:
+# it names the Parquet tree, which a view cannot take as a parameter.
 ANALYTICS_VIEWS = (
     "analytics_settings", "normalize_error", "task_success_rate", "task_success_rate_weekly",
     "task_durations", "task_latency", "task_failures", "task_failure_reasons", "export_runs",
     "stuck_tasks", "batch_progress", "daily_summary",
 )
+DERIVED_TABLES = ("tasks", "task_status_history", "task_status_regressions", "task_quarantine",
+                  "export_nights", "night_in_flight", "batch_observations")
+
+
+def _sql_string(value: str) -> str:
+    """`value` as a SQL string literal (for DDL, which takes no bound parameters)."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _status_classes() -> list[tuple[str, str]]:
@@ -71,21 +88,27 @@ class QueryResult:
 
 
 class Warehouse:
-    """The warehouse at `path`, which readers (BI tools, reports) open, and which no writer ever
+    """The warehouse at `path`, derived from the Parquet tree `tree` (by default the folder
+    `parquet` beside it), which readers (BI tools, reports) open, and which no writer ever
     holds: loads work on a private writer file beside it and publish a complete, checkpointed
     copy of it by atomic rename. A reader connected during a load keeps the night it opened;
     a connection opened after the rename gets the new night; none waits for a load."""
 
-    def __init__(self, path: Path, *, lock_timeout: float = 1800.0,
+    def __init__(self, path: Path, tree: SnapshotTree | None = None, *,
+                 lock_timeout: float = 1800.0,
                  memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
                  merge_bucket_rows: int = MERGE_BUCKET_ROWS):
         self.path = Path(path)
-        self.writer_path = self.path.with_name(f"{self.path.stem}.writer{self.path.suffix}")
+        self.tree = tree if tree is not None else SnapshotTree(self.path.parent / "parquet")
+        self.writer_path = self._beside("writer")
         if not 0 < merge_bucket_rows < DUCKDB_ROW_GROUP_ROWS:
             raise ValueError(f"merge_bucket_rows must be 1..{DUCKDB_ROW_GROUP_ROWS - 1}")
         self.merge_bucket_rows = merge_bucket_rows
         self.lock_timeout = lock_timeout
         self.memory_limit = memory_limit
+
+    def _beside(self, role: str) -> Path:
+        return self.path.with_name(f"{self.path.stem}.{role}{self.path.suffix}")
 
     def _locked(self) -> contextlib.AbstractContextManager[None]:
         return exclusive_lock(self.path.with_name(self.path.name + ".lock"), self.lock_timeout,
@@ -105,31 +128,35 @@ class Warehouse:
             con.execute("SET TimeZone = 'UTC'")
             if self.memory_limit and not read_only:
                 # DuckDB's default (80% of RAM) keeps a nightly load's buffers; a cap makes the
-                # rebuild of `tasks` spill to disk beside the database instead.
+                # merge spill to disk beside the database instead.
                 con.execute("SET memory_limit = $limit", {"limit": self.memory_limit})
                 con.execute("SET temp_directory = $dir",
                             {"dir": str(self.path.with_name(self.path.name + ".tmp"))})
             return con
 
+    @staticmethod
     @contextlib.contextmanager
-    def transaction(self, *, publish: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
-        """An exclusive, all-or-nothing write on the writer file; once committed, published
-        for readers unless `publish` is False (a step of a bigger write)."""
+    def _atomically(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """An exclusive, all-or-nothing write on the writer file, published for readers once
+        committed."""
         with self._locked():
             self._adopt_published_file()
             with self._connect(self.writer_path, read_only=False) as con:
-                con.execute("BEGIN TRANSACTION")
-                try:
+                with self._atomically(con):
                     yield con
-                except BaseException:
-                    con.execute("ROLLBACK")
-                    raise
-                con.execute("COMMIT")
-                if publish:
-                    # Everything in the file itself, nothing left in the write-ahead log.
-                    con.execute("CHECKPOINT")
-            if publish:
-                self._publish()
+                # Everything in the file itself, nothing left in the write-ahead log.
+                con.execute("CHECKPOINT")
+            self._publish()
 
     def _adopt_published_file(self) -> None:
         """A warehouse written before loads had their own file: start the writer file from it."""
@@ -153,68 +180,110 @@ class Warehouse:
             used = {key: params[key] for key in _PARAMETER.findall(statement)}
             con.execute(statement, used or None)
 
-    def load_snapshot(self, export_date: date, tasks_path: Path, quarantine_path: Path,
-                      coverage: dict[str, Any] | None = None) -> LoadResult:
-        """Replace `export_date`'s snapshot and quarantine, then bring the history and `tasks`
-        up to date: by appending the night when it is newer than every night loaded so far
-        (the nightly case), else by rebuilding them from every snapshot.
-
-        `coverage` (Coverage.as_metadata()) replaces the date's `export_coverage` row in the
-        same transaction; it needs a key per column, and its other keys are ignored."""
-        paths = {"tasks_path": str(tasks_path), "quarantine_path": str(quarantine_path)}
-        with self.transaction(publish=False) as con:
-            self._run(con, "snapshot_tables.sql", **paths)
-        with self.transaction() as con:
-            appending = self._is_newest_night(con, export_date)
-            self._run(con, "load_snapshot.sql", export_date=export_date, **paths)
-            if coverage is not None:
-                self._run(con, "export_coverage.sql", **{**coverage, "export_date": export_date})
-            self._write_status_classes(con)
-            if appending:
-                self._append(con, export_date)
-            else:
-                self._rebuild(con)
-            counts = con.execute(
-                "SELECT (SELECT count(*) FROM task_snapshots WHERE export_date = $d),"
-                " (SELECT count(*) FROM task_quarantine WHERE export_date = $d),"
-                " (SELECT count(*) FROM tasks)", {"d": export_date}).fetchone()
+    def load_night(self, export_date: date) -> LoadResult:
+        """Bring the warehouse up to date with `export_date`'s published snapshot: append it
+        when it is newer than every night loaded so far (the nightly case), else rebuild the
+        derived tables from every night of the tree (a backfill, a re-run of a date)."""
+        with self._locked():
+            self._adopt_published_file()
+            with self._connect(self.writer_path, read_only=False) as con:
+                appending = self._is_newest_night(con, export_date)
+                if appending:
+                    with self.tree.night(export_date) as files:
+                        self._append_night(con, files)
+                    con.execute("CHECKPOINT")
+            if not appending:
+                if export_date not in self.tree.published_dates():
+                    raise FileNotFoundError(
+                        f"no published snapshot for {export_date} in {self.tree}")
+                self._rebuild_unlocked()
+            self._publish()
+        counts = self.query(
+            "SELECT (SELECT tasks_listed FROM export_nights WHERE export_date = $d),"
+            " (SELECT count(*) FROM task_quarantine WHERE export_date = $d),"
+            " (SELECT count(*) FROM tasks)", {"d": export_date}).rows[0]
         return LoadResult(*counts, appended=appending)
 
     @staticmethod
     def _is_newest_night(con: duckdb.DuckDBPyConnection, export_date: date) -> bool:
         derived = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE NOT temporary AND table_name IN"
-            " ('task_snapshots', 'tasks', 'task_status_history', 'task_status_regressions')"
+            "SELECT count(*) FROM duckdb_tables() WHERE NOT temporary"
+            " AND table_name IN (SELECT unnest($tables))", {"tables": list(DERIVED_TABLES)}
         ).fetchone()[0]
-        if derived < 4:
-            return False
-        newest = con.execute("SELECT max(export_date) FROM task_snapshots").fetchone()[0]
+        if derived < len(DERIVED_TABLES):
+            # A new warehouse (appending to it is a build from scratch), or one written before
+            # snapshots stayed in Parquet (rebuilt from the tree, which holds every night).
+            return derived == 0 and not con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'task_snapshots'"
+            ).fetchone()[0]
+        newest = con.execute("SELECT max(export_date) FROM export_nights").fetchone()[0]
         return newest is None or newest < export_date
 
-    def rebuild(self) -> None:
-        """Rebuild the history and `tasks` from every snapshot loaded."""
-        with self.transaction() as con:
+    def _append_night(self, con: duckdb.DuckDBPyConnection, files: NightFiles) -> None:
+        """Append one night in one transaction of its own (the tables first, in theirs)."""
+        paths = {"tasks_path": str(files.tasks), "quarantine_path": str(files.quarantine)}
+        with self._atomically(con):
+            self._run(con, "tables.sql", **paths)
+        night = files.export_date
+        with self._atomically(con):
             self._write_status_classes(con)
-            self._rebuild(con)
+            self._run(con, "night.sql", **paths)
+            self._run(con, "history_append.sql", export_date=night)
+            self._run(con, "tasks_seen_again.sql")
+            self._merge_tasks(con, night)
+            self._run(con, "night_facts.sql", export_date=night, **paths)
+            if files.coverage is not None:
+                coverage = Coverage.from_json(files.coverage).as_metadata()
+                self._run(con, "export_coverage.sql", **{**coverage, "export_date": night})
+            con.execute("DROP TABLE night")
 
-    def _append(self, con: duckdb.DuckDBPyConnection, export_date: date) -> None:
-        self._run(con, "history_append.sql", export_date=export_date)
-        self._merge_tasks(con, export_date)
+    def rebuild(self) -> None:
+        """Rebuild the derived tables and the views from every night of the tree."""
+        with self._locked():
+            self._rebuild_unlocked()
+            self._publish()
 
-    def _rebuild(self, con: duckdb.DuckDBPyConnection) -> None:
-        self._run(con, "history.sql")
-        self._run(con, "tasks_rebuild.sql")
-        self._merge_tasks(con, None)
+    def _rebuild_unlocked(self) -> None:
+        """Append every night in date order to a fresh file, build the views there with the
+        stored settings, then let it replace the writer file: until then the old warehouse
+        stands whole, whatever fails."""
+        fresh = self._beside("rebuild")
+        for leftover in (fresh, fresh.with_name(fresh.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        stuck_after_hours = self._stored_stuck_after_hours()
+        nights = self.tree.published_dates()
+        with self._connect(fresh, read_only=False) as con:
+            for night in nights:
+                with self.tree.night(night) as files:
+                    self._append_night(con, files)
+            if nights:
+                with self._atomically(con):
+                    self._build_views(con, stuck_after_hours)
+            con.execute("CHECKPOINT")
+        self.writer_path.with_name(self.writer_path.name + ".wal").unlink(missing_ok=True)
+        os.replace(fresh, self.writer_path)
 
-    def _merge_tasks(self, con: duckdb.DuckDBPyConnection, night: date | None) -> None:
-        """Merge the night's tasks into `tasks`, or every snapshot's when `night` is None."""
-        # The merge holds the snapshot rows it merges and, on an append, their tasks' old rows.
+    def _stored_stuck_after_hours(self) -> float:
+        """The stuck threshold the views were last built with (the report may have set it)."""
+        if not self.writer_path.exists():
+            return DEFAULT_STUCK_AFTER_HOURS
+        with self._connect(self.writer_path, read_only=False) as con:
+            stored = con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'analytics_settings'"
+            ).fetchone()[0]
+            if not stored:
+                return DEFAULT_STUCK_AFTER_HOURS
+            return con.execute("SELECT stuck_after_hours FROM analytics_settings").fetchone()[0]
+
+    def _merge_tasks(self, con: duckdb.DuckDBPyConnection, night: date) -> None:
+        """Merge the night's changed tasks into `tasks`, in buckets of task_ids."""
+        # The merge holds the night's rows it merges and their tasks' old rows.
+        changed = ("SELECT task_id FROM night WHERE task_id NOT IN"
+                   " (SELECT task_id FROM tasks WHERE last_export_date = $night)")
         rows = con.execute(
-            "SELECT (SELECT count(*) FROM task_snapshots"
-            " WHERE $night IS NULL OR export_date = $night)"
-            " + (SELECT count(*) FROM tasks"
-            " WHERE task_id IN (SELECT task_id FROM task_snapshots WHERE export_date = $night))",
-            {"night": night}).fetchone()[0]
+            f"SELECT (SELECT count(*) FROM ({changed}))"
+            f" + (SELECT count(*) FROM tasks WHERE task_id IN ({changed}))", {"night": night}
+        ).fetchone()[0]
         buckets = max(1, -(-rows // self.merge_bucket_rows))
         for bucket in range(buckets):
             self._run(con, "tasks_merge.sql", export_date=night, bucket=bucket, buckets=buckets)
@@ -230,9 +299,17 @@ class Warehouse:
         """(Re)create the analysts' views; in-flight tasks older than `stuck_after_hours` are
         reported as stuck."""
         with self.transaction() as con:
-            self._write_status_classes(con)
-            for view in ANALYTICS_VIEWS:
-                self._run(con, f"views/{view}.sql", stuck_after_hours=stuck_after_hours)
+            self._build_views(con, stuck_after_hours)
+
+    def _build_views(self, con: duckdb.DuckDBPyConnection, stuck_after_hours: float) -> None:
+        self._write_status_classes(con)
+        # The tree by its absolute path, so the file opened from any folder finds it.
+        con.execute(
+            "CREATE OR REPLACE VIEW task_snapshots AS SELECT * FROM read_parquet("
+            f"{_sql_string(self.tree.glob(TASKS_DATASET))}, union_by_name = true,"
+            " hive_partitioning = false)")
+        for view in ANALYTICS_VIEWS:
+            self._run(con, f"views/{view}.sql", stuck_after_hours=stuck_after_hours)
 
     def query(self, sql: str, params: dict | list | None = None) -> QueryResult:
         """Run a read query on the published file (a load never changes it in place)."""

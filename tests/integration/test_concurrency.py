@@ -27,8 +27,7 @@ def test_two_runs_of_one_date_at_once_leave_it_whole_and_single(tmp_path):
             with MixpeekClient("k", server.base_url, page_size=200) as client:
                 result = export_snapshot(client, tmp_path / "parquet", EXPORT_DATE,
                                          concurrency=2)
-            Warehouse(tmp_path / "warehouse.duckdb").load_snapshot(
-                EXPORT_DATE, result.tasks_path, result.quarantine_path)
+            Warehouse(tmp_path / "warehouse.duckdb").load_night(EXPORT_DATE)
             results.append(result)
         except BaseException as error:  # surfaced by the assertion below
             errors.append(error)
@@ -44,7 +43,8 @@ def test_two_runs_of_one_date_at_once_leave_it_whole_and_single(tmp_path):
     assert len(ids) == len(set(ids)) == max(r.rows for r in results)
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
         rows, distinct = con.execute(
-            "SELECT count(*), count(DISTINCT task_id) FROM task_snapshots").fetchone()
+            "SELECT (SELECT tasks_listed FROM export_nights), count(DISTINCT task_id)"
+            " FROM tasks").fetchone()
     assert rows == distinct == len(ids)
 
 

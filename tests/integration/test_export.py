@@ -32,7 +32,7 @@ def test_busy_account_is_exported_completely_exactly_once(tmp_path, concurrency)
     assert len(existing_after) > len(existing_before)  # tasks really appeared during the export
 
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
-    warehouse.load_snapshot(EXPORT_DATE, result.tasks_path, result.quarantine_path)
+    warehouse.load_night(EXPORT_DATE)
     rows = warehouse.query("SELECT task_id, count(*) FROM tasks GROUP BY task_id").rows
     counts = dict(rows)
     assert existing_before <= counts.keys()

@@ -4,6 +4,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from mixpeek_tasks.snapshot.parquet_files import coverage_path
 from mixpeek_tasks.snapshot.reconcile import Coverage, ServiceCounts, SnapshotContent
 from mixpeek_tasks.warehouse.database import Warehouse
 from tests.support.snapshots import write_snapshot
@@ -23,13 +24,14 @@ COLUMNS = [
 ]
 
 
-def snapshot(root, export_date: date) -> tuple:
+def snapshot(root, export_date: date, coverage: Coverage | None = None) -> date:
     page = [{"task_id": f"task-{n}", "task_type": "thumbnail", "status": "COMPLETED"}
             for n in range(3)]
-    return write_snapshot(root, page, export_date, datetime(2026, 11, 23, 2, tzinfo=timezone.utc))
+    return write_snapshot(root, page, export_date, datetime(2026, 11, 23, 2, tzinfo=timezone.utc),
+                          None if coverage is None else coverage.to_json())
 
 
-def keyset_coverage() -> dict:
+def keyset_coverage() -> Coverage:
     return Coverage(
         strategy="keyset", reason="the probe saw ids in order", positional=False, cutoff=CUTOFF,
         at_start=ServiceCounts(total=3, created_before=3),
@@ -38,10 +40,10 @@ def keyset_coverage() -> dict:
                                 newest_created_at=NEWEST, from_mongodb_share=0.25),
         requests=7, probe={"pages": 2}, strategy_facts={"ranges": 4},
         verdict="exact: 3 listed of the 3 tasks created before the export the service reports",
-    ).as_metadata()
+    )
 
 
-def cursor_coverage() -> dict:
+def cursor_coverage() -> Coverage:
     # A service without totals or created_at filters: the counts and the content are unknown.
     return Coverage(
         strategy="cursor", reason='refused "keyset"; it\'s -- positional', positional=True,
@@ -49,7 +51,7 @@ def cursor_coverage() -> dict:
         content=SnapshotContent(listed=0, listed_from_before=0, oldest_created_at=None,
                                 newest_created_at=None, from_mongodb_share=None),
         requests=1,
-    ).as_metadata()
+    )
 
 
 def coverage_rows(warehouse: Warehouse) -> list[tuple]:
@@ -63,7 +65,7 @@ def has_coverage_table(warehouse: Warehouse) -> bool:
 
 def test_a_load_with_coverage_writes_one_typed_row(tmp_path):
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
-    warehouse.load_snapshot(*snapshot(tmp_path, DAY_ONE), coverage=keyset_coverage())
+    warehouse.load_night(snapshot(tmp_path, DAY_ONE, keyset_coverage()))
     columns = warehouse.query(
         "SELECT column_name, data_type FROM information_schema.columns"
         " WHERE table_name = 'export_coverage' ORDER BY ordinal_position").rows
@@ -76,41 +78,33 @@ def test_a_load_with_coverage_writes_one_typed_row(tmp_path):
 
 def test_reloading_a_date_replaces_its_row_and_keeps_the_others(tmp_path):
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
-    day_one, day_two = snapshot(tmp_path, DAY_ONE), snapshot(tmp_path, DAY_TWO)
-    warehouse.load_snapshot(*day_one, coverage=keyset_coverage())
-    warehouse.load_snapshot(*day_two, coverage=keyset_coverage())
-    warehouse.load_snapshot(*day_one, coverage=cursor_coverage())
+    warehouse.load_night(snapshot(tmp_path, DAY_ONE, keyset_coverage()))
+    warehouse.load_night(snapshot(tmp_path, DAY_TWO, keyset_coverage()))
+    warehouse.load_night(snapshot(tmp_path, DAY_ONE, cursor_coverage()))  # a re-run of the date
     first, second = coverage_rows(warehouse)
     assert first == (DAY_ONE, "cursor", 'refused "keyset"; it\'s -- positional', "", 1, CUTOFF,
                      None, None, None, None, 0, 0, None, None, None)
     assert second[:2] == (DAY_TWO, "keyset")
 
 
-def test_keys_without_a_column_are_ignored(tmp_path):
+def test_a_night_without_coverage_has_no_row_and_keeps_the_others(tmp_path):
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
-    extra = {**keyset_coverage(), "probe": {"pages": 2}, "x'); DROP TABLE tasks; --": 1}
-    warehouse.load_snapshot(*snapshot(tmp_path, DAY_ONE), coverage=extra)
-    assert len(coverage_rows(warehouse)[0]) == len(COLUMNS)
-    assert warehouse.query("SELECT count(*) FROM tasks").rows == [(3,)]
-
-
-def test_a_load_without_coverage_leaves_the_table_as_it_was(tmp_path):
-    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
-    day_one, day_two = snapshot(tmp_path, DAY_ONE), snapshot(tmp_path, DAY_TWO)
-    warehouse.load_snapshot(*day_one)
+    day_one, day_two = snapshot(tmp_path, DAY_ONE), snapshot(tmp_path, DAY_TWO, keyset_coverage())
+    warehouse.load_night(day_one)
     assert not has_coverage_table(warehouse)
-    warehouse.load_snapshot(*day_two, coverage=keyset_coverage())
+    warehouse.load_night(day_two)
     before = coverage_rows(warehouse)
-    warehouse.load_snapshot(*day_two)
-    warehouse.load_snapshot(*day_one)
+    assert [row[0] for row in before] == [DAY_TWO]
+    warehouse.load_night(day_one)
     assert coverage_rows(warehouse) == before
 
 
-def test_coverage_missing_a_column_fails_the_whole_load(tmp_path):
+def test_a_damaged_coverage_record_fails_the_whole_load(tmp_path):
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
-    warehouse.load_snapshot(*snapshot(tmp_path, DAY_ONE), coverage=keyset_coverage())
-    incomplete = {key: value for key, value in cursor_coverage().items() if key != "verdict"}
-    with pytest.raises(KeyError, match="verdict"):
-        warehouse.load_snapshot(*snapshot(tmp_path, DAY_TWO), coverage=incomplete)
+    warehouse.load_night(snapshot(tmp_path, DAY_ONE, keyset_coverage()))
+    snapshot(tmp_path, DAY_TWO, keyset_coverage())
+    coverage_path(tmp_path / "parquet", DAY_TWO).write_text('{"strategy": "keyset"')
+    with pytest.raises(ValueError):
+        warehouse.load_night(DAY_TWO)
     assert [row[:2] for row in coverage_rows(warehouse)] == [(DAY_ONE, "keyset")]
-    assert warehouse.query("SELECT DISTINCT export_date FROM task_snapshots").rows == [(DAY_ONE,)]
+    assert warehouse.query("SELECT export_date FROM export_nights").rows == [(DAY_ONE,)]

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from mixpeek_tasks.snapshot.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA, flatten_tasks
 from mixpeek_tasks.snapshot.parquet_files import SnapshotWriter
+from mixpeek_tasks.snapshot.tree import SnapshotTree
 from mixpeek_tasks.warehouse.database import Warehouse
 from tests.support.snapshots import write_snapshot
 
@@ -80,16 +81,19 @@ def test_every_task_id_lands_in_snapshots_or_quarantine(tmp_path_factory, page_l
         tasks.write(flat.tasks)
         quarantine.write(flat.quarantine)
         typed_ids.update(flat.tasks.column("task_id").to_pylist())
-    warehouse = Warehouse(root / "warehouse.duckdb")
-    warehouse.load_snapshot(EXPORT_DATE, tasks.commit(), quarantine.commit())
+    quarantine.commit()
+    tasks.commit()
+    warehouse = Warehouse(root / "warehouse.duckdb", SnapshotTree(root))
+    warehouse.load_night(EXPORT_DATE)
     landed = {row[0] for row in warehouse.query(
-        "SELECT task_id FROM task_snapshots UNION SELECT task_id FROM task_quarantine"
+        "SELECT task_id FROM tasks UNION SELECT task_id FROM task_quarantine"
         " WHERE task_id IS NOT NULL").rows}
     assert set().union(*map(wanted_ids, page_list)) <= landed
-    counts = warehouse.query("SELECT (SELECT count(*) FROM task_snapshots),"
+    counts = warehouse.query("SELECT (SELECT count(*) FROM tasks),"
+                             " (SELECT tasks_listed FROM export_nights),"
                              " (SELECT count(*) FROM task_quarantine)").rows[0]
-    # A task listed on two pages keeps one row in task_snapshots: the load de-duplicates.
-    assert counts == (len(typed_ids), quarantine.rows)
+    # A task listed on two pages is one task: the load de-duplicates.
+    assert counts == (len(typed_ids), len(typed_ids), quarantine.rows)
 
 
 night_records = st.fixed_dictionaries(
@@ -128,19 +132,29 @@ def test_any_load_order_gives_the_warehouse_of_a_rebuild(tmp_path_factory, night
     results = []
     for name, order in (("in_order", loads), ("shuffled", shuffled)):
         warehouse = Warehouse(root / f"{name}.duckdb", merge_bucket_rows=2)
-        for load in order:
-            warehouse.load_snapshot(*load)
+        for export_date in order:
+            warehouse.load_night(export_date)
         results.append([warehouse.query(query) for query in derived])
     warehouse.rebuild()
     results.append([warehouse.query(query) for query in derived])
     assert results[0] == results[1] == results[2]
-    seen: dict[str, list[tuple[date, str]]] = {}
-    for (export_date, *_), records in zip(loads, nights):
+    seen: dict[str, list[tuple[date, dict]]] = {}
+    for export_date, records in zip(loads, nights):
         for number, record in records.items():
-            seen.setdefault(f"task-{number}", []).append((export_date, record["status"]))
-    expected = {task_id: (len(nights_seen), nights_seen[0][0], nights_seen[-1][0],
-                          nights_seen[-1][1])
-                for task_id, nights_seen in seen.items()}
+            seen.setdefault(f"task-{number}", []).append((export_date, record))
+
+    def full(record: dict) -> bool:
+        extra = record.get("additional_data")
+        return not (isinstance(extra, dict) and extra.get("from_mongodb") is True)
+
+    # Each task as the rules say, night by night: how often and when it was seen, its latest
+    # status and queue position, its richest error, its last record that was not a fallback.
+    expected = {task_id: (
+        len(records), records[0][0], records[-1][0], records[-1][1]["status"],
+        records[-1][1].get("queue_position"),
+        next((r["error"] for _, r in reversed(records) if r.get("error") is not None), None),
+        max((night for night, r in records if full(r)), default=None))
+        for task_id, records in seen.items()}
     assert {row[0]: row[1:] for row in warehouse.query(
-        "SELECT task_id, snapshots, first_export_date, last_export_date, reported_status"
-        " FROM tasks").rows} == expected
+        "SELECT task_id, snapshots, first_export_date, last_export_date, reported_status,"
+        " queue_position, error, last_full_record_date FROM tasks").rows} == expected

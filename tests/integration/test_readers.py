@@ -13,6 +13,7 @@ import pytest
 from mixpeek_emulator import running_emulator
 from mixpeek_tasks.api.transport import MixpeekClient
 from mixpeek_tasks.snapshot.export import export_snapshot
+from mixpeek_tasks.snapshot.tree import SnapshotTree
 from mixpeek_tasks.warehouse.database import Warehouse
 from tests.support import ROOT
 
@@ -26,16 +27,16 @@ def _snapshots(root):
         with MixpeekClient("k", server.base_url) as client:
             for night in NIGHTS:
                 server.store.churn(2_000)
-                result = export_snapshot(client, root / "parquet", night, progress=lambda _: None)
-                paths.append((night, result.tasks_path, result.quarantine_path))
+                export_snapshot(client, root / "parquet", night, progress=lambda _: None)
+                paths.append(night)
     return paths
 
 
 def _load_three_nights(warehouse, snapshots):
     seconds = []
-    for night, tasks_path, quarantine_path in snapshots[1:]:
+    for night in snapshots[1:]:
         started = time.perf_counter()
-        warehouse.load_snapshot(night, tasks_path, quarantine_path)
+        warehouse.load_night(night)
         warehouse.build_views()
         seconds.append(time.perf_counter() - started)
     return seconds
@@ -44,11 +45,12 @@ def _load_three_nights(warehouse, snapshots):
 @pytest.mark.slow
 def test_a_reader_held_open_through_three_loads_never_waits_nor_sees_a_mix(tmp_path):
     snapshots = _snapshots(tmp_path)
-    alone, read = Warehouse(tmp_path / "alone" / "warehouse.duckdb"), Warehouse(
-        tmp_path / "read" / "warehouse.duckdb")
+    tree = SnapshotTree(tmp_path / "parquet")
+    alone, read = (Warehouse(tmp_path / name / "warehouse.duckdb", tree)
+                   for name in ("alone", "read"))
     for warehouse in (alone, read):
         warehouse.path.parent.mkdir()
-        warehouse.load_snapshot(*snapshots[0])
+        warehouse.load_night(snapshots[0])
         warehouse.build_views()
     without_reader = _load_three_nights(alone, snapshots)
 

@@ -67,9 +67,9 @@ def test_hostile_keys_and_values_stay_data(tmp_path):
                   HOSTILE: "top level"}
         server.store.add_record(record)
         with MixpeekClient("k", server.base_url) as client:
-            result = export_snapshot(client, tmp_path / "parquet", date(2026, 11, 23))
+            export_snapshot(client, tmp_path / "parquet", date(2026, 11, 23))
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
-    warehouse.load_snapshot(date(2026, 11, 23), result.tasks_path, result.quarantine_path)
+    warehouse.load_night(date(2026, 11, 23))
     warehouse.build_views()
     row = warehouse.query(
         "SELECT task_type, status, error, batch_id, additional_data_json, extra_json"

@@ -1,5 +1,6 @@
 """The DuckDB load and the analytics views, against figures computed independently here."""
 
+import shutil
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta, timezone
 
@@ -12,8 +13,9 @@ import pytest
 from mixpeek_emulator import running_emulator
 from mixpeek_tasks.api.transport import MixpeekClient
 from mixpeek_tasks.snapshot.export import export_snapshot
-from mixpeek_tasks.snapshot.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA
+from mixpeek_tasks.snapshot.flatten import TASK_SCHEMA
 from mixpeek_tasks.warehouse.database import Warehouse
+from tests.support.snapshots import publish_night, write_snapshot
 
 DAY_ONE, DAY_TWO = date(2026, 11, 22), date(2026, 11, 23)
 TERMINAL = {"COMPLETED", "COMPLETED_WITH_ERRORS", "FAILED", "CANCELED"}
@@ -31,8 +33,8 @@ def exported(tmp_path_factory):
             day_two = export_snapshot(client, root / "parquet", DAY_TWO, concurrency=2)
         final = {k: dict(v) for k, v in server.store.tasks.items()}
     warehouse = Warehouse(root / "warehouse.duckdb")
-    warehouse.load_snapshot(DAY_ONE, day_one.tasks_path, day_one.quarantine_path)
-    warehouse.load_snapshot(DAY_TWO, day_two.tasks_path, day_two.quarantine_path)
+    warehouse.load_night(DAY_ONE)
+    warehouse.load_night(DAY_TWO)
     warehouse.build_views()
     return warehouse, final, day_one, day_two
 
@@ -58,11 +60,14 @@ def test_snapshots_keep_each_date_and_tasks_keep_the_latest_state(exported):
 
 def test_reloading_a_date_gives_the_same_rows_not_twice(exported):
     warehouse, _, _, day_two = exported
-    query = "SELECT * FROM task_snapshots ORDER BY export_date, task_id"
-    before = warehouse.query(query).rows
-    again = warehouse.load_snapshot(DAY_TWO, day_two.tasks_path, day_two.quarantine_path)
-    assert warehouse.query(query).rows == before
-    assert again.snapshot_rows == day_two.rows
+    queries = ("SELECT * FROM tasks ORDER BY task_id",
+               "SELECT * FROM export_nights ORDER BY export_date",
+               "SELECT * FROM task_quarantine ORDER BY ALL",
+               "SELECT * FROM batch_observations ORDER BY ALL")
+    before = [warehouse.query(query).rows for query in queries]
+    again = warehouse.load_night(DAY_TWO)
+    assert [warehouse.query(query).rows for query in queries] == before
+    assert (again.snapshot_rows, again.appended) == (day_two.rows, False)
 
 
 @pytest.mark.parametrize("later_by, listed", [(1, "first"), (0, "last")])
@@ -74,11 +79,10 @@ def test_a_task_listed_twice_in_one_export_loads_once_as_its_latest_row(exported
     later = {**rows[10], "status": "CANCELED",
              "exported_at": rows[10]["exported_at"] + timedelta(seconds=later_by)}
     listing = [later, *rows] if listed == "first" else [*rows, later]
-    twice = tmp_path / "twice.parquet"
-    pq.write_table(pa.Table.from_pylist(listing, TASK_SCHEMA), twice)
+    publish_night(tmp_path, DAY_ONE, pa.Table.from_pylist(listing, TASK_SCHEMA))
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
-    assert warehouse.load_snapshot(DAY_ONE, twice, day_one.quarantine_path).snapshot_rows == 50
-    assert warehouse.query("SELECT status, exported_at FROM task_snapshots WHERE task_id = $t",
+    assert warehouse.load_night(DAY_ONE).snapshot_rows == 50
+    assert warehouse.query("SELECT reported_status, last_seen_at FROM tasks WHERE task_id = $t",
                            {"t": later["task_id"]}).rows == [("CANCELED", later["exported_at"])]
 
 
@@ -96,28 +100,34 @@ def test_a_first_load_bigger_than_a_duckdb_row_group_builds_tasks_and_history(tm
         task_type=pa.repeat(pa.scalar("thumbnail"), rows),
         status=pa.array(["COMPLETED", "FAILED", "PENDING"] * (rows // 3) + ["QUEUED"]),
     )
-    snapshot = tmp_path / "big.parquet"
-    pq.write_table(pa.Table.from_pydict(columns, TASK_SCHEMA), snapshot)
-    quarantine = tmp_path / "quarantine.parquet"
-    pq.write_table(QUARANTINE_SCHEMA.empty_table(), quarantine)
+    publish_night(tmp_path, DAY_ONE, pa.Table.from_pydict(columns, TASK_SCHEMA))
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
-    assert warehouse.load_snapshot(DAY_ONE, snapshot, quarantine).tasks_rows == rows
+    assert warehouse.load_night(DAY_ONE).tasks_rows == rows
     assert warehouse.query(
         "SELECT (SELECT count(*) FROM tasks WHERE status IS NOT NULL),"
         " (SELECT count(*) FROM task_status_history),"
-        " (SELECT count(*) FROM task_snapshots)").rows == [(rows, rows, rows)]
+        " (SELECT count(*) FROM night_in_flight),"
+        " (SELECT tasks_listed FROM export_nights)").rows == [(rows, rows, rows // 3 + 1, rows)]
 
 
-def test_a_failed_load_leaves_the_previous_warehouse_intact(exported, tmp_path):
+def test_a_failed_load_leaves_the_previous_warehouse_intact(exported):
     warehouse, _, _, day_two = exported
-    query = "SELECT export_date, count(*) FROM task_snapshots GROUP BY ALL ORDER BY 1"
-    before = warehouse.query(query).rows
-    broken = tmp_path / "broken.parquet"
-    broken.write_bytes(b"PAR1 this is not parquet")
-    with pytest.raises(duckdb.Error):
-        warehouse.load_snapshot(DAY_TWO, broken, day_two.quarantine_path)
-    assert warehouse.query(query).rows == before
-    assert warehouse.query("SELECT count(*) FROM tasks").rows[0][0] == len(exported[1])
+    queries = ("SELECT * FROM export_nights ORDER BY export_date",
+               "SELECT * FROM tasks ORDER BY task_id",
+               "SELECT * FROM task_status_history ORDER BY task_id, interval_no")
+    before = [warehouse.query(query).rows for query in queries]
+    broken = day_two.tasks_path.parent.parent / f"export_date={DAY_TWO + timedelta(days=1)}"
+    shutil.copytree(day_two.quarantine_path.parent,
+                    day_two.quarantine_path.parent.with_name(broken.name))
+    broken.mkdir()
+    (broken / "data.parquet").write_bytes(b"PAR1 this is not parquet")
+    try:
+        with pytest.raises(duckdb.Error):
+            warehouse.load_night(DAY_TWO + timedelta(days=1))
+    finally:
+        shutil.rmtree(broken)
+        shutil.rmtree(day_two.quarantine_path.parent.with_name(broken.name))
+    assert [warehouse.query(query).rows for query in queries] == before
 
 
 def test_success_rate_view_matches_an_independent_count(exported):
@@ -181,10 +191,40 @@ def test_a_task_the_api_no_longer_lists_is_not_stuck(tmp_path):
         listed = set(server.store.tasks)
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
     for day, result in ((DAY_ONE, first), (DAY_TWO, second)):
-        warehouse.load_snapshot(day, result.tasks_path, result.quarantine_path)
+        warehouse.load_night(day)
     warehouse.build_views(stuck_after_hours=1)
     stuck = {row[0] for row in warehouse.query("SELECT task_id FROM stuck_tasks").rows}
     gone_in_flight = warehouse.query(
         "SELECT count(*) FROM tasks JOIN task_status_classes USING (status)"
         " WHERE status_class = 'in_flight' AND last_export_date = $d", {"d": DAY_ONE}).rows[0][0]
     assert gone_in_flight > 0 and stuck and stuck <= listed
+
+
+FULL = {"task_id": "t-1", "task_type": "thumbnail", "status": "COMPLETED",
+        "additional_data": {"batch_id": "b-1", "object_count": 3}}
+FALLBACK = {**FULL, "additional_data": {"from_mongodb": True}}
+
+
+@pytest.mark.parametrize("records, last_full_night, batch_id", [
+    ([FULL, FULL, FULL], 3, "b-1"),
+    ([FULL, FALLBACK, FALLBACK], 1, "b-1"),
+    ([FALLBACK, FALLBACK, FULL], 3, "b-1"),
+    ([FULL, FALLBACK, FULL], 3, "b-1"),
+    ([FALLBACK, FALLBACK, FALLBACK], None, None),
+])
+def test_a_record_listed_again_unchanged_only_moves_when_it_was_seen(tmp_path, records,
+                                                                     last_full_night, batch_id):
+    # A record equal to the one `tasks` holds skips the merge (tasks_seen_again.sql): what it
+    # tells must still come out as if it had been merged.
+    nights = [date(2026, 11, 20 + n) for n in range(3)]
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    for night, record in zip(nights, records):
+        read_at = datetime.combine(night, datetime.min.time(), timezone.utc) + timedelta(hours=2)
+        warehouse.load_night(write_snapshot(tmp_path, [record], night, read_at))
+    row = warehouse.query(
+        "SELECT snapshots, first_export_date, last_export_date, last_full_record_date,"
+        " last_seen_at, batch_id, from_mongodb FROM tasks").rows
+    assert row == [(3, nights[0], nights[2],
+                    None if last_full_night is None else nights[last_full_night - 1],
+                    datetime(2026, 11, 22, 2, tzinfo=timezone.utc), batch_id,
+                    True if records[-1] is FALLBACK else None)]

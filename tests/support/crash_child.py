@@ -15,7 +15,7 @@ with MixpeekClient("sk_test_crash", base_url, page_size=100) as client:
 warehouse = Warehouse(export_dir / "warehouse.duckdb")
 # With --load-forever the child reloads the date until killed, to be killed inside a load.
 while True:
-    warehouse.load_snapshot(export_date, result.tasks_path, result.quarantine_path)
+    warehouse.load_night(export_date)
     warehouse.build_views()
     if "--load-forever" not in sys.argv:
         break

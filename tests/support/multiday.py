@@ -98,7 +98,7 @@ def build_history(root: Path, *, stuck_after_hours: float = 24.0) -> History:
                 read = pq.read_table(result.tasks_path, columns=["task_id", "exported_at"])
                 history.read_at[export_date] = dict(zip(read.column("task_id").to_pylist(),
                                                         read.column("exported_at").to_pylist()))
-                warehouse.load_snapshot(export_date, result.tasks_path, result.quarantine_path)
+                warehouse.load_night(export_date)
     warehouse.build_views(stuck_after_hours=stuck_after_hours)
     return history
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import duckdb
 
 QUERY = """
-SELECT (SELECT max(export_date) FROM task_snapshots),
+SELECT (SELECT max(export_date) FROM export_runs),
        (SELECT sum(tasks) FROM task_success_rate),
        (SELECT count(*) FROM tasks),
-       (SELECT count(DISTINCT task_id) FROM task_snapshots)
+       (SELECT count(DISTINCT task_id) FROM task_status_history)
 """
 
 mode, path, stop_file = sys.argv[1], sys.argv[2], Path(sys.argv[3])

@@ -1,7 +1,6 @@
 -- A night newer than every night loaded so far changes only its own tasks, so they are merged
--- into the regressions and the history instead of rebuilding those from every snapshot: a
--- nightly load costs one night's rows, however long the history. The result is the same as
--- history.sql gives (tests/integration/test_history.py holds them equal).
+-- into the regressions and the history: a nightly load costs one night's rows, however long
+-- the history. A rebuild appends every night in date order (database.py).
 -- A task's open interval (valid_to NULL) holds its current status. Once a task was seen
 -- terminal, its first terminal status stands: the open interval keeps it and never closes.
 
@@ -15,24 +14,24 @@ SELECT
     h.status AS kept_status,
     h.valid_from AS terminal_since,
     s.from_mongodb
-FROM task_snapshots AS s
+FROM night AS s
 JOIN task_status_history AS h ON h.task_id = s.task_id AND h.valid_to IS NULL
 JOIN task_status_classes AS c ON c.status = h.status AND c.status_class = 'terminal'
-WHERE s.export_date = $export_date AND s.status <> h.status;
+WHERE s.status <> h.status;
 
 -- The night extends the open interval of a task whose status it keeps...
 UPDATE task_status_history AS h
 SET observed_in = list_append(h.observed_in, s.export_date), last_observed_at = s.exported_at
-FROM task_snapshots AS s
-WHERE s.export_date = $export_date AND h.task_id = s.task_id AND h.valid_to IS NULL
+FROM night AS s
+WHERE h.task_id = s.task_id AND h.valid_to IS NULL
     AND (h.status = s.status OR h.status IN (
         SELECT status FROM task_status_classes WHERE status_class = 'terminal'));
 
 -- ...and closes it when the status changed...
 UPDATE task_status_history AS h
 SET valid_to = s.export_date
-FROM task_snapshots AS s
-WHERE s.export_date = $export_date AND h.task_id = s.task_id AND h.valid_to IS NULL
+FROM night AS s
+WHERE h.task_id = s.task_id AND h.valid_to IS NULL
     AND h.status <> s.status AND h.status NOT IN (
         SELECT status FROM task_status_classes WHERE status_class = 'terminal');
 
@@ -48,8 +47,7 @@ SELECT
     [s.export_date] AS observed_in,
     s.exported_at AS first_observed_at,
     s.exported_at AS last_observed_at
-FROM task_snapshots AS s
+FROM night AS s
 LEFT JOIN task_status_history AS closed
     ON closed.task_id = s.task_id AND closed.valid_to = s.export_date
-WHERE s.export_date = $export_date
-    AND s.task_id NOT IN (SELECT task_id FROM task_status_history WHERE valid_to IS NULL);
+WHERE s.task_id NOT IN (SELECT task_id FROM task_status_history WHERE valid_to IS NULL);

@@ -1,8 +1,8 @@
--- One bucket of task_ids ($bucket of $buckets) merged into `tasks`: the merge holds every input
--- row of a task at once, which for a long history is more than the load's memory limit. A
--- rebuild ($export_date NULL) merges every snapshot into the empty `tasks` of
--- tasks_rebuild.sql; an append merges the night's snapshot rows with its tasks' old `tasks`
--- rows, then deletes those. Either way, `task_status_history` is already up to date.
+-- One bucket of task_ids ($bucket of $buckets) of the night appended, merged into `tasks`:
+-- the night's changed records (tasks_seen_again.sql took the others) with their tasks' old
+-- `tasks` rows, which are then deleted. The merge holds every input row of a bucket at once;
+-- buckets keep that under the load's memory limit. `task_status_history` is already up to
+-- date.
 --
 -- Each task gets its status from the history (terminal facts kept), the richest value known of
 -- every other column, and when the exports first and last saw it.
@@ -27,9 +27,9 @@ WITH snapshot_rows AS NOT MATERIALIZED (
         export_date AS last_export_date,
         CASE WHEN from_mongodb IS NOT TRUE THEN export_date END AS last_full_record_date,
         CAST(1 AS BIGINT) AS snapshots
-    FROM task_snapshots
-    WHERE ($export_date IS NULL OR export_date = $export_date)
-        AND hash(task_id) % CAST($buckets AS UBIGINT) = CAST($bucket AS UBIGINT)
+    FROM night
+    WHERE hash(task_id) % CAST($buckets AS UBIGINT) = CAST($bucket AS UBIGINT)
+        AND task_id NOT IN (SELECT task_id FROM tasks WHERE last_export_date = $export_date)
 ),
 prior_rows AS NOT MATERIALIZED (
     -- An old `tasks` row stands in for the snapshots it was built from: its values are their
@@ -71,7 +71,8 @@ latest AS (
         queue_position,
         estimated_wait_minutes,
         from_mongodb,
-        flatten_issues
+        flatten_issues,
+        record_hash
     FROM task_rows
     QUALIFY row_number() OVER (
         PARTITION BY task_id ORDER BY export_date DESC, exported_at DESC
@@ -86,7 +87,7 @@ facts AS MATERIALIZED (
             task_id, export_date, exported_at, status, queue_position,
             estimated_wait_minutes, from_mongodb, flatten_issues, additional_data_json,
             first_seen_at, last_seen_at, first_export_date, last_export_date,
-            last_full_record_date, snapshots
+            last_full_record_date, snapshots, record_hash
         )),
         additional_data_json
     FROM task_rows
@@ -125,7 +126,6 @@ JOIN seen USING (task_id);
 -- The old rows of the bucket's tasks, now merged into their new rows.
 DELETE FROM tasks
 WHERE last_export_date < $export_date AND task_id IN (
-    SELECT task_id FROM task_snapshots
-    WHERE export_date = $export_date
-        AND hash(task_id) % CAST($buckets AS UBIGINT) = CAST($bucket AS UBIGINT)
+    SELECT task_id FROM night
+    WHERE hash(task_id) % CAST($buckets AS UBIGINT) = CAST($bucket AS UBIGINT)
 );

@@ -4,21 +4,20 @@ CREATE OR REPLACE VIEW batch_progress AS
 WITH observed AS (
     SELECT
         t.batch_id,
-        s.export_date,
-        s.task_id,
-        coalesce(r.kept_status, s.status) AS status,
-        s.batch_id IS NULL AS from_fallback,
-        CASE WHEN s.batch_id IS NULL THEN t.current_tier ELSE s.current_tier END AS current_tier,
-        CASE WHEN s.batch_id IS NULL THEN t.total_tiers ELSE s.total_tiers END AS total_tiers,
-        CASE WHEN s.batch_id IS NULL THEN t.object_count ELSE s.object_count END AS object_count,
-        count(*) OVER (PARTITION BY t.batch_id, s.export_date) AS tasks
-    FROM task_snapshots AS s
+        o.export_date,
+        o.task_id,
+        o.status,
+        o.from_fallback,
+        CASE WHEN o.from_fallback THEN t.current_tier ELSE o.current_tier END AS current_tier,
+        CASE WHEN o.from_fallback THEN t.total_tiers ELSE o.total_tiers END AS total_tiers,
+        CASE WHEN o.from_fallback THEN t.object_count ELSE o.object_count END AS object_count,
+        count(*) OVER (PARTITION BY t.batch_id, o.export_date) AS tasks
+    FROM batch_observations AS o
     JOIN tasks AS t USING (task_id)
-    LEFT JOIN task_status_regressions AS r USING (task_id, export_date)
     WHERE t.batch_id IS NOT NULL
     -- A batch run again has several tasks; the most recently created one speaks for it.
     QUALIFY row_number() OVER (
-        PARTITION BY t.batch_id, s.export_date ORDER BY t.created_at DESC NULLS LAST, s.task_id
+        PARTITION BY t.batch_id, o.export_date ORDER BY t.created_at DESC NULLS LAST, o.task_id
     ) = 1
 )
 SELECT

@@ -2,23 +2,20 @@
 CREATE OR REPLACE VIEW daily_summary AS
 WITH listed AS (
     SELECT
-        s.export_date,
-        count(*) AS tasks_listed,
-        count(*) FILTER (WHERE c.status_class = 'in_flight') AS in_flight,
+        n.export_date,
+        n.tasks_listed,
+        count(f.task_id) AS in_flight,
         -- Judged as stuck_tasks judges the latest export, as of the end of that night's run.
-        count(*) FILTER (
-            WHERE c.status_class = 'in_flight'
-                AND epoch(e.as_of) - epoch(coalesce(t.created_at, t.first_seen_at))
-                    > 3600 * a.stuck_after_hours
+        count(f.task_id) FILTER (
+            WHERE epoch(n.as_of) - epoch(coalesce(t.created_at, t.first_seen_at))
+                > 3600 * a.stuck_after_hours
         ) AS stuck,
-        count(*) FILTER (WHERE s.from_mongodb) AS fallback_records
-    FROM task_snapshots AS s
-    JOIN export_runs AS e USING (export_date)
-    JOIN tasks AS t USING (task_id)
-    LEFT JOIN task_status_regressions AS r USING (task_id, export_date)
-    LEFT JOIN task_status_classes AS c ON c.status = coalesce(r.kept_status, s.status)
+        n.fallback_records
+    FROM export_nights AS n
+    LEFT JOIN night_in_flight AS f USING (export_date)
+    LEFT JOIN tasks AS t USING (task_id)
     CROSS JOIN analytics_settings AS a
-    GROUP BY s.export_date
+    GROUP BY n.export_date, n.tasks_listed, n.fallback_records, n.as_of, a.stuck_after_hours
 ),
 new_tasks AS (
     SELECT first_export_date AS export_date, count(*) AS new_tasks

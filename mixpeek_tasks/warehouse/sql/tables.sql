@@ -1,0 +1,92 @@
+-- The warehouse's tables, created empty in a transaction of their own before the first night
+-- is appended: DuckDB 2.0 writes an insert of a row group or more (122,880 rows) straight to
+-- the file, and into a table created empty in the same transaction such rows are invisible to
+-- that transaction's scans (a big account's first load once built an empty `tasks`).
+-- Columns follow the snapshot's Parquet schema (mixpeek_tasks/snapshot/flatten.py), the one
+-- source of truth; the snapshots themselves stay in Parquet (views/task_snapshots.sql).
+
+-- One row per task: its latest state, the richest value known of every column (tasks_merge.sql).
+CREATE TABLE IF NOT EXISTS tasks AS
+SELECT
+    task_id,
+    task_type,
+    status,
+    status AS reported_status,
+    * EXCLUDE (
+        task_id, task_type, status, export_date, exported_at, additional_data_json,
+        queue_position, estimated_wait_minutes, from_mongodb, flatten_issues
+    ),
+    additional_data_json,
+    queue_position,
+    estimated_wait_minutes,
+    from_mongodb,
+    flatten_issues,
+    exported_at AS first_seen_at,
+    exported_at AS last_seen_at,
+    export_date AS first_export_date,
+    export_date AS last_export_date,
+    export_date AS last_full_record_date,
+    CAST(0 AS BIGINT) AS snapshots,
+    CAST(0 AS UBIGINT) AS record_hash
+FROM read_parquet($tasks_path)
+WHERE false;
+
+-- One row per task per status interval (history_append.sql).
+CREATE TABLE IF NOT EXISTS task_status_history AS
+SELECT
+    task_id,
+    CAST(0 AS INTEGER) AS interval_no,
+    status,
+    export_date AS valid_from,
+    export_date AS valid_to,
+    [export_date] AS observed_in,
+    exported_at AS first_observed_at,
+    exported_at AS last_observed_at
+FROM read_parquet($tasks_path)
+WHERE false;
+
+-- Records that reported a finished task as anything else; the first terminal status is kept.
+CREATE TABLE IF NOT EXISTS task_status_regressions AS
+SELECT
+    task_id,
+    export_date,
+    exported_at,
+    status AS reported_status,
+    status AS kept_status,
+    export_date AS terminal_since,
+    from_mongodb
+FROM read_parquet($tasks_path)
+WHERE false;
+
+CREATE TABLE IF NOT EXISTS task_quarantine AS
+SELECT * FROM read_parquet($quarantine_path) LIMIT 0;
+
+-- What each night's listing held, counted when it was loaded (night_facts.sql): what the views
+-- need per night, instead of a copy of every snapshot row.
+CREATE TABLE IF NOT EXISTS export_nights AS
+SELECT
+    export_date,
+    exported_at AS started_at,
+    exported_at AS as_of,
+    CAST(0 AS BIGINT) AS tasks_listed,
+    CAST(0 AS BIGINT) AS fallback_records
+FROM read_parquet($tasks_path)
+WHERE false;
+
+-- The tasks each night saw in flight (kept status), for daily_summary's in-flight and stuck
+-- counts, which are judged with the stuck threshold at query time.
+CREATE TABLE IF NOT EXISTS night_in_flight AS
+SELECT export_date, task_id FROM read_parquet($tasks_path) WHERE false;
+
+-- Each night's record of every task that belongs to a batch, for batch_progress.
+CREATE TABLE IF NOT EXISTS batch_observations AS
+SELECT
+    export_date,
+    task_id,
+    status,
+    batch_id IS NULL AS from_fallback,
+    current_tier,
+    total_tiers,
+    object_count
+FROM read_parquet($tasks_path)
+WHERE false;
