@@ -147,6 +147,7 @@ def nights(args: argparse.Namespace) -> Run:
         started = time.perf_counter()
         warehouse.rebuild()
         return {"rows": first.rows, "generate_seconds": generated, "loads": loads, **sizes,
+                "new_per_night": history.NEW_PER_NIGHT,
                 "rebuild_seconds": time.perf_counter() - started,
                 "tasks_rows": warehouse.query("SELECT count(*) FROM tasks").rows[0][0]}
 

@@ -55,7 +55,7 @@ ANALYTICS_VIEWS = (
     "stuck_tasks", "batch_progress", "daily_summary",
 )
 DERIVED_TABLES = ("tasks", "task_status_history", "task_status_regressions", "task_quarantine",
-                  "export_nights", "night_in_flight", "batch_observations")
+                  "export_nights", "batch_observations")
 
 
 def _sql_string(value: str) -> str:

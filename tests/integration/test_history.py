@@ -80,7 +80,7 @@ def test_a_rebuild_from_the_tree_equals_the_nights_appended(history, tmp_path):
     rebuilt.rebuild()
     for table, order in (("tasks", "task_id"), ("task_status_history", "task_id, interval_no"),
                          ("task_status_regressions", "task_id, export_date"),
-                         ("export_nights", "export_date"), ("night_in_flight", "ALL"),
+                         ("export_nights", "export_date"),
                          ("batch_observations", "ALL"), ("daily_summary", "export_date"),
                          ("batch_progress", "ALL")):
         query = f"SELECT * FROM {table} ORDER BY {order}"

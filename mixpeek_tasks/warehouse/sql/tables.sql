@@ -73,17 +73,13 @@ SELECT
 FROM read_parquet($tasks_path)
 WHERE false;
 
--- The tasks each night saw in flight (kept status), for daily_summary's in-flight and stuck
--- counts, which are judged with the stuck threshold at query time.
-CREATE TABLE IF NOT EXISTS night_in_flight AS
-SELECT export_date, task_id FROM read_parquet($tasks_path) WHERE false;
-
--- Each night's record of every task that belongs to a batch, for batch_progress.
+-- A batch task's tier facts from the night they changed (a row only when they differ from the
+-- task's row before): batch_progress takes, for each night the history saw the task, the row
+-- in force then. Most batch tasks finished long ago and are listed the same every night.
 CREATE TABLE IF NOT EXISTS batch_observations AS
 SELECT
     export_date,
     task_id,
-    status,
     batch_id IS NULL AS from_fallback,
     current_tier,
     total_tiers,

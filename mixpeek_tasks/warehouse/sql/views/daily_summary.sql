@@ -1,6 +1,14 @@
 -- One row per export date, for dashboards.
 CREATE OR REPLACE VIEW daily_summary AS
-WITH listed AS (
+WITH in_flight AS (
+    -- Each night a task was listed in flight, by the status kept: a record that reports a
+    -- finished task as running again is a regression, not a task in flight.
+    SELECT unnest(h.observed_in) AS export_date, h.task_id
+    FROM task_status_history AS h
+    JOIN task_status_classes AS c USING (status)
+    WHERE c.status_class = 'in_flight'
+),
+listed AS (
     SELECT
         n.export_date,
         n.tasks_listed,
@@ -12,7 +20,7 @@ WITH listed AS (
         ) AS stuck,
         n.fallback_records
     FROM export_nights AS n
-    LEFT JOIN night_in_flight AS f USING (export_date)
+    LEFT JOIN in_flight AS f USING (export_date)
     LEFT JOIN tasks AS t USING (task_id)
     CROSS JOIN analytics_settings AS a
     GROUP BY n.export_date, n.tasks_listed, n.fallback_records, n.as_of, a.stuck_after_hours
