@@ -1,8 +1,10 @@
 """What can be checked before an export starts paging, each failure said in one line a person
-can act on: the key is set, the base URL is a URL, the export directory takes files."""
+can act on: the key is set, the base URL is a URL, the export directory (or S3 prefix) takes
+files, the warehouse has a local place."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from pathlib import Path
@@ -10,6 +12,8 @@ from pathlib import Path
 import httpx
 
 from mixpeek_tasks.api.errors import MixpeekError
+from mixpeek_tasks.snapshot.object_store import is_s3_uri
+from mixpeek_tasks.snapshot.tree import SnapshotTree
 
 # An export of 1,000,000 tasks writes about 150 MB of Parquet and stages as much again.
 MIN_FREE_BYTES = 512 * 1024 * 1024
@@ -17,6 +21,14 @@ MIN_FREE_BYTES = 512 * 1024 * 1024
 
 class PreflightError(MixpeekError):
     """The export cannot start; the message says what to change."""
+
+
+class WarehouseNotSet(PreflightError):
+    """The export directory is on S3 and MIXPEEK_WAREHOUSE does not say where DuckDB lives."""
+
+
+# Variables whose values must never reach a message, even quoted back by the AWS SDK.
+SECRET_VARIABLES = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
 
 def check_api_key(api_key: str | None) -> None:
@@ -53,3 +65,34 @@ def check_export_dir(export_dir: Path, min_free_bytes: int = MIN_FREE_BYTES) -> 
         raise PreflightError(
             f"the export directory {export_dir} has {free / 2**20:,.0f} MB free; an export "
             f"needs at least {min_free_bytes / 2**20:,.0f} MB")
+
+
+def warehouse_file(export_dir: str, warehouse: str | None) -> Path:
+    """The DuckDB file: `warehouse` when set, else `<export_dir>/warehouse.duckdb` for a local
+    export directory. DuckDB writes only local files, so an S3 export directory needs one."""
+    if warehouse:
+        return Path(warehouse)
+    if is_s3_uri(export_dir):
+        raise WarehouseNotSet(
+            f"MIXPEEK_EXPORT_DIR is {export_dir}, so DuckDB cannot live beside it: set "
+            "MIXPEEK_WAREHOUSE to a local path such as /var/lib/mixpeek/warehouse.duckdb")
+    return Path(export_dir) / "warehouse.duckdb"
+
+
+def _without_secrets(text: str) -> str:
+    for name in SECRET_VARIABLES:
+        if secret := os.environ.get(name):
+            text = text.replace(secret, "***")
+    return text
+
+
+def check_object_store(tree: SnapshotTree) -> None:
+    """The bucket answers and takes an object (one small put and delete)."""
+    try:
+        tree.check_writable()
+    except OSError as error:
+        cause = _without_secrets(str(error).strip().splitlines()[0] if str(error).strip()
+                                 else type(error).__name__)
+        raise PreflightError(
+            f"the export location {tree} is not writable ({cause}): check the bucket, "
+            "AWS_ENDPOINT_URL and the AWS credentials") from None

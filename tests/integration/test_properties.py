@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 
 from mixpeek_tasks.snapshot.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA, flatten_tasks
 from mixpeek_tasks.snapshot.parquet_files import SnapshotWriter
+from mixpeek_tasks.snapshot.tree import SnapshotTree
 from mixpeek_tasks.warehouse.database import Warehouse
-from tests.support.snapshots import write_snapshot
+from tests.support.snapshots import publish_tables, write_snapshot
 
 EXPORT_DATE = date(2026, 11, 23)
 EXPORTED_AT = datetime(2026, 11, 23, 2, tzinfo=timezone.utc)
@@ -72,8 +73,9 @@ def test_flattening_never_raises_and_accounts_for_every_record(page):
 @given(st.lists(pages, min_size=1, max_size=3))
 def test_every_task_id_lands_in_snapshots_or_quarantine(tmp_path_factory, page_list):
     root = tmp_path_factory.mktemp("prop")
-    tasks = SnapshotWriter(root, "tasks", EXPORT_DATE, TASK_SCHEMA)
-    quarantine = SnapshotWriter(root, "task_quarantine", EXPORT_DATE, QUARANTINE_SCHEMA)
+    tree = SnapshotTree(root)
+    tasks = SnapshotWriter(tree.staging_dir, "tasks", EXPORT_DATE, TASK_SCHEMA)
+    quarantine = SnapshotWriter(tree.staging_dir, "task_quarantine", EXPORT_DATE, QUARANTINE_SCHEMA)
     typed_ids: set[str] = set()
     for page in page_list:
         flat = flatten_tasks(page, EXPORT_DATE, EXPORTED_AT)
@@ -81,7 +83,9 @@ def test_every_task_id_lands_in_snapshots_or_quarantine(tmp_path_factory, page_l
         quarantine.write(flat.quarantine)
         typed_ids.update(flat.tasks.column("task_id").to_pylist())
     warehouse = Warehouse(root / "warehouse.duckdb")
-    warehouse.load_snapshot(EXPORT_DATE, tasks.commit(), quarantine.commit())
+    publish_tables(tree, EXPORT_DATE, tasks, quarantine)
+    with tree.night(EXPORT_DATE) as night:
+        warehouse.load_snapshot(EXPORT_DATE, night.tasks, night.quarantine)
     landed = {row[0] for row in warehouse.query(
         "SELECT task_id FROM task_snapshots UNION SELECT task_id FROM task_quarantine"
         " WHERE task_id IS NOT NULL").rows}
