@@ -79,6 +79,13 @@ def warehouse_file(export_dir: str, warehouse: str | None) -> Path:
     return Path(export_dir) / "warehouse.duckdb"
 
 
+def warehouse_file_from_environment() -> Path:
+    """warehouse_file of MIXPEEK_EXPORT_DIR and MIXPEEK_WAREHOUSE, for the command-line tools
+    that run outside Dagster."""
+    return warehouse_file(os.environ.get("MIXPEEK_EXPORT_DIR", "./data"),
+                          os.environ.get("MIXPEEK_WAREHOUSE"))
+
+
 def _without_secrets(text: str) -> str:
     for name in SECRET_VARIABLES:
         if secret := os.environ.get(name):

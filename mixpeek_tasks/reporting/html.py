@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import html
 import math
-import os
 from collections import defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,6 +18,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from mixpeek_tasks.atomic_files import replace_atomically
+from mixpeek_tasks.preflight import PreflightError, warehouse_file_from_environment
 from mixpeek_tasks.reporting.markdown import format_cell
 from mixpeek_tasks.reporting.queries import (
     DAILY_SUMMARY,
@@ -251,12 +251,14 @@ def main(argv: list[str] | None = None) -> None:
              "tools and later reports use it until the next task_analytics run sets its own; "
              "without it the report keeps the threshold stored")
     args = parser.parse_args(argv)
-    export_dir = Path(os.environ.get("MIXPEEK_EXPORT_DIR", "./data"))
-    warehouse = Warehouse(export_dir / "warehouse.duckdb")
+    try:
+        warehouse = Warehouse(warehouse_file_from_environment())
+    except PreflightError as error:
+        raise SystemExit(str(error)) from None
     if not warehouse.path.exists():
         raise SystemExit(f"no warehouse at {warehouse.path}: run `make demo` or an export first")
     warehouse.build_views(stuck_after_hours=args.stuck_after_hours or stored_threshold(warehouse))
-    print(write_report(warehouse, export_dir / "report"))
+    print(write_report(warehouse, warehouse.path.parent / "report"))
 
 
 if __name__ == "__main__":
