@@ -57,6 +57,10 @@ def task_snapshot(context: AssetExecutionContext, config: SnapshotConfig,
     try:
         mixpeek.preflight()
         storage.preflight()
+        adopted = storage.tree().adopt_nights_without_manifest()
+        if adopted:
+            context.log.info(f"wrote the manifest of {len(adopted)} night(s) published without"
+                             f" one: {', '.join(map(str, adopted))}")
         with mixpeek.client() as client:
             result = export_snapshot(client, storage.tree(), export_date,
                                      concurrency=mixpeek.concurrency, paging=mixpeek.paging,

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from mixpeek_tasks.api.errors import MixpeekError
-from mixpeek_tasks.snapshot.object_store import is_s3_uri
+from mixpeek_tasks.snapshot.object_store import describe, is_s3_uri
 from mixpeek_tasks.snapshot.tree import SnapshotTree
 
 # An export of 1,000,000 tasks writes about 150 MB of Parquet and stages as much again.
@@ -25,10 +25,6 @@ class PreflightError(MixpeekError):
 
 class WarehouseNotSet(PreflightError):
     """The export directory is on S3 and MIXPEEK_WAREHOUSE does not say where DuckDB lives."""
-
-
-# Variables whose values must never reach a message, even quoted back by the AWS SDK.
-SECRET_VARIABLES = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
 
 def check_api_key(api_key: str | None) -> None:
@@ -86,20 +82,11 @@ def warehouse_file_from_environment() -> Path:
                           os.environ.get("MIXPEEK_WAREHOUSE"))
 
 
-def _without_secrets(text: str) -> str:
-    for name in SECRET_VARIABLES:
-        if secret := os.environ.get(name):
-            text = text.replace(secret, "***")
-    return text
-
-
 def check_object_store(tree: SnapshotTree) -> None:
     """The bucket answers and takes an object (one small put and delete)."""
     try:
         tree.check_writable()
     except OSError as error:
-        cause = _without_secrets(str(error).strip().splitlines()[0] if str(error).strip()
-                                 else type(error).__name__)
         raise PreflightError(
-            f"the export location {tree} is not writable ({cause}): check the bucket, "
-            "AWS_ENDPOINT_URL and the AWS credentials") from None
+            f"the export location {tree} is not writable ({describe(error)}): check the "
+            "bucket, AWS_ENDPOINT_URL and the AWS credentials") from None

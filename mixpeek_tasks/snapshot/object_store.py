@@ -21,13 +21,31 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pyarrow.fs as pafs
+import pyarrow.parquet as pq
 
+from mixpeek_tasks.api.errors import MixpeekError
 from mixpeek_tasks.atomic_files import publish, replace_atomically
 
 S3_SCHEME = "s3://"
 # Below the tree's root, hidden from Spark, Trino and Hive by its leading underscore.
 UPLOADS = "_uploads"
 UPLOAD_CHUNK = 8 * 1024 * 1024
+# Variables whose values must never reach a message, even quoted back by the AWS SDK.
+SECRET_VARIABLES = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+
+class ObjectStoreError(MixpeekError):
+    """The tree's storage refused a write; the message is one line, without secrets."""
+
+
+def describe(error: OSError) -> str:
+    """The first line of a filesystem error (the AWS SDK's run to several), secrets masked."""
+    text = str(error).strip()
+    line = text.splitlines()[0] if text else type(error).__name__
+    for name in SECRET_VARIABLES:
+        if secret := os.environ.get(name):
+            line = line.replace(secret, "***")
+    return line
 
 
 def is_s3_uri(root: str | Path) -> bool:
@@ -65,6 +83,13 @@ class _Store:
                 return stream.read()
         except FileNotFoundError:
             return None
+
+    def size(self, relative: str) -> int | None:
+        info = self.fs.get_file_info(self._key(relative))
+        return info.size if info.type == pafs.FileType.File else None
+
+    def parquet_rows(self, relative: str) -> int:
+        return pq.read_metadata(self._key(relative), filesystem=self.fs).num_rows
 
     def files(self, relative_dir: str) -> list[str]:
         """Every file below `relative_dir`, relative to the root."""

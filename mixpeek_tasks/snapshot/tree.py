@@ -20,10 +20,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 from mixpeek_tasks.snapshot.manifest import MANIFEST_NAME, Manifest, ManifestEntry
-from mixpeek_tasks.snapshot.object_store import LocalStore, S3Store, is_s3_uri
+from mixpeek_tasks.snapshot.object_store import (
+    LocalStore,
+    ObjectStoreError,
+    S3Store,
+    describe,
+    is_s3_uri,
+)
 from mixpeek_tasks.snapshot.parquet_files import (
     QUARANTINE_DATASET,
     TASKS_DATASET,
@@ -58,6 +62,26 @@ def manifest_key(export_date: date) -> str:
     return f"{partition_folder(TASKS_DATASET, export_date)}/{MANIFEST_NAME}"
 
 
+def _keys(export_date: date) -> dict[str, str]:
+    """Each file of the night by its name in the manifest, relative to the root."""
+    return {TASKS: partition_key(TASKS_DATASET, export_date),
+            QUARANTINE: partition_key(QUARANTINE_DATASET, export_date),
+            COVERAGE: coverage_key(export_date)}
+
+
+def _night_of(folder: str) -> date | None:
+    """The export date of a partition folder (`<dataset>/export_date=D`); None for a folder
+    that is not one of ours (a tool's own)."""
+    dataset, _, partition = folder.rpartition("/")
+    if dataset not in (TASKS_DATASET, QUARANTINE_DATASET) or not partition.startswith(
+            _PARTITION_PREFIX):
+        return None
+    try:
+        return date.fromisoformat(partition.removeprefix(_PARTITION_PREFIX))
+    except ValueError:
+        return None
+
+
 class SnapshotTree:
     """The Parquet tree under `root`: a local folder, or `s3://bucket/prefix` (credentials and
     endpoint from the standard AWS variables). Staging, always local, is `<root>/_staging`
@@ -82,13 +106,8 @@ class SnapshotTree:
         nights = []
         for relative in self._store.files(TASKS_DATASET):
             folder, _, name = relative.rpartition("/")
-            if name != MANIFEST_NAME:
-                continue
-            try:
-                nights.append(date.fromisoformat(
-                    folder.rpartition("/")[2].removeprefix(_PARTITION_PREFIX)))
-            except ValueError:
-                continue  # not a partition of ours (a tool's own folder)
+            if name == MANIFEST_NAME and (night := _night_of(folder)) is not None:
+                nights.append(night)
         return sorted(nights)
 
     def manifest(self, export_date: date) -> Manifest | None:
@@ -99,7 +118,9 @@ class SnapshotTree:
     def coverage(self, export_date: date) -> bytes | None:
         """The night's coverage record (JSON); None for a night that is not published or was
         published without one."""
-        manifest = self.manifest(export_date)
+        return self._coverage_of(self.manifest(export_date))
+
+    def _coverage_of(self, manifest: Manifest | None) -> bytes | None:
         if manifest is None or COVERAGE not in manifest.files:
             return None
         return self._store.read(manifest.files[COVERAGE].path)
@@ -114,7 +135,7 @@ class SnapshotTree:
             raise FileNotFoundError(f"no published snapshot for {export_date} in {self}")
         parquet = {role: manifest.files[role].path for role in (TASKS, QUARANTINE)}
         with self._store.local_copies(parquet) as copies:
-            coverage = self.coverage(export_date)
+            coverage = self._coverage_of(manifest)
             sizes = {role: path.stat().st_size if path.exists() else None
                      for role, path in copies.items()}
             sizes[COVERAGE] = None if coverage is None else len(coverage)
@@ -135,18 +156,52 @@ class SnapshotTree:
         """Put the night's complete local files in place and then its manifest, replacing
         the night's previous ones; `coverage` is None only for test fixtures. The files are
         moved (on disk) or uploaded (S3) from the staging folder."""
-        placed = [(quarantine, partition_key(QUARANTINE_DATASET, export_date), QUARANTINE),
-                  (tasks, partition_key(TASKS_DATASET, export_date), TASKS)]
+        placed = [(quarantine, QUARANTINE), (tasks, TASKS)]
         if coverage is not None:
-            placed.insert(0, (coverage, coverage_key(export_date), COVERAGE))
-        manifest = Manifest(export_date, datetime.now(timezone.utc), {
-            role: ManifestEntry(relative, local.stat().st_size,
-                                None if role == COVERAGE else pq.read_metadata(local).num_rows)
-            for local, relative, role in placed})
-        self._store.place([(local, relative) for local, relative, _ in placed],
-                          area=f"{_PARTITION_PREFIX}{export_date.isoformat()}")
+            placed.insert(0, (coverage, COVERAGE))
+        try:
+            self._store.place([(local, _keys(export_date)[role]) for local, role in placed],
+                              area=f"{_PARTITION_PREFIX}{export_date.isoformat()}")
+            return self._write_manifest(export_date, [role for _, role in placed])
+        except OSError as error:
+            raise ObjectStoreError(
+                f"publishing {export_date} to {self} failed ({describe(error)}); its manifest "
+                "was not written: export the date again") from None
+
+    def _write_manifest(self, export_date: date, roles: list[str]) -> Manifest:
+        """The manifest of the files now in place, as the tree measures them."""
+        files = {}
+        for role in roles:
+            relative = _keys(export_date)[role]
+            rows = None if role == COVERAGE else self._store.parquet_rows(relative)
+            files[role] = ManifestEntry(relative, self._store.size(relative), rows)
+        manifest = Manifest(export_date, datetime.now(timezone.utc), files)
         self._store.write_bytes(manifest_key(export_date), manifest.to_json())
         return manifest
+
+    def adopt_nights_without_manifest(self) -> list[date]:
+        """Write the manifest of every night whose tasks and quarantine files are both in
+        place but that has none: nights published before exports wrote manifests (the tasks
+        file, put in place last, marked them published), and first publishes killed between
+        their files and their manifest. The files go in place coverage, quarantine, tasks, so
+        such a night's files are complete and of one run; a re-run killed there leaves the
+        night's old manifest, which night() then finds mismatched. Returns the nights."""
+        def nights(dataset: str) -> set[date]:
+            found = set()
+            for relative in self._store.files(dataset):
+                folder, _, name = relative.rpartition("/")
+                if name == "data.parquet" and (night := _night_of(folder)) is not None:
+                    found.add(night)
+            return found
+
+        orphans = sorted((nights(TASKS_DATASET) & nights(QUARANTINE_DATASET))
+                         - set(self.published_dates()))
+        for night in orphans:
+            roles = [TASKS, QUARANTINE]
+            if self._store.size(coverage_key(night)) is not None:
+                roles.append(COVERAGE)
+            self._write_manifest(night, roles)
+        return orphans
 
     def sweep_uploads(self, older_than: timedelta) -> None:
         """Remove uploads to S3 that killed runs left and no run can still be sending."""

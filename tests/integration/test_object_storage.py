@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import duckdb
 import orjson
@@ -23,12 +23,14 @@ from mixpeek_emulator import running_emulator
 from mixpeek_tasks.api.transport import MixpeekClient
 from mixpeek_tasks.preflight import PreflightError, WarehouseNotSet, check_object_store
 from mixpeek_tasks.snapshot.export import export_snapshot
-from mixpeek_tasks.snapshot.object_store import s3_filesystem
+from mixpeek_tasks.snapshot.flatten import flatten_tasks
+from mixpeek_tasks.snapshot.object_store import ObjectStoreError, s3_filesystem
 from mixpeek_tasks.snapshot.reconcile import Coverage
 from mixpeek_tasks.snapshot.tree import SnapshotTree
 from mixpeek_tasks.warehouse.database import Warehouse
 from pipelines.resources import ExportStorage, MixpeekResource
 from tests.support import ROOT
+from tests.support.snapshots import publish_tables
 
 moto_server = pytest.importorskip(
     "moto.server", reason="moto[server] is not installed (pip install -e '.[test]' brings it)")
@@ -198,12 +200,19 @@ def test_a_kill_mid_upload_keeps_the_published_nights_and_the_next_run_publishes
     assert not any(key.startswith("_uploads/") for key in _objects(uri))
 
 
-def test_an_unreachable_bucket_fails_preflight_in_one_line_without_the_secret(s3_endpoint):
+def test_a_missing_bucket_fails_preflight_and_publish_in_one_line_without_the_secret(
+        s3_endpoint, tmp_path):
+    tree = SnapshotTree(f"s3://no-such-bucket-{uuid.uuid4().hex[:8]}/p", tmp_path)
     with pytest.raises(PreflightError) as refused:
-        check_object_store(SnapshotTree(f"s3://no-such-bucket-{uuid.uuid4().hex[:8]}/p"))
-    message = str(refused.value)
-    assert "\n" not in message and SECRET not in message
-    assert "not writable" in message and "NO_SUCH_BUCKET" in message
+        check_object_store(tree)
+    tables = flatten_tasks([{"task_id": "t1", "task_type": "thumbnail", "status": "FAILED"}],
+                           DAY_ONE, datetime(2026, 11, 22, 2, tzinfo=timezone.utc))
+    with pytest.raises(ObjectStoreError) as failed:
+        publish_tables(tree, DAY_ONE, tables.tasks, tables.quarantine)
+    for message, says in ((str(refused.value), "not writable"),
+                          (str(failed.value), "its manifest was not written")):
+        assert "\n" not in message and SECRET not in message
+        assert says in message and "NO_SUCH_BUCKET" in message
 
 
 def test_an_s3_export_dir_needs_a_local_warehouse_path(tmp_path):
