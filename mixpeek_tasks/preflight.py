@@ -15,7 +15,8 @@ from mixpeek_tasks.api.errors import MixpeekError
 from mixpeek_tasks.snapshot.object_store import describe, is_s3_uri
 from mixpeek_tasks.snapshot.tree import SnapshotTree
 
-# An export of 1,000,000 tasks writes about 150 MB of Parquet and stages as much again.
+# An export of 1,000,000 tasks writes about 150 MB of Parquet and stages as much again (on
+# S3 exports all of it is staged locally, then uploaded).
 MIN_FREE_BYTES = 512 * 1024 * 1024
 
 
@@ -45,8 +46,11 @@ def check_base_url(base_url: str) -> None:
             "https://api.mixpeek.com")
 
 
-def check_export_dir(export_dir: Path, min_free_bytes: int = MIN_FREE_BYTES) -> None:
-    """The directory exists (it is created if missing), takes a file, and has room."""
+def check_export_dir(export_dir: Path, min_free_bytes: int = MIN_FREE_BYTES, *,
+                     what: str = "export directory", variable: str = "MIXPEEK_EXPORT_DIR"
+                     ) -> None:
+    """The directory exists (it is created if missing), takes a file, and has room; `what`
+    and `variable` name it in the message (an S3 export stages in MIXPEEK_STAGING_DIR)."""
     try:
         export_dir.mkdir(parents=True, exist_ok=True)
         probe = export_dir / f".write-check-{uuid.uuid4().hex}"
@@ -54,12 +58,12 @@ def check_export_dir(export_dir: Path, min_free_bytes: int = MIN_FREE_BYTES) -> 
         probe.unlink()
     except OSError as error:
         raise PreflightError(
-            f"the export directory {export_dir} is not writable ({error.strerror or error}): "
-            "set MIXPEEK_EXPORT_DIR to a folder you can write to") from None
+            f"the {what} {export_dir} is not writable ({error.strerror or error}): "
+            f"set {variable} to a folder you can write to") from None
     free = shutil.disk_usage(export_dir).free
     if free < min_free_bytes:
         raise PreflightError(
-            f"the export directory {export_dir} has {free / 2**20:,.0f} MB free; an export "
+            f"the {what} {export_dir} has {free / 2**20:,.0f} MB free; an export "
             f"needs at least {min_free_bytes / 2**20:,.0f} MB")
 
 

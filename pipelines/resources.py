@@ -79,15 +79,17 @@ class ExportStorage(ConfigurableResource):
         return Path(self.export_dir) / "parquet"
 
     def tree(self) -> SnapshotTree:
-        root = f"{self.export_dir.rstrip('/')}/parquet"
-        return SnapshotTree(root if is_s3_uri(root) else Path(root), self.staging_dir)
+        return SnapshotTree(f"{self.export_dir.rstrip('/')}/parquet", self.staging_dir)
 
     def preflight(self) -> None:
+        warehouse_file(self.export_dir, self.warehouse_path)
         if is_s3_uri(self.export_dir):
-            check_object_store(self.tree())
+            tree = self.tree()
+            check_object_store(tree)
+            check_export_dir(tree.staging_dir, what="staging directory",
+                             variable="MIXPEEK_STAGING_DIR")
         else:
             check_export_dir(Path(self.export_dir))
-        warehouse_file(self.export_dir, self.warehouse_path)
 
     def warehouse(self) -> Warehouse:
         return Warehouse(warehouse_file(self.export_dir, self.warehouse_path))

@@ -32,6 +32,7 @@ UPLOADS = "_uploads"
 UPLOAD_CHUNK = 8 * 1024 * 1024
 # Variables whose values must never reach a message, even quoted back by the AWS SDK.
 SECRET_VARIABLES = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+MIN_SECRET_CHARS = 8
 
 
 class ObjectStoreError(MixpeekError):
@@ -43,7 +44,9 @@ def describe(error: OSError) -> str:
     text = str(error).strip()
     line = text.splitlines()[0] if text else type(error).__name__
     for name in SECRET_VARIABLES:
-        if secret := os.environ.get(name):
+        secret = os.environ.get(name, "")
+        # A value too short to be a real secret would mask ordinary letters of the message.
+        if len(secret) >= MIN_SECRET_CHARS:
             line = line.replace(secret, "***")
     return line
 
@@ -143,8 +146,8 @@ class LocalStore(_Store):
 class S3Store(_Store):
     is_local = False
 
-    def __init__(self, uri: str, fs: pafs.FileSystem | None = None):
-        super().__init__(fs or s3_filesystem(), uri.removeprefix(S3_SCHEME))
+    def __init__(self, uri: str):
+        super().__init__(s3_filesystem(), uri.removeprefix(S3_SCHEME))
         self.uri = uri.rstrip("/")
 
     def location(self, relative: str) -> str:

@@ -26,6 +26,7 @@ ROW_GROUP_ROWS = 16_000
 
 TASKS_DATASET = "tasks"
 QUARANTINE_DATASET = "task_quarantine"
+DATA_FILE = "data.parquet"
 
 
 def partition_folder(dataset: str, export_date: date) -> str:
@@ -34,7 +35,7 @@ def partition_folder(dataset: str, export_date: date) -> str:
 
 
 def partition_key(dataset: str, export_date: date) -> str:
-    return f"{partition_folder(dataset, export_date)}/data.parquet"
+    return f"{partition_folder(dataset, export_date)}/{DATA_FILE}"
 
 
 def coverage_key(export_date: date) -> str:

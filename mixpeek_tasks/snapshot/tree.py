@@ -29,6 +29,7 @@ from mixpeek_tasks.snapshot.object_store import (
     is_s3_uri,
 )
 from mixpeek_tasks.snapshot.parquet_files import (
+    DATA_FILE,
     QUARANTINE_DATASET,
     TASKS_DATASET,
     coverage_key,
@@ -103,12 +104,16 @@ class SnapshotTree:
 
     def published_dates(self) -> list[date]:
         """Every night whose manifest is written, oldest first."""
-        nights = []
-        for relative in self._store.files(TASKS_DATASET):
+        return sorted(self._nights_having(TASKS_DATASET, MANIFEST_NAME))
+
+    def _nights_having(self, dataset: str, file_name: str) -> set[date]:
+        """The nights whose partition folder of `dataset` holds a file `file_name`."""
+        nights = set()
+        for relative in self._store.files(dataset):
             folder, _, name = relative.rpartition("/")
-            if name == MANIFEST_NAME and (night := _night_of(folder)) is not None:
-                nights.append(night)
-        return sorted(nights)
+            if name == file_name and (night := _night_of(folder)) is not None:
+                nights.add(night)
+        return nights
 
     def manifest(self, export_date: date) -> Manifest | None:
         """The night's manifest; None when the night is not published."""
@@ -145,7 +150,7 @@ class SnapshotTree:
     def glob(self, dataset: str) -> str:
         """Every night's file of `dataset`, as a pattern DuckDB's read_parquet takes (an s3://
         one for S3, which DuckDB reads with its httpfs extension)."""
-        return str(self._store.location(f"{dataset}/{_PARTITION_PREFIX}*/data.parquet"))
+        return str(self._store.location(f"{dataset}/{_PARTITION_PREFIX}*/{DATA_FILE}"))
 
     def location(self, dataset: str, export_date: date) -> Path | str:
         """Where the night's file of `dataset` is published: a path, or an s3:// URI."""
@@ -186,16 +191,9 @@ class SnapshotTree:
         their files and their manifest. The files go in place coverage, quarantine, tasks, so
         such a night's files are complete and of one run; a re-run killed there leaves the
         night's old manifest, which night() then finds mismatched. Returns the nights."""
-        def nights(dataset: str) -> set[date]:
-            found = set()
-            for relative in self._store.files(dataset):
-                folder, _, name = relative.rpartition("/")
-                if name == "data.parquet" and (night := _night_of(folder)) is not None:
-                    found.add(night)
-            return found
-
-        orphans = sorted((nights(TASKS_DATASET) & nights(QUARANTINE_DATASET))
-                         - set(self.published_dates()))
+        placed = (self._nights_having(TASKS_DATASET, DATA_FILE)
+                  & self._nights_having(QUARANTINE_DATASET, DATA_FILE))
+        orphans = sorted(placed - set(self.published_dates()))
         for night in orphans:
             roles = [TASKS, QUARANTINE]
             if self._store.size(coverage_key(night)) is not None:
