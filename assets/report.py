@@ -1,7 +1,5 @@
 """The HTML report of the warehouse: one self-contained page of charts and tables."""
 
-from pathlib import Path
-
 from dagster import MaterializeResult, MetadataValue, asset
 
 from assets import GROUP
@@ -19,7 +17,8 @@ from pipelines.resources import ExportStorage
 )
 def task_report(storage: ExportStorage) -> MaterializeResult:
     """A self-contained HTML report with charts: success rate over time, latency, top failure
-    reasons and stuck tasks (`<export_dir>/report/index.html`)."""
-    path = write_report(storage.warehouse(), Path(storage.export_dir) / "report")
+    reasons and stuck tasks (`report/index.html` beside the warehouse)."""
+    warehouse = storage.warehouse()
+    path = write_report(warehouse, warehouse.path.parent / "report")
     return MaterializeResult(metadata={"path": MetadataValue.path(str(path)),
                                        "bytes": path.stat().st_size})

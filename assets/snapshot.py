@@ -26,8 +26,8 @@ from pydantic import Field
 from assets import GROUP
 from mixpeek_tasks.api.errors import MixpeekError
 from mixpeek_tasks.snapshot.export import export_snapshot
-from mixpeek_tasks.snapshot.parquet_files import TASKS_DATASET, coverage_path, partition_path
 from mixpeek_tasks.snapshot.reconcile import Coverage, SnapshotIncomplete, judge
+from mixpeek_tasks.snapshot.tree import SnapshotTree
 from pipelines.partitions import export_date_of, export_partitions
 from pipelines.resources import ExportStorage, MixpeekResource
 
@@ -57,8 +57,12 @@ def task_snapshot(context: AssetExecutionContext, config: SnapshotConfig,
     try:
         mixpeek.preflight()
         storage.preflight()
+        adopted = storage.tree().adopt_nights_without_manifest()
+        if adopted:
+            context.log.info(f"wrote the manifest of {len(adopted)} night(s) published without"
+                             f" one: {', '.join(map(str, adopted))}")
         with mixpeek.client() as client:
-            result = export_snapshot(client, storage.parquet_root, export_date,
+            result = export_snapshot(client, storage.tree(), export_date,
                                      concurrency=mixpeek.concurrency, paging=mixpeek.paging,
                                      progress=context.log.info)
     except MixpeekError as error:
@@ -97,18 +101,17 @@ def task_snapshot(context: AssetExecutionContext, config: SnapshotConfig,
              description="every task appears once in the snapshot")
 def task_ids_unique(context: AssetCheckExecutionContext,
                     storage: ExportStorage) -> AssetCheckResult:
-    export_date = export_date_of(context)
-    path = partition_path(storage.parquet_root, TASKS_DATASET, export_date)
-    ids = pq.read_table(path, columns=["task_id"]).column("task_id")
+    with storage.tree().night(export_date_of(context)) as night:
+        ids = pq.read_table(night.tasks, columns=["task_id"]).column("task_id")
     distinct = pc.count_distinct(ids).as_py()
     return AssetCheckResult(passed=distinct == len(ids),
                             metadata={"rows": len(ids), "distinct_task_ids": distinct})
 
 
-def _coverage(storage: ExportStorage, export_date: date) -> Coverage | None:
+def _coverage(tree: SnapshotTree, export_date: date) -> Coverage | None:
     """The date's coverage record; None for a snapshot published before exports kept one."""
-    path = coverage_path(storage.parquet_root, export_date)
-    return Coverage.from_json(path.read_bytes()) if path.exists() else None
+    raw = tree.coverage(export_date)
+    return None if raw is None else Coverage.from_json(raw)
 
 
 NO_COVERAGE = AssetCheckResult(
@@ -122,7 +125,7 @@ NO_COVERAGE = AssetCheckResult(
                          " publishing; re-judged here from the stored counts)")
 def snapshot_complete(context: AssetCheckExecutionContext,
                       storage: ExportStorage) -> AssetCheckResult:
-    return completeness(_coverage(storage, export_date_of(context)))
+    return completeness(_coverage(storage.tree(), export_date_of(context)))
 
 
 def completeness(coverage: Coverage | None) -> AssetCheckResult:
@@ -144,14 +147,13 @@ def completeness(coverage: Coverage | None) -> AssetCheckResult:
 def listing_reaches_old_tasks(context: AssetCheckExecutionContext,
                               storage: ExportStorage) -> AssetCheckResult:
     export_date = export_date_of(context)
-    coverage = _coverage(storage, export_date)
+    tree = storage.tree()
+    coverage = _coverage(tree, export_date)
     if coverage is None:
         return NO_COVERAGE
     oldest = coverage.content.oldest_created_at
-    earlier = [date.fromisoformat(night.name.removeprefix("export_date="))
-               for night in storage.parquet_root.glob(f"{TASKS_DATASET}/export_date=*")]
-    reached_before = [night for night in earlier if night < export_date
-                      and _old_tasks_listed(_coverage(storage, night))]
+    reached_before = [night for night in tree.published_dates() if night < export_date
+                      and _old_tasks_listed(_coverage(tree, night))]
     passed = _old_tasks_listed(coverage) or not reached_before
     if not passed:
         context.log.warning(

@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from mixpeek_tasks.snapshot.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA
 from mixpeek_tasks.snapshot.parquet_files import QUARANTINE_DATASET, TASKS_DATASET, SnapshotWriter
+from mixpeek_tasks.snapshot.tree import SnapshotTree
 
 NEW_PER_NIGHT = 5_000
 FALLBACK_SHARE = 0.02
@@ -69,15 +70,23 @@ def _night(base: pa.Table, night: int, export_date: date) -> pa.Table:
                                  for field in TASK_SCHEMA], schema=TASK_SCHEMA)
 
 
-def write_nights(template: Path, root: Path, first: date, nights: int) -> list[date]:
+def write_night(tree: SnapshotTree, base: pa.Table, night: int, export_date: date) -> None:
+    """Publish night number `night` (0 is the export itself) of the account grown from `base`
+    (the export, sorted by created_at)."""
+    files = []
+    for dataset, schema, table in (
+            (TASKS_DATASET, TASK_SCHEMA, _night(base, night, export_date)),
+            (QUARANTINE_DATASET, QUARANTINE_SCHEMA, QUARANTINE_SCHEMA.empty_table())):
+        writer = SnapshotWriter(tree.staging_dir, dataset, export_date, schema)
+        writer.write(table)
+        files.append(writer.close())
+    tree.publish(export_date, *files, coverage=None)
+
+
+def write_nights(template: Path, tree: SnapshotTree, first: date, nights: int) -> list[date]:
     """Publish `nights` nights from `first` on, grown from the export at `template`."""
     base = pq.read_table(template).sort_by("created_at")
     dates = [first + timedelta(days=night) for night in range(nights)]
     for night, export_date in enumerate(dates):
-        for dataset, schema, table in (
-                (QUARANTINE_DATASET, QUARANTINE_SCHEMA, QUARANTINE_SCHEMA.empty_table()),
-                (TASKS_DATASET, TASK_SCHEMA, _night(base, night, export_date))):
-            writer = SnapshotWriter(root, dataset, export_date, schema)
-            writer.write(table)
-            writer.commit()
+        write_night(tree, base, night, export_date)
     return dates

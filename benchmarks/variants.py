@@ -120,13 +120,14 @@ def nights(args: argparse.Namespace) -> Run:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import history
 
+    from mixpeek_tasks.snapshot.tree import SnapshotTree
     from mixpeek_tasks.warehouse.database import Warehouse
 
     def run() -> dict:
         first = snapshot(args)
         started = time.perf_counter()
-        dates = history.write_nights(first.tasks_path, args.workdir / "parquet", EXPORT_DATE,
-                                     args.nights)
+        dates = history.write_nights(first.tasks_path, SnapshotTree(args.workdir / "parquet"),
+                                     EXPORT_DATE, args.nights)
         generated = time.perf_counter() - started
         warehouse = Warehouse(args.workdir / "warehouse.duckdb")
         loads = {}

@@ -1,8 +1,10 @@
 """What can be checked before an export starts paging, each failure said in one line a person
-can act on: the key is set, the base URL is a URL, the export directory takes files."""
+can act on: the key is set, the base URL is a URL, the export directory (or S3 prefix) takes
+files, the warehouse has a local place."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from pathlib import Path
@@ -10,13 +12,20 @@ from pathlib import Path
 import httpx
 
 from mixpeek_tasks.api.errors import MixpeekError
+from mixpeek_tasks.snapshot.object_store import describe, is_s3_uri
+from mixpeek_tasks.snapshot.tree import SnapshotTree
 
-# An export of 1,000,000 tasks writes about 150 MB of Parquet and stages as much again.
+# An export of 1,000,000 tasks writes about 150 MB of Parquet and stages as much again (on
+# S3 exports all of it is staged locally, then uploaded).
 MIN_FREE_BYTES = 512 * 1024 * 1024
 
 
 class PreflightError(MixpeekError):
     """The export cannot start; the message says what to change."""
+
+
+class WarehouseNotSet(PreflightError):
+    """The export directory is on S3 and MIXPEEK_WAREHOUSE does not say where DuckDB lives."""
 
 
 def check_api_key(api_key: str | None) -> None:
@@ -37,8 +46,11 @@ def check_base_url(base_url: str) -> None:
             "https://api.mixpeek.com")
 
 
-def check_export_dir(export_dir: Path, min_free_bytes: int = MIN_FREE_BYTES) -> None:
-    """The directory exists (it is created if missing), takes a file, and has room."""
+def check_export_dir(export_dir: Path, min_free_bytes: int = MIN_FREE_BYTES, *,
+                     what: str = "export directory", variable: str = "MIXPEEK_EXPORT_DIR"
+                     ) -> None:
+    """The directory exists (it is created if missing), takes a file, and has room; `what`
+    and `variable` name it in the message (an S3 export stages in MIXPEEK_STAGING_DIR)."""
     try:
         export_dir.mkdir(parents=True, exist_ok=True)
         probe = export_dir / f".write-check-{uuid.uuid4().hex}"
@@ -46,10 +58,39 @@ def check_export_dir(export_dir: Path, min_free_bytes: int = MIN_FREE_BYTES) -> 
         probe.unlink()
     except OSError as error:
         raise PreflightError(
-            f"the export directory {export_dir} is not writable ({error.strerror or error}): "
-            "set MIXPEEK_EXPORT_DIR to a folder you can write to") from None
+            f"the {what} {export_dir} is not writable ({error.strerror or error}): "
+            f"set {variable} to a folder you can write to") from None
     free = shutil.disk_usage(export_dir).free
     if free < min_free_bytes:
         raise PreflightError(
-            f"the export directory {export_dir} has {free / 2**20:,.0f} MB free; an export "
+            f"the {what} {export_dir} has {free / 2**20:,.0f} MB free; an export "
             f"needs at least {min_free_bytes / 2**20:,.0f} MB")
+
+
+def warehouse_file(export_dir: str, warehouse: str | None) -> Path:
+    """The DuckDB file: `warehouse` when set, else `<export_dir>/warehouse.duckdb` for a local
+    export directory. DuckDB writes only local files, so an S3 export directory needs one."""
+    if warehouse:
+        return Path(warehouse)
+    if is_s3_uri(export_dir):
+        raise WarehouseNotSet(
+            f"MIXPEEK_EXPORT_DIR is {export_dir}, so DuckDB cannot live beside it: set "
+            "MIXPEEK_WAREHOUSE to a local path such as /var/lib/mixpeek/warehouse.duckdb")
+    return Path(export_dir) / "warehouse.duckdb"
+
+
+def warehouse_file_from_environment() -> Path:
+    """warehouse_file of MIXPEEK_EXPORT_DIR and MIXPEEK_WAREHOUSE, for the command-line tools
+    that run outside Dagster."""
+    return warehouse_file(os.environ.get("MIXPEEK_EXPORT_DIR", "./data"),
+                          os.environ.get("MIXPEEK_WAREHOUSE"))
+
+
+def check_object_store(tree: SnapshotTree) -> None:
+    """The bucket answers and takes an object (one small put and delete)."""
+    try:
+        tree.check_writable()
+    except OSError as error:
+        raise PreflightError(
+            f"the export location {tree} is not writable ({describe(error)}): check the "
+            "bucket, AWS_ENDPOINT_URL and the AWS credentials") from None

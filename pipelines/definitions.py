@@ -42,6 +42,10 @@ defs = Definitions(
                 "MIXPEEK_MAX_REQUESTS_PER_MINUTE", None, EnvVar.int),
             paging=_env_or_default("MIXPEEK_PAGING", "auto"),
         ),
-        "storage": ExportStorage(export_dir=_env_or_default("MIXPEEK_EXPORT_DIR", "./data")),
+        "storage": ExportStorage(
+            export_dir=_env_or_default("MIXPEEK_EXPORT_DIR", "./data"),
+            warehouse_path=_env_or_default("MIXPEEK_WAREHOUSE", None),
+            staging_dir=_env_or_default("MIXPEEK_STAGING_DIR", None),
+        ),
     },
 )

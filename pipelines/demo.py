@@ -15,6 +15,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from mixpeek_tasks.preflight import warehouse_file
 from mixpeek_tasks.reporting.text import demo_report
 from mixpeek_tasks.warehouse.database import Warehouse
 
@@ -74,7 +75,8 @@ def main() -> int:
         print("A step that failed left what it writes as it was.", file=sys.stderr)
         return run.returncode
     print()
-    print(demo_report(Warehouse(export_dir / "warehouse.duckdb"), export_date,
+    warehouse = Warehouse(warehouse_file(str(export_dir), env.get("MIXPEEK_WAREHOUSE")))
+    print(demo_report(warehouse, export_date,
                       str(export_dir / "parquet")))
     return 0
 

@@ -10,8 +10,15 @@ from mixpeek_tasks.api.budget import RequestBudget
 from mixpeek_tasks.api.paging.probe import PagingMode
 from mixpeek_tasks.api.retries import RetryPolicy
 from mixpeek_tasks.api.transport import DEFAULT_BASE_URL, MAX_PAGE_SIZE, MixpeekClient
-from mixpeek_tasks.preflight import check_api_key, check_base_url, check_export_dir
-from mixpeek_tasks.snapshot.tree import SnapshotTree
+from mixpeek_tasks.preflight import (
+    check_api_key,
+    check_base_url,
+    check_export_dir,
+    check_object_store,
+    warehouse_file,
+)
+from mixpeek_tasks.snapshot.object_store import is_s3_uri
+from mixpeek_tasks.snapshot.tree import SnapshotTree, export_tree
 from mixpeek_tasks.warehouse.database import Warehouse
 
 
@@ -54,17 +61,35 @@ class MixpeekResource(ConfigurableResource):
 
 
 class ExportStorage(ConfigurableResource):
-    """Where the export lives: `<export_dir>/parquet/` and `<export_dir>/warehouse.duckdb`."""
+    """Where the export lives: the Parquet tree at `<export_dir>/parquet/` (a folder or an
+    s3:// prefix) and DuckDB at `warehouse_path` (default `<export_dir>/warehouse.duckdb`)."""
 
-    export_dir: str = "./data"
+    export_dir: str = Field(default="./data",
+                            description="a folder, or s3://bucket/prefix (MIXPEEK_EXPORT_DIR)")
+    warehouse_path: str | None = Field(
+        default=None, description="the local DuckDB file; required when export_dir is on S3"
+                                  " (MIXPEEK_WAREHOUSE)")
+    staging_dir: str | None = Field(
+        default=None, description="local staging of an S3 export, default a folder under the"
+                                  " system's temporary directory (MIXPEEK_STAGING_DIR)")
 
     @property
     def parquet_root(self) -> Path:
+        """The local tree's folder; readers go through tree(), which also serves S3."""
         return Path(self.export_dir) / "parquet"
 
+    def tree(self) -> SnapshotTree:
+        return export_tree(self.export_dir, self.staging_dir)
+
     def preflight(self) -> None:
-        check_export_dir(Path(self.export_dir))
+        warehouse_file(self.export_dir, self.warehouse_path)
+        if is_s3_uri(self.export_dir):
+            tree = self.tree()
+            check_object_store(tree)
+            check_export_dir(tree.staging_dir, what="staging directory",
+                             variable="MIXPEEK_STAGING_DIR")
+        else:
+            check_export_dir(Path(self.export_dir))
 
     def warehouse(self) -> Warehouse:
-        return Warehouse(Path(self.export_dir) / "warehouse.duckdb",
-                         SnapshotTree(self.parquet_root))
+        return Warehouse(warehouse_file(self.export_dir, self.warehouse_path), self.tree())

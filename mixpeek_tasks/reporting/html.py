@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from mixpeek_tasks.atomic_files import replace_atomically
+from mixpeek_tasks.preflight import PreflightError, warehouse_file_from_environment
 from mixpeek_tasks.reporting.markdown import format_cell
 from mixpeek_tasks.reporting.queries import (
     DAILY_SUMMARY,
@@ -28,6 +29,7 @@ from mixpeek_tasks.reporting.queries import (
     STUCK_THRESHOLD,
     SUCCESS_OVER_TIME,
 )
+from mixpeek_tasks.snapshot.tree import export_tree
 from mixpeek_tasks.warehouse.database import DEFAULT_STUCK_AFTER_HOURS, QueryResult, Warehouse
 
 REPORT_FILE = "index.html"
@@ -251,12 +253,15 @@ def main(argv: list[str] | None = None) -> None:
              "tools and later reports use it until the next task_analytics run sets its own; "
              "without it the report keeps the threshold stored")
     args = parser.parse_args(argv)
-    export_dir = Path(os.environ.get("MIXPEEK_EXPORT_DIR", "./data"))
-    warehouse = Warehouse(export_dir / "warehouse.duckdb")
+    try:
+        warehouse = Warehouse(warehouse_file_from_environment(), export_tree(
+            os.environ.get("MIXPEEK_EXPORT_DIR", "./data"), os.environ.get("MIXPEEK_STAGING_DIR")))
+    except PreflightError as error:
+        raise SystemExit(str(error)) from None
     if not warehouse.path.exists():
         raise SystemExit(f"no warehouse at {warehouse.path}: run `make demo` or an export first")
     warehouse.build_views(stuck_after_hours=args.stuck_after_hours or stored_threshold(warehouse))
-    print(write_report(warehouse, export_dir / "report"))
+    print(write_report(warehouse, warehouse.path.parent / "report"))
 
 
 if __name__ == "__main__":

@@ -4,12 +4,12 @@ with nothing installed beyond the project (no duckdb CLI of the right version ne
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 import duckdb
 
+from mixpeek_tasks.preflight import PreflightError, warehouse_file_from_environment
 from mixpeek_tasks.reporting.text import text_table
 from mixpeek_tasks.warehouse.database import Warehouse
 
@@ -19,9 +19,15 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__.split("\n")[0])
     parser.add_argument("sql", help="one read query, e.g. \"SELECT * FROM daily_summary\"")
     parser.add_argument("--rows", type=int, default=50, help="rows printed at most")
-    parser.add_argument("--warehouse", type=Path, default=Path(
-        os.environ.get("MIXPEEK_EXPORT_DIR", "./data")) / "warehouse.duckdb")
+    parser.add_argument("--warehouse", type=Path, default=None,
+                        help="default: $MIXPEEK_WAREHOUSE, else"
+                             " $MIXPEEK_EXPORT_DIR/warehouse.duckdb")
     args = parser.parse_args(argv)
+    try:
+        args.warehouse = args.warehouse or warehouse_file_from_environment()
+    except PreflightError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if not args.warehouse.exists():
         print(f"error: no warehouse at {args.warehouse}: run `make demo` first, or set "
               "MIXPEEK_EXPORT_DIR", file=sys.stderr)

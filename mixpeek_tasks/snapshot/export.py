@@ -32,6 +32,7 @@ from mixpeek_tasks.snapshot.reconcile import (
     read_content,
 )
 from mixpeek_tasks.snapshot.staging import SnapshotStaging, StreamProgress
+from mixpeek_tasks.snapshot.tree import SnapshotTree
 
 PROGRESS_EVERY_SECONDS = 5.0
 # Rows staged per part: bounds memory and how much an interrupted export fetches again.
@@ -42,8 +43,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SnapshotResult:
-    tasks_path: Path
-    quarantine_path: Path
+    tasks_path: Path | str  # an s3:// URI for a tree on S3
+    quarantine_path: Path | str
     rows: int
     quarantined: int
     pages: int
@@ -68,7 +69,7 @@ def progress_line(pages: int, records: int, per_second: float, total: int | None
 
 def export_snapshot(
     client: MixpeekClient,
-    parquet_root: Path,
+    tree: SnapshotTree | Path | str,
     export_date: date,
     *,
     concurrency: int = 4,
@@ -78,7 +79,8 @@ def export_snapshot(
     part_rows: int = PART_ROWS,
     paging: PagingMode | str = PagingMode.AUTO,
 ) -> SnapshotResult:
-    """Page through every task and publish `export_date`'s tasks and quarantine files.
+    """Page through every task and publish `export_date`'s tasks and quarantine files in
+    `tree` (a SnapshotTree, or its root).
 
     An export of the same date interrupted less than `resume_within` ago is resumed from its
     checkpoint; a concurrent export of the same date waits up to `lock_timeout` seconds.
@@ -88,7 +90,8 @@ def export_snapshot(
     report = probe(client)
     strategy, reason = choose(client, report, paging, concurrency)
     progress(f"paging by {strategy.name}: {reason}")
-    with SnapshotStaging.open(parquet_root, export_date, strategy, resume_within=resume_within,
+    tree = tree if isinstance(tree, SnapshotTree) else SnapshotTree(tree)
+    with SnapshotStaging.open(tree, export_date, strategy, resume_within=resume_within,
                               lock_timeout=lock_timeout) as staging:
         cutoff = staging.started_at - CLOCK_MARGIN
         # A listing by position can skip a task for every task deleted while it runs, and a

@@ -1,8 +1,9 @@
 """Hive-partitioned Parquet snapshots, written so that no reader ever sees half a partition.
 
 Layout: `<root>/<dataset>/export_date=YYYY-MM-DD/data.parquet`. A snapshot is written to a
-staging file under `<root>/_staging/` and moved into place with one `os.replace`, which is
-atomic on one filesystem: a crash leaves the previous file (or none), never a torn one.
+file in the tree's local staging folder and closed there; the tree then puts it in place whole
+(tree.py: a rename on disk, an upload and copy on S3), so a crash leaves the previous file (or
+none), never a torn one.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-
-from mixpeek_tasks.atomic_files import publish
 
 # zstd level 1 writes about twice as fast as level 3 and, on task pages, no larger. Most text
 # columns are unique (ids, JSON): dictionary encoding them cost 22% more write time and, given
@@ -27,24 +26,37 @@ ROW_GROUP_ROWS = 16_000
 
 TASKS_DATASET = "tasks"
 QUARANTINE_DATASET = "task_quarantine"
+DATA_FILE = "data.parquet"
+
+
+def partition_folder(dataset: str, export_date: date) -> str:
+    """The partition's folder, relative to the tree's root."""
+    return f"{dataset}/export_date={export_date.isoformat()}"
+
+
+def partition_key(dataset: str, export_date: date) -> str:
+    return f"{partition_folder(dataset, export_date)}/{DATA_FILE}"
+
+
+def coverage_key(export_date: date) -> str:
+    """How the date's snapshot was listed and reconciled (JSON). The leading underscore keeps
+    it out of Spark's and Trino's reads of the hive tree, as `_SUCCESS` files are."""
+    return f"{partition_folder(TASKS_DATASET, export_date)}/_coverage.json"
 
 
 def partition_path(root: Path, dataset: str, export_date: date) -> Path:
-    return Path(root) / dataset / f"export_date={export_date.isoformat()}" / "data.parquet"
+    return Path(root) / partition_key(dataset, export_date)
 
 
 def coverage_path(root: Path, export_date: date) -> Path:
-    """How the date's snapshot was listed and reconciled (JSON). The leading underscore keeps
-    it out of Spark's and Trino's reads of the hive tree, as `_SUCCESS` files are."""
-    return partition_path(root, TASKS_DATASET, export_date).with_name("_coverage.json")
+    return Path(root) / coverage_key(export_date)
 
 
 class SnapshotWriter:
-    """Stream tables into one partition file; `commit()` publishes it, `abort()` discards it."""
+    """Stream tables into one partition file in `staging`; `close()` finishes it for the tree
+    to publish, `abort()` discards it."""
 
-    def __init__(self, root: Path, dataset: str, export_date: date, schema: pa.Schema):
-        self.final_path = partition_path(root, dataset, export_date)
-        staging = Path(root) / "_staging"
+    def __init__(self, staging: Path, dataset: str, export_date: date, schema: pa.Schema):
         staging.mkdir(parents=True, exist_ok=True)
         self.staging_path = (
             staging / f"{dataset}-{export_date.isoformat()}-{uuid.uuid4().hex}.parquet")
@@ -70,17 +82,15 @@ class SnapshotWriter:
             self._buffer, self._buffered = [], 0
 
     def close(self) -> Path:
-        """Finish the file without publishing it (it can be read and checked first)."""
+        """Finish the file (it can be read and checked before it is published)."""
         if not self._closed:
             self._flush()
             self._writer.close()
             self._closed = True
         return self.staging_path
 
-    def commit(self) -> Path:
-        self.close()
-        return publish(self.staging_path, self.final_path)
-
     def abort(self) -> None:
-        self._writer.close()
+        """Remove the file, unless it was published (moved away) already."""
+        if not self._closed:
+            self._writer.close()
         self.staging_path.unlink(missing_ok=True)

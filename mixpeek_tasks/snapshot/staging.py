@@ -1,7 +1,10 @@
 """Resumable staging of one export date: Parquet parts plus the paging position reached.
 
-    <parquet_root>/_staging/export_date=YYYY-MM-DD.lock   held while an export of the date runs
-    <parquet_root>/_staging/export_date=YYYY-MM-DD/
+Staging is always on local disk, in the tree's staging folder (`<root>/_staging` for a local
+tree, MIXPEEK_STAGING_DIR or a folder under the system's temporary directory for S3):
+
+    <staging>/export_date=YYYY-MM-DD.lock   held while an export of the date runs
+    <staging>/export_date=YYYY-MM-DD/
         checkpoint.json            the paging strategy, its streams with their positions,
                                    parts, counts
         tasks-00000.parquet ...    flattened tasks, one part per flush
@@ -10,8 +13,9 @@
 A part is written to a temporary name and renamed, then the checkpoint is replaced the same
 way, so after a crash the checkpoint names only complete parts and a position no later than
 what they hold: the next run re-fetches at most one part's worth of pages and carries on.
-Each part is also streamed into the partition files being written (parquet_store), so
-publishing only closes and renames them; a resumed export first streams in the parts it found.
+Each part is also streamed into the partition files being written (parquet_files.py), so
+publishing only closes them and hands them to the tree; a resumed export first streams in the
+parts it found.
 """
 
 from __future__ import annotations
@@ -38,8 +42,8 @@ from mixpeek_tasks.snapshot.parquet_files import (
     ROW_GROUP_ROWS,
     TASKS_DATASET,
     SnapshotWriter,
-    coverage_path,
 )
+from mixpeek_tasks.snapshot.tree import SnapshotTree
 
 # Parts are read back only by a resumed export: fast compression beats small files here, and
 # row groups of the partition file's size let it hold one group at a time.
@@ -79,13 +83,13 @@ class StreamProgress:
 class SnapshotStaging:
     """The staging folder of one export date, resumed when a fresh checkpoint matches."""
 
-    def __init__(self, parquet_root: Path, export_date: date, strategy: PagingStrategy,
+    def __init__(self, tree: SnapshotTree, export_date: date, strategy: PagingStrategy,
                  resume_within: timedelta):
         self.schema_fingerprint = hashlib.sha256(
             f"{TASK_SCHEMA}|{QUARANTINE_SCHEMA}".encode()).hexdigest()[:16]
-        self.parquet_root = Path(parquet_root)
+        self.tree = tree
         self.export_date = export_date
-        self.folder = self.parquet_root / "_staging" / f"export_date={export_date.isoformat()}"
+        self.folder = tree.staging_dir / f"export_date={export_date.isoformat()}"
         self.strategy = strategy
         self.progress = {key: StreamProgress() for key in strategy.plan()}
         self.parts = 0
@@ -99,22 +103,26 @@ class SnapshotStaging:
 
     @classmethod
     @contextlib.contextmanager
-    def open(cls, parquet_root: Path, export_date: date, strategy: PagingStrategy, *,
+    def open(cls, tree: SnapshotTree, export_date: date, strategy: PagingStrategy, *,
              resume_within: timedelta, lock_timeout: float) -> Iterator[SnapshotStaging]:
         """Stage `export_date` exclusively: a second export of the same date waits here.
 
         Staging that no run can resume any more (older than `resume_within`) is removed first,
-        so dates that failed and were never re-run do not keep their parts for ever.
+        and so are uploads to S3 as old, so dates that failed and were never re-run do not
+        keep their parts for ever.
         """
-        lock = Path(parquet_root) / "_staging" / f"export_date={export_date.isoformat()}.lock"
+        lock = tree.staging_dir / f"export_date={export_date.isoformat()}.lock"
         with exclusive_lock(lock, lock_timeout, f"the export of {export_date}"):
-            _sweep_stale(Path(parquet_root) / "_staging", resume_within, keep=lock.stem)
-            staging = cls(parquet_root, export_date, strategy, resume_within)
+            _sweep_stale(tree.staging_dir, resume_within, keep=lock.stem)
+            tree.sweep_uploads(resume_within)
+            staging = cls(tree, export_date, strategy, resume_within)
             try:
                 staging._open_outputs()
                 yield staging
             finally:
-                for writer in staging._outputs.values():  # left open only by a failure
+                # Discards the partition files a failure left, and after a publish to S3 the
+                # local files it uploaded from (on disk they were moved into the tree).
+                for writer in staging._outputs.values():
                     writer.abort()
 
     def _load(self, resume_within: timedelta) -> bool:
@@ -156,8 +164,8 @@ class SnapshotStaging:
     def _open_outputs(self) -> None:
         """Start the partition files, with what the parts already staged hold (a resume)."""
         for kind, (dataset, schema) in OUTPUTS.items():
-            self._outputs[kind] = SnapshotWriter(self.parquet_root, dataset, self.export_date,
-                                                 schema)
+            self._outputs[kind] = SnapshotWriter(self.tree.staging_dir, dataset,
+                                                 self.export_date, schema)
             for number in range(self.parts):
                 with pq.ParquetFile(self._part(kind, number)) as part:
                     for batch in part.iter_batches(batch_size=ROW_GROUP_ROWS):
@@ -194,15 +202,15 @@ class SnapshotStaging:
         """The complete tasks file, closed but not yet published, for checks before publishing."""
         return self._outputs["tasks"].close()
 
-    def publish(self, coverage: bytes) -> tuple[Path, Path]:
-        """Publish the coverage record, the quarantine partition file, then the tasks one (so
-        a reader who finds the tasks finds the rest too); return (tasks path, quarantine
-        path)."""
-        replace_atomically(coverage_path(self.parquet_root, self.export_date),
-                           lambda path: path.write_bytes(coverage))
-        quarantine_path = self._outputs.pop("quarantine").commit()
-        tasks_path = self._outputs.pop("tasks").commit()
-        return tasks_path, quarantine_path
+    def publish(self, coverage: bytes) -> tuple[Path | str, Path | str]:
+        """Publish the night through the tree (its files, then its manifest); return where
+        its tasks and quarantine files are (paths, or s3:// URIs)."""
+        record = self.folder / "_coverage.json"
+        replace_atomically(record, lambda path: path.write_bytes(coverage))
+        self.tree.publish(self.export_date, self._outputs["tasks"].close(),
+                          self._outputs["quarantine"].close(), record)
+        return (self.tree.location(TASKS_DATASET, self.export_date),
+                self.tree.location(QUARANTINE_DATASET, self.export_date))
 
     def discard(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -14,6 +14,7 @@ lock"; and a failed load rolls back, leaving the previous warehouse intact.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import shutil
@@ -34,7 +35,8 @@ from mixpeek_tasks.snapshot.reconcile import Coverage
 from mixpeek_tasks.snapshot.tree import NightFiles, SnapshotTree
 from mixpeek_tasks.sql_files import sql_statements
 
-DEFAULT_MEMORY_LIMIT = "256MB"
+log = logging.getLogger(__name__)
+DEFAULT_MEMORY_LIMIT = "64MB"
 _PARAMETER = re.compile(r"\$([a-z_]+)")
 # Mixpeek keeps hot task state for 24 hours: work still running after a day is worth a look.
 DEFAULT_STUCK_AFTER_HOURS = 24.0
@@ -230,12 +232,14 @@ class Warehouse:
             self._run(con, "night.sql", **paths)
             self._run(con, "history_append.sql", export_date=night)
             self._run(con, "tasks_seen_again.sql")
+            self._run(con, "night_changed.sql", export_date=night, **paths)
             self._merge_tasks(con, night)
             self._run(con, "night_facts.sql", export_date=night, **paths)
             if files.coverage is not None:
                 coverage = Coverage.from_json(files.coverage).as_metadata()
                 self._run(con, "export_coverage.sql", **{**coverage, "export_date": night})
             con.execute("DROP TABLE night")
+            con.execute("DROP TABLE changed")
 
     def rebuild(self) -> None:
         """Rebuild the derived tables and the views from every night of the tree."""
@@ -278,11 +282,9 @@ class Warehouse:
     def _merge_tasks(self, con: duckdb.DuckDBPyConnection, night: date) -> None:
         """Merge the night's changed tasks into `tasks`, in buckets of task_ids."""
         # The merge holds the night's rows it merges and their tasks' old rows.
-        changed = ("SELECT task_id FROM night WHERE task_id NOT IN"
-                   " (SELECT task_id FROM tasks WHERE last_export_date = $night)")
         rows = con.execute(
-            f"SELECT (SELECT count(*) FROM ({changed}))"
-            f" + (SELECT count(*) FROM tasks WHERE task_id IN ({changed}))", {"night": night}
+            "SELECT (SELECT count(*) FROM changed)"
+            " + (SELECT count(*) FROM tasks WHERE task_id IN (SELECT task_id FROM changed))"
         ).fetchone()[0]
         buckets = max(1, -(-rows // self.merge_bucket_rows))
         for bucket in range(buckets):
@@ -303,11 +305,18 @@ class Warehouse:
 
     def _build_views(self, con: duckdb.DuckDBPyConnection, stuck_after_hours: float) -> None:
         self._write_status_classes(con)
-        # The tree by its absolute path, so the file opened from any folder finds it.
-        con.execute(
-            "CREATE OR REPLACE VIEW task_snapshots AS SELECT * FROM read_parquet("
-            f"{_sql_string(self.tree.glob(TASKS_DATASET))}, union_by_name = true,"
-            " hive_partitioning = false)")
+        if self.tree.is_local:
+            # The tree by its absolute path, so the file opened from any folder finds it.
+            con.execute(
+                "CREATE OR REPLACE VIEW task_snapshots AS SELECT * FROM read_parquet("
+                f"{_sql_string(self.tree.glob(TASKS_DATASET))}, union_by_name = true,"
+                " hive_partitioning = false)")
+        else:
+            # DuckDB binds a view when it is created, and reads s3:// only through its httpfs
+            # extension, which an exporter need not have: every other view reads the derived
+            # tables, and the snapshots are read from the tree itself (README, Object storage).
+            log.info("no task_snapshots view: the snapshots are in %s, read them there",
+                     self.tree)
         for view in ANALYTICS_VIEWS:
             self._run(con, f"views/{view}.sql", stuck_after_hours=stuck_after_hours)
 

@@ -52,6 +52,26 @@ def test_an_export_dir_that_cannot_be_written_is_named(tmp_path):
     _assert_one_line(done, f"the export directory {tmp_path / 'a_file' / 'data'} is not writable")
 
 
+SECRET = "aws_first_hour_SECRET_0123456789"
+
+
+@pytest.mark.parametrize(("warehouse", "expected"), [
+    (None, "MIXPEEK_EXPORT_DIR is s3://exports/nightly, so DuckDB cannot live beside it: set "
+           "MIXPEEK_WAREHOUSE"),
+    ("warehouse.duckdb", "the export location s3://exports/nightly/parquet is not writable"),
+], ids=["no warehouse", "no S3 endpoint"])
+def test_an_s3_export_dir_s_setup_problems_are_named(tmp_path, warehouse, expected):
+    env = {"MIXPEEK_API_KEY": KEY, "MIXPEEK_EXPORT_DIR": "s3://exports/nightly",
+           "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": SECRET,
+           "AWS_DEFAULT_REGION": "us-east-1",
+           "AWS_ENDPOINT_URL": f"http://127.0.0.1:{_closed_port()}"}
+    if warehouse:
+        env["MIXPEEK_WAREHOUSE"] = str(tmp_path / warehouse)
+    done = _run(tmp_path, **env)
+    _assert_one_line(done, expected)
+    assert SECRET not in done.stdout + done.stderr
+
+
 def test_a_wrong_key_gives_the_api_s_answer_once(tmp_path):
     with running_emulator(tasks=200, seed=1, api_key="sk_test_the_right_one_987") as server:
         done = _run(tmp_path, MIXPEEK_API_KEY=KEY, MIXPEEK_BASE_URL=server.base_url)

@@ -103,7 +103,8 @@ def test_a_damaged_coverage_record_fails_the_whole_load(tmp_path):
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
     warehouse.load_night(snapshot(tmp_path, DAY_ONE, keyset_coverage()))
     snapshot(tmp_path, DAY_TWO, keyset_coverage())
-    coverage_path(tmp_path / "parquet", DAY_TWO).write_text('{"strategy": "keyset"')
+    stored = coverage_path(tmp_path / "parquet", DAY_TWO)
+    stored.write_bytes(b"{" * stored.stat().st_size)  # the size the manifest says, not JSON
     with pytest.raises(ValueError):
         warehouse.load_night(DAY_TWO)
     assert [row[:2] for row in coverage_rows(warehouse)] == [(DAY_ONE, "keyset")]

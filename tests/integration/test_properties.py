@@ -11,7 +11,7 @@ from mixpeek_tasks.snapshot.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA, flatt
 from mixpeek_tasks.snapshot.parquet_files import SnapshotWriter
 from mixpeek_tasks.snapshot.tree import SnapshotTree
 from mixpeek_tasks.warehouse.database import Warehouse
-from tests.support.snapshots import write_snapshot
+from tests.support.snapshots import publish_tables, write_snapshot
 
 EXPORT_DATE = date(2026, 11, 23)
 EXPORTED_AT = datetime(2026, 11, 23, 2, tzinfo=timezone.utc)
@@ -73,17 +73,17 @@ def test_flattening_never_raises_and_accounts_for_every_record(page):
 @given(st.lists(pages, min_size=1, max_size=3))
 def test_every_task_id_lands_in_snapshots_or_quarantine(tmp_path_factory, page_list):
     root = tmp_path_factory.mktemp("prop")
-    tasks = SnapshotWriter(root, "tasks", EXPORT_DATE, TASK_SCHEMA)
-    quarantine = SnapshotWriter(root, "task_quarantine", EXPORT_DATE, QUARANTINE_SCHEMA)
+    tree = SnapshotTree(root)
+    tasks = SnapshotWriter(tree.staging_dir, "tasks", EXPORT_DATE, TASK_SCHEMA)
+    quarantine = SnapshotWriter(tree.staging_dir, "task_quarantine", EXPORT_DATE, QUARANTINE_SCHEMA)
     typed_ids: set[str] = set()
     for page in page_list:
         flat = flatten_tasks(page, EXPORT_DATE, EXPORTED_AT)
         tasks.write(flat.tasks)
         quarantine.write(flat.quarantine)
         typed_ids.update(flat.tasks.column("task_id").to_pylist())
-    quarantine.commit()
-    tasks.commit()
-    warehouse = Warehouse(root / "warehouse.duckdb", SnapshotTree(root))
+    publish_tables(tree, EXPORT_DATE, tasks, quarantine)
+    warehouse = Warehouse(root / "warehouse.duckdb", tree)
     warehouse.load_night(EXPORT_DATE)
     landed = {row[0] for row in warehouse.query(
         "SELECT task_id FROM tasks UNION SELECT task_id FROM task_quarantine"

@@ -116,17 +116,18 @@ def test_a_failed_load_leaves_the_previous_warehouse_intact(exported):
                "SELECT * FROM tasks ORDER BY task_id",
                "SELECT * FROM task_status_history ORDER BY task_id, interval_no")
     before = [warehouse.query(query).rows for query in queries]
-    broken = day_two.tasks_path.parent.parent / f"export_date={DAY_TWO + timedelta(days=1)}"
-    shutil.copytree(day_two.quarantine_path.parent,
-                    day_two.quarantine_path.parent.with_name(broken.name))
-    broken.mkdir()
-    (broken / "data.parquet").write_bytes(b"PAR1 this is not parquet")
+    day_three = DAY_TWO + timedelta(days=1)
+    publish_night(warehouse.path.parent, day_three, pq.read_table(day_two.tasks_path))
+    damaged = warehouse.tree.location("tasks", day_three)
+    data = bytearray(damaged.read_bytes())
+    data[100:-100] = bytes(len(data) - 200)  # the size the manifest says, the pages zeroed
+    damaged.write_bytes(data)
     try:
         with pytest.raises(duckdb.Error):
-            warehouse.load_night(DAY_TWO + timedelta(days=1))
+            warehouse.load_night(day_three)
     finally:
-        shutil.rmtree(broken)
-        shutil.rmtree(day_two.quarantine_path.parent.with_name(broken.name))
+        shutil.rmtree(damaged.parent)
+        shutil.rmtree(warehouse.tree.location("task_quarantine", day_three).parent)
     assert [warehouse.query(query).rows for query in queries] == before
 
 

@@ -1,6 +1,6 @@
 -- One bucket of task_ids ($bucket of $buckets) of the night appended, merged into `tasks`:
--- the night's changed records (tasks_seen_again.sql took the others) with their tasks' old
--- `tasks` rows, which are then deleted. The merge holds every input row of a bucket at once;
+-- the night's changed records (night_changed.sql) with their tasks' old `tasks` rows, which
+-- are then deleted. The merge holds every input row of a bucket at once;
 -- buckets keep that under the load's memory limit. `task_status_history` is already up to
 -- date.
 --
@@ -27,9 +27,8 @@ WITH snapshot_rows AS NOT MATERIALIZED (
         export_date AS last_export_date,
         CASE WHEN from_mongodb IS NOT TRUE THEN export_date END AS last_full_record_date,
         CAST(1 AS BIGINT) AS snapshots
-    FROM night
+    FROM changed
     WHERE hash(task_id) % CAST($buckets AS UBIGINT) = CAST($bucket AS UBIGINT)
-        AND task_id NOT IN (SELECT task_id FROM tasks WHERE last_export_date = $export_date)
 ),
 prior_rows AS NOT MATERIALIZED (
     -- An old `tasks` row stands in for the snapshots it was built from: its values are their
@@ -126,6 +125,6 @@ JOIN seen USING (task_id);
 -- The old rows of the bucket's tasks, now merged into their new rows.
 DELETE FROM tasks
 WHERE last_export_date < $export_date AND task_id IN (
-    SELECT task_id FROM night
+    SELECT task_id FROM changed
     WHERE hash(task_id) % CAST($buckets AS UBIGINT) = CAST($bucket AS UBIGINT)
 );
