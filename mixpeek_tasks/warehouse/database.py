@@ -56,7 +56,7 @@ ANALYTICS_VIEWS = (
     "task_durations", "task_latency", "task_failures", "task_failure_reasons", "export_runs",
     "stuck_tasks", "batch_progress", "daily_summary",
 )
-DERIVED_TABLES = ("tasks", "task_status_history", "task_status_regressions", "task_quarantine",
+DERIVED_TABLES = ("tasks", "task_status_intervals", "task_status_regressions", "task_quarantine",
                   "export_nights", "batch_observations")
 
 

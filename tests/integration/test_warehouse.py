@@ -229,3 +229,30 @@ def test_a_record_listed_again_unchanged_only_moves_when_it_was_seen(tmp_path, r
                     None if last_full_night is None else nights[last_full_night - 1],
                     datetime(2026, 11, 22, 2, tzinfo=timezone.utc), batch_id,
                     True if records[-1] is FALLBACK else None)]
+
+
+@pytest.mark.parametrize("listed, expected", [
+    # (status or None when the night does not list the task) -> (status, valid_from, valid_to,
+    # observed_in) per interval, nights numbered from 0
+    (["PENDING", None, "PENDING", "COMPLETED"],
+     [("PENDING", 0, 3, [0, 2]), ("COMPLETED", 3, None, [3])]),
+    (["PENDING", None, "COMPLETED", None, "COMPLETED"],
+     [("PENDING", 0, 2, [0]), ("COMPLETED", 2, None, [2, 4])]),
+    ([None, "FAILED", None, None, "PENDING", "FAILED"], [("FAILED", 1, None, [1, 4, 5])]),
+])
+def test_nights_a_task_was_not_listed_do_not_split_its_interval(tmp_path, listed, expected):
+    nights = [date(2026, 11, 20 + n) for n in range(len(listed))]
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    for night, status in zip(nights, listed):
+        other = {"task_id": "t-other", "task_type": "thumbnail", "status": "COMPLETED"}
+        records = [other] + ([] if status is None else [
+            {"task_id": "t-1", "task_type": "thumbnail", "status": status}])
+        read_at = datetime.combine(night, datetime.min.time(), timezone.utc)
+        warehouse.load_night(write_snapshot(tmp_path, records, night, read_at))
+    rows = warehouse.query(
+        "SELECT status, valid_from, valid_to, observed_in FROM task_status_history"
+        " WHERE task_id = 't-1' ORDER BY interval_no").rows
+    assert rows == [(status, nights[start], None if end is None else nights[end],
+                     [nights[n] for n in observed]) for status, start, end, observed in expected]
+    assert warehouse.query("SELECT snapshots FROM tasks WHERE task_id = 't-1'").rows == [
+        (sum(status is not None for status in listed),)]

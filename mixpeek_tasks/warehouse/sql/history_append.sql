@@ -1,8 +1,12 @@
 -- A night newer than every night loaded so far changes only its own tasks, so they are merged
--- into the regressions and the history: a nightly load costs one night's rows, however long
--- the history. A rebuild appends every night in date order (database.py).
+-- into the regressions and the status intervals: a nightly load costs one night's rows,
+-- however long the history. A rebuild appends every night in date order (database.py).
 -- A task's open interval (valid_to NULL) holds its current status. Once a task was seen
 -- terminal, its first terminal status stands: the open interval keeps it and never closes.
+-- An interval is kept as the span of loaded nights from valid_from to last_observed_on, less
+-- the nights in unlisted_on: extending it each night changes two fixed-width values, where a
+-- list of every night (observed_in, now computed by the view task_status_history) was
+-- rewritten whole for every task listed, every night.
 
 -- A record that reports anything else is kept as a regression.
 INSERT INTO task_status_regressions BY NAME
@@ -15,20 +19,32 @@ SELECT
     h.valid_from AS terminal_since,
     s.from_mongodb
 FROM night AS s
-JOIN task_status_history AS h ON h.task_id = s.task_id AND h.valid_to IS NULL
+JOIN task_status_intervals AS h ON h.task_id = s.task_id AND h.valid_to IS NULL
 JOIN task_status_classes AS c ON c.status = h.status AND c.status_class = 'terminal'
 WHERE s.status <> h.status;
 
--- The night extends the open interval of a task whose status it keeps...
-UPDATE task_status_history AS h
-SET observed_in = list_append(h.observed_in, s.export_date), last_observed_at = s.exported_at
+-- The night extends the open interval of a task whose status it keeps: first the loaded
+-- nights since the task was last listed go to unlisted_on (rare: a task missing from a
+-- listing and back), then it is observed tonight.
+UPDATE task_status_intervals AS h
+SET unlisted_on = list_concat(coalesce(h.unlisted_on, []), list_filter(
+    (SELECT list(export_date ORDER BY export_date) FROM export_nights),
+    lambda night: night > h.last_observed_on))
+FROM night AS s
+WHERE h.task_id = s.task_id AND h.valid_to IS NULL
+    AND h.last_observed_on < (SELECT max(export_date) FROM export_nights)
+    AND (h.status = s.status OR h.status IN (
+        SELECT status FROM task_status_classes WHERE status_class = 'terminal'));
+
+UPDATE task_status_intervals AS h
+SET last_observed_on = s.export_date, last_observed_at = s.exported_at
 FROM night AS s
 WHERE h.task_id = s.task_id AND h.valid_to IS NULL
     AND (h.status = s.status OR h.status IN (
         SELECT status FROM task_status_classes WHERE status_class = 'terminal'));
 
 -- ...and closes it when the status changed...
-UPDATE task_status_history AS h
+UPDATE task_status_intervals AS h
 SET valid_to = s.export_date
 FROM night AS s
 WHERE h.task_id = s.task_id AND h.valid_to IS NULL
@@ -37,17 +53,18 @@ WHERE h.task_id = s.task_id AND h.valid_to IS NULL
 
 -- ...so the night's tasks left without an open interval are the new ones and those whose
 -- interval it just closed: each opens its next interval.
-INSERT INTO task_status_history BY NAME
+INSERT INTO task_status_intervals BY NAME
 SELECT
     s.task_id,
     CAST(coalesce(closed.interval_no, 0) + 1 AS INTEGER) AS interval_no,
     s.status,
     s.export_date AS valid_from,
     NULL AS valid_to,
-    [s.export_date] AS observed_in,
     s.exported_at AS first_observed_at,
-    s.exported_at AS last_observed_at
+    s.exported_at AS last_observed_at,
+    s.export_date AS last_observed_on,
+    NULL AS unlisted_on
 FROM night AS s
-LEFT JOIN task_status_history AS closed
+LEFT JOIN task_status_intervals AS closed
     ON closed.task_id = s.task_id AND closed.valid_to = s.export_date
-WHERE s.task_id NOT IN (SELECT task_id FROM task_status_history WHERE valid_to IS NULL);
+WHERE s.task_id NOT IN (SELECT task_id FROM task_status_intervals WHERE valid_to IS NULL);

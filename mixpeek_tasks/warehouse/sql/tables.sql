@@ -31,17 +31,19 @@ SELECT
 FROM read_parquet($tasks_path)
 WHERE false;
 
--- One row per task per status interval (history_append.sql).
-CREATE TABLE IF NOT EXISTS task_status_history AS
+-- One row per task per status interval (history_append.sql), read through the view
+-- task_status_history below.
+CREATE TABLE IF NOT EXISTS task_status_intervals AS
 SELECT
     task_id,
     CAST(0 AS INTEGER) AS interval_no,
     status,
     export_date AS valid_from,
     export_date AS valid_to,
-    [export_date] AS observed_in,
     exported_at AS first_observed_at,
-    exported_at AS last_observed_at
+    exported_at AS last_observed_at,
+    export_date AS last_observed_on,
+    [export_date] AS unlisted_on
 FROM read_parquet($tasks_path)
 WHERE false;
 
@@ -86,3 +88,21 @@ SELECT
     object_count
 FROM read_parquet($tasks_path)
 WHERE false;
+
+-- Each task's status intervals with every night that saw the task in that status: the loaded
+-- nights from valid_from to last_observed_on, less those it was missing from.
+CREATE OR REPLACE VIEW task_status_history AS
+SELECT
+    i.task_id,
+    i.interval_no,
+    i.status,
+    i.valid_from,
+    i.valid_to,
+    list_filter(
+        (SELECT list(export_date ORDER BY export_date) FROM export_nights),
+        lambda night: night BETWEEN i.valid_from AND i.last_observed_on
+            AND NOT list_contains(coalesce(i.unlisted_on, []), night)
+    ) AS observed_in,
+    i.first_observed_at,
+    i.last_observed_at
+FROM task_status_intervals AS i;

@@ -1,7 +1,7 @@
 -- One bucket of task_ids ($bucket of $buckets) of the night appended, merged into `tasks`:
 -- the night's changed records (night_changed.sql) with their tasks' old `tasks` rows, which
 -- are then deleted. The merge holds every input row of a bucket at once;
--- buckets keep that under the load's memory limit. `task_status_history` is already up to
+-- buckets keep that under the load's memory limit. `task_status_intervals` is already up to
 -- date.
 --
 -- Each task gets its status from the history (terminal facts kept), the richest value known of
@@ -109,7 +109,7 @@ richest AS (
 ),
 current_status AS (
     SELECT task_id, status
-    FROM task_status_history
+    FROM task_status_intervals
     WHERE valid_to IS NULL
 )
 SELECT
