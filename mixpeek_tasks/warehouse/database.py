@@ -44,7 +44,7 @@ DEFAULT_STUCK_AFTER_HOURS = 24.0
 # nightly append of a 100,000-task account (the transaction also held the night's rows). It
 # stays below DuckDB's row group (122,880 rows), which an insert into a table created in the
 # same transaction must not reach (see tables.sql).
-MERGE_BUCKET_ROWS = 100_000
+MERGE_BUCKET_ROWS = 25_000
 DUCKDB_ROW_GROUP_ROWS = 122_880
 # The analysts' objects, one file each in sql/views/ (documented column by column in
 # docs/data-dictionary.md), in the order they are created: each reads only those before it,
@@ -233,6 +233,7 @@ class Warehouse:
             self._run(con, "history_append.sql", export_date=night)
             self._run(con, "tasks_seen_again.sql")
             self._run(con, "night_changed.sql", export_date=night, **paths)
+            self._run(con, "tasks_new.sql", export_date=night)
             self._merge_tasks(con, night)
             self._run(con, "night_facts.sql", export_date=night, **paths)
             if files.coverage is not None:
