@@ -31,6 +31,27 @@ def task_id_bounds(filters: dict | None) -> tuple[str | None, str | None]:
     return low, high
 
 
+RANGE_OPERATORS = frozenset({"gt", "gte", "lt", "lte"})
+
+
+def created_at_range(filters: Any) -> tuple[bool, list[tuple[str, str]]] | None:
+    """`(case_sensitive, [(operator, value), ...])` when `filters` is nothing but an AND of
+    range conditions on `created_at` against text (what a count by creation time sends), so
+    the count can bisect a sorted index; None for any other filter, which is scanned."""
+    if not isinstance(filters, dict) or set(filters) - {"AND", "case_sensitive"}:
+        return None
+    conditions = filters.get("AND")
+    if not isinstance(conditions, list) or not conditions:
+        return None
+    bounds = []
+    for cond in conditions:
+        if not (isinstance(cond, dict) and cond.get("field") == "created_at"
+                and cond.get("operator") in RANGE_OPERATORS and isinstance(cond.get("value"), str)):
+            return None
+        bounds.append((cond["operator"], cond["value"]))
+    return bool(filters.get("case_sensitive", False)), bounds
+
+
 def lookup(task: dict, dotted: str) -> Any:
     value: Any = task
     for part in dotted.split("."):

@@ -7,7 +7,7 @@ from mixpeek.models.error_response import ErrorResponse
 from mixpeek.models.list_tasks_request import ListTasksRequest
 from mixpeek.models.list_tasks_response import ListTasksResponse
 
-from mixpeek_emulator import TaskStore, running_emulator
+from mixpeek_emulator import ServerProfile, TaskStore, running_emulator
 
 
 @pytest.fixture
@@ -155,3 +155,57 @@ def test_a_descending_task_id_sort_lists_the_highest_ids_first(filters):
     encoded, _, more = store.select(body, 20, 0)
     expected = sorted((i for i in store.tasks if filters is None or i < "8"), reverse=True)
     assert [orjson.loads(e)["task_id"] for e in encoded] == expected[:20] and more
+
+
+def _count_bodies(store: TaskStore) -> list[dict]:
+    """Count questions around the account's own creation times (equal to one, between two,
+    past both ends), one-sided and windows, in both case modes, and some the index declines."""
+    created = sorted(t["created_at"] for t in store.tasks.values()
+                     if isinstance(t.get("created_at"), str))
+    moments = [created[0], created[len(created) // 2], created[-1], created[-1][:-1] + "5Z",
+               "1970-01-02T00:00:00.000Z", "9999-01-01T00:00:00.000Z", "2026-11-23T12:00:00Z",
+               created[len(created) // 3].upper(), created[len(created) // 3].lower()]
+    bodies: list[dict] = [{}, {"filters": {}}, {"filters": {"AND": []}},
+                          {"task_type": "thumbnail"}]
+    for case_sensitive in (None, True, False):
+        mode = {} if case_sensitive is None else {"case_sensitive": case_sensitive}
+        for moment in moments:
+            for operator in ("lt", "lte", "gt", "gte"):
+                bodies.append({"filters": {"AND": [
+                    {"field": "created_at", "operator": operator, "value": moment}], **mode}})
+        bodies.append({"filters": {"AND": [
+            {"field": "created_at", "operator": "gte", "value": moments[0]},
+            {"field": "created_at", "operator": "lt", "value": moments[1]}], **mode}})
+        bodies.append({"filters": {"AND": [
+            {"field": "created_at", "operator": "gt", "value": moments[1]},
+            {"field": "created_at", "operator": "lte", "value": moments[0]}], **mode}})
+    bodies.append({"filters": {"AND": [
+        {"field": "created_at", "operator": "lt", "value": moments[1]},
+        {"field": "status", "operator": "eq", "value": "FAILED"}]}})
+    return bodies
+
+
+@pytest.mark.parametrize("profile", ["", "ignores_filters", "recent_window"])
+@pytest.mark.parametrize("churn, deletes", [(0, 0), (25, 0), (0, 25), (25, 25)])
+@pytest.mark.parametrize("id_prefix", [None, "task_"])
+def test_indexed_counts_equal_a_full_scan_under_churn_and_deletions(profile, churn, deletes,
+                                                                    id_prefix):
+    store = TaskStore.generate(400, seed=4, id_prefix=id_prefix)
+    quirks = ServerProfile.parse(profile)
+    some = sorted(store.tasks)
+    # Records a count by creation time must treat as a scan does: no created_at, a number, a
+    # differently written time, and a record replaced by one created at another moment.
+    store.add_record({"task_id": some[0] + "-none", "task_type": "thumbnail",
+                      "status": "FAILED"})
+    store.add_record({"task_id": some[1] + "-number", "status": "FAILED", "created_at": 17})
+    store.add_record({"task_id": some[2] + "-odd", "status": "FAILED",
+                      "created_at": "2026-11-23 10:00:00+00:00"})
+    store.add_record({**store.tasks[some[3]], "created_at": "2020-01-01T00:00:00.000Z"})
+    store.add_record({**store.tasks[some[4]], "created_at": None})
+    scan_sort = {"sort": {"field": "created_at", "direction": "asc"}}
+    for _ in range(3):
+        store.churn(churn, deletes)
+        for body in _count_bodies(store):
+            # A listing sorted by created_at filters every task: its total is the full scan.
+            _, scanned, _ = store.select({**body, **scan_sort}, 1, 0, quirks)
+            assert store.count(body, quirks) == scanned, body
