@@ -15,13 +15,14 @@ OPERATORS = frozenset(
 _LOGICAL_KEYS = ("AND", "OR", "NOT")
 
 
-def task_id_bounds(filters: dict | None) -> tuple[str | None, str | None]:
-    """Tightest [low, high) task_id range implied by top-level AND conditions."""
+def text_bounds(filters: dict | None, field_name: str) -> tuple[str | None, str | None]:
+    """Tightest [low, high) range of `field_name` implied by top-level AND conditions on text
+    compared case-sensitively (a case-folded comparison does not follow the text's order)."""
     low = high = None
     if not filters or not filters.get("case_sensitive"):
         return None, None
     for cond in filters.get("AND") or []:
-        if cond.get("field") != "task_id" or not isinstance(cond.get("value"), str):
+        if cond.get("field") != field_name or not isinstance(cond.get("value"), str):
             continue
         op, value = cond.get("operator"), cond["value"]
         if op in ("gt", "gte") and (low is None or value > low):
