@@ -11,7 +11,6 @@ a skip, so deletions during its run leave the snapshot unprovable, and it is ref
 from __future__ import annotations
 
 import logging
-import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -152,17 +151,9 @@ class EndCount:
     def listed(self, records: int) -> None:
         """The listing holds `records` so far: start the count once they reach the total."""
         if self.early is None and self.start_at is not None and records >= self.start_at:
-            self.early = Future()
-            # A thread of its own that ends with the count: a failed export leaves nothing
-            # to shut down.
-            threading.Thread(target=self._count_into, args=(self.early,), daemon=True,
-                             name="mixpeek-end-count").start()
-
-    def _count_into(self, future: Future) -> None:
-        try:
-            future.set_result(count_service(self.client, self.cutoff))
-        except BaseException as error:  # raised where the counts are read
-            future.set_exception(error)
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mixpeek-count")
+            self.early = pool.submit(count_service, self.client, self.cutoff)
+            pool.shutdown(wait=False)  # its thread ends with the count, even if the export fails
 
     def counts(self) -> ServiceCounts:
         """The counts, once the last page is in: the early ones if they can be used."""

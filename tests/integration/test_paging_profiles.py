@@ -231,3 +231,16 @@ def test_only_a_keyed_listing_counts_the_service_before_its_last_page(
     assert set(_listed(result.tasks_path)) == expected
     (end,) = made
     assert (end.early is not None) == early and len(asked) == 1
+
+
+def test_keyset_pages_start_beside_the_probes_last_question_and_are_read_once(tmp_path):
+    # Round one asks how task_id sorts; the range-filter question needs its lowest ids, and
+    # goes out with the first page of every range, which are used, not asked again.
+    with running_emulator(tasks=5000, seed=14, latency_ms=100) as server:
+        result = _export(server, tmp_path)
+        arrivals = sorted(arrived for arrived, _ in server.request_log)
+    assert result.coverage.strategy == "keyset" and result.coverage.probe["requests"] == 5
+    assert result.requests == 5 + result.pages + 3  # the probe, every page once, the end counts
+    probe_round, second_round, third = arrivals[:4], arrivals[4:9], arrivals[9]
+    assert probe_round[-1] - probe_round[0] < 0.05 and second_round[-1] - second_round[0] < 0.05
+    assert second_round[0] - probe_round[-1] > 0.08 and third - second_round[-1] > 0.08
