@@ -15,13 +15,14 @@ OPERATORS = frozenset(
 _LOGICAL_KEYS = ("AND", "OR", "NOT")
 
 
-def task_id_bounds(filters: dict | None) -> tuple[str | None, str | None]:
-    """Tightest [low, high) task_id range implied by top-level AND conditions."""
+def text_bounds(filters: dict | None, field_name: str) -> tuple[str | None, str | None]:
+    """Tightest [low, high) range of `field_name` implied by top-level AND conditions on text
+    compared case-sensitively (a case-folded comparison does not follow the text's order)."""
     low = high = None
     if not filters or not filters.get("case_sensitive"):
         return None, None
     for cond in filters.get("AND") or []:
-        if cond.get("field") != "task_id" or not isinstance(cond.get("value"), str):
+        if cond.get("field") != field_name or not isinstance(cond.get("value"), str):
             continue
         op, value = cond.get("operator"), cond["value"]
         if op in ("gt", "gte") and (low is None or value > low):
@@ -29,6 +30,27 @@ def task_id_bounds(filters: dict | None) -> tuple[str | None, str | None]:
         elif op == "lt" and (high is None or value < high):
             high = value
     return low, high
+
+
+RANGE_OPERATORS = frozenset({"gt", "gte", "lt", "lte"})
+
+
+def created_at_range(filters: Any) -> tuple[bool, list[tuple[str, str]]] | None:
+    """`(case_sensitive, [(operator, value), ...])` when `filters` is nothing but an AND of
+    range conditions on `created_at` against text (what a count by creation time sends), so
+    the count can bisect a sorted index; None for any other filter, which is scanned."""
+    if not isinstance(filters, dict) or set(filters) - {"AND", "case_sensitive"}:
+        return None
+    conditions = filters.get("AND")
+    if not isinstance(conditions, list) or not conditions:
+        return None
+    bounds = []
+    for cond in conditions:
+        if not (isinstance(cond, dict) and cond.get("field") == "created_at"
+                and cond.get("operator") in RANGE_OPERATORS and isinstance(cond.get("value"), str)):
+            return None
+        bounds.append((cond["operator"], cond["value"]))
+    return bool(filters.get("case_sensitive", False)), bounds
 
 
 def lookup(task: dict, dotted: str) -> Any:

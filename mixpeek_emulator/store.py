@@ -4,10 +4,11 @@ a live account, and the selection of one page of it."""
 from __future__ import annotations
 
 import bisect
+import itertools
 import random
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -15,7 +16,13 @@ from typing import Any
 import orjson
 
 from mixpeek_emulator.profiles import DOCUMENTED, ServerProfile
-from mixpeek_emulator.query import compile_filters, lookup, sort_key, task_id_bounds
+from mixpeek_emulator.query import (
+    compile_filters,
+    created_at_range,
+    lookup,
+    sort_key,
+    text_bounds,
+)
 from mixpeek_emulator.vocabulary import IN_FLIGHT
 
 DEFAULT_SORT = {"field": "created_at", "direction": "desc"}
@@ -84,6 +91,17 @@ class TaskStore:
     _ids: list[str] = field(default_factory=list)
     _encoded: dict[str, bytes] = field(default_factory=dict)
     _in_flight: list[str] = field(default_factory=list)
+    # Indexes on created_at, as a service keeps them, so that the questions an export asks at
+    # both ends (the newest task created before a moment, and how many) are a bisect instead
+    # of a sort of every task under the lock that every page waits on:
+    # - every text created_at, sorted the two ways filters compare it: as it is
+    #   (case_sensitive) and lowercased (the default), for counts;
+    # - (sort key, rank, task_id) of every task, for listings sorted by created_at: the rank
+    #   is the task's place in `tasks`, so ties come in the order a stable sort gives them.
+    _created: dict[bool, list[str]] = field(default_factory=lambda: {True: [], False: []})
+    _by_created: list[tuple] = field(default_factory=list)
+    _rank: dict[str, int] = field(default_factory=dict)
+    _ranks: Iterator[int] = field(default_factory=itertools.count)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -98,6 +116,10 @@ class TaskStore:
             age = timedelta(seconds=store.rng.uniform(0, 30 * 86400))
             store._ids.append(store._put(store._new_task(store.now - age)))
         store._ids.sort()
+        created = [task["created_at"] for task in store.tasks.values()]
+        store._created = {True: sorted(created), False: sorted(c.lower() for c in created)}
+        store._by_created = sorted((sort_key(task["created_at"]), store._rank[task["task_id"]],
+                                    task["task_id"]) for task in store.tasks.values())
         return store
 
     def _new_task_id(self) -> str:
@@ -165,19 +187,36 @@ class TaskStore:
         return task
 
     def _put(self, task: dict) -> str:
-        """Store a new task (the caller places its id in the sorted index) and return its id."""
+        """Store a new task (the caller places it in the sorted indexes) and return its id."""
         task_id = task["task_id"]
         self.tasks[task_id] = task
+        self._rank[task_id] = next(self._ranks)
         self._encoded[task_id] = orjson.dumps(task)
         if task["status"] in IN_FLIGHT:
             self._in_flight.append(task_id)
         return task_id
 
+    def _index_created(self, task: dict, *, remove: bool = False) -> None:
+        created = task.get("created_at")
+        keys = [(self._by_created, (sort_key(created), self._rank[task["task_id"]],
+                                    task["task_id"]))]
+        if isinstance(created, str):
+            keys += [(self._created[True], created), (self._created[False], created.lower())]
+        for values, key in keys:
+            if remove:
+                del values[bisect.bisect_left(values, key)]
+            else:
+                bisect.insort(values, key)
+
     def add_record(self, record: dict) -> None:
         """Serve `record` as it is, malformed or not, at its task_id's place in the keyset."""
         task_id = record["task_id"]
-        if task_id not in self.tasks:
+        if task_id in self.tasks:
+            self._index_created(self.tasks[task_id], remove=True)
+        else:
             bisect.insort(self._ids, task_id)
+            self._rank[task_id] = next(self._ranks)
+        self._index_created(record)
         self.tasks[task_id] = record
         self._encoded[task_id] = orjson.dumps(record)
 
@@ -187,7 +226,8 @@ class TaskStore:
         rng = self.rng
         for _ in range(min(deletes, len(self._ids))):
             task_id = self._ids.pop(rng.randrange(len(self._ids)))
-            del self.tasks[task_id], self._encoded[task_id]
+            self._index_created(self.tasks.pop(task_id), remove=True)
+            del self._encoded[task_id], self._rank[task_id]
             if task_id in self._in_flight:
                 self._in_flight.remove(task_id)
         for _ in range(events):
@@ -196,6 +236,7 @@ class TaskStore:
             for stale in ("updated_at", "error", "outputs"):
                 task.pop(stale, None)
             bisect.insort(self._ids, self._put(task))
+            self._index_created(task)
         for _ in range(min(events, len(self._in_flight))):
             index = rng.randrange(len(self._in_flight))
             task_id = self._in_flight[index]
@@ -232,29 +273,58 @@ class TaskStore:
                 lambda t: isinstance(t.get("created_at"), str) and t["created_at"] >= cutoff)
         return lambda task: all(c(task) for c in conditions)
 
+    def scan(self, body: dict, profile: ServerProfile = DOCUMENTED) -> list[dict]:
+        """Every task `body` lists, in the order of `tasks`, by testing each one: what answers
+        any question the indexes cannot, and what they must agree with."""
+        matches = self._matcher(body, profile)
+        return [task for task in self.tasks.values() if matches(task)]
+
+    def _ids_by_task_id(self, low: str | None, high: str | None,
+                        descending: bool) -> Iterable[str]:
+        start = bisect.bisect_left(self._ids, low) if low is not None else 0
+        end = bisect.bisect_left(self._ids, high) if high is not None else len(self._ids)
+        positions = range(end - 1, start - 1, -1) if descending else range(start, end)
+        return map(self._ids.__getitem__, positions)
+
+    def _ids_by_created_at(self, low: str | None, high: str | None,
+                           descending: bool) -> Iterator[str]:
+        index = self._by_created
+        start = bisect.bisect_left(index, (sort_key(low),)) if low is not None else 0
+        end = bisect.bisect_left(index, (sort_key(high),)) if high is not None else len(index)
+        if not descending:
+            for position in range(start, end):
+                yield index[position][2]
+            return
+        # A stable sort in reverse keeps equal created_at in rank order: walk down the
+        # distinct values, and up within each.
+        while end > start:
+            first = bisect.bisect_left(index, (index[end - 1][0],), start, end)
+            for position in range(first, end):
+                yield index[position][2]
+            end = first
+
     def select(self, body: dict, limit: int, offset: int,
                profile: ServerProfile = DOCUMENTED) -> tuple[list[bytes], int | None, bool]:
         """Matching tasks for one page: (encoded tasks, total matching or None, more follow)."""
-        matches = self._matcher(body, profile)
         sort = (None if profile.ignores_sort else body.get("sort")) or DEFAULT_SORT
         wanted = offset + limit
-        if profile.honours_query and sort.get("field") == "task_id":
-            low, high = task_id_bounds(body.get("filters"))
-            start = bisect.bisect_left(self._ids, low) if low is not None else 0
-            end = bisect.bisect_left(self._ids, high) if high is not None else len(self._ids)
+        walks = {"task_id": self._ids_by_task_id, "created_at": self._ids_by_created_at}
+        if profile.honours_query and sort.get("field") in walks:
+            # Read off the index in order, up to the page's end, instead of sorting every task;
+            # when the indexes count the matches, also no further than the last of them (a
+            # case-folded filter cannot narrow the walk, and may match nothing).
+            matches = self._matcher(body, profile)
+            total = self._count_indexed(body, profile)
+            low, high = text_bounds(body.get("filters"), sort["field"])
             hits: list[str] = []
-            # Walked from the end for a descending sort, instead of sorting every task.
-            indices = (range(start, end) if sort.get("direction", "asc") == "asc"
-                       else range(end - 1, start - 1, -1))
-            for index in indices:
-                task_id = self._ids[index]
+            walk = walks[sort["field"]](low, high, sort.get("direction") == "desc")
+            for task_id in walk if total != 0 else ():
                 if matches(self.tasks[task_id]):
                     hits.append(task_id)
-                    if len(hits) > wanted:
+                    if len(hits) > wanted or len(hits) == total:
                         break
-            page_ids = hits[offset:wanted]
-            return [self._encoded[i] for i in page_ids], None, len(hits) > wanted
-        ordered = _ordered(filter(matches, self.tasks.values()),
+            return [self._encoded[i] for i in hits[offset:wanted]], total, len(hits) > wanted
+        ordered = _ordered(self.scan(body, profile),
                            DEFAULT_SORT if profile.sorts_page_only else sort)
         page = ordered[offset:wanted]
         if profile.sorts_page_only:
@@ -263,8 +333,34 @@ class TaskStore:
                 len(ordered) > wanted)
 
     def count(self, body: dict, profile: ServerProfile = DOCUMENTED) -> int:
-        matches = self._matcher(body, profile)
-        return sum(1 for t in self.tasks.values() if matches(t))
+        """How many tasks `body` lists: from the indexes when they can tell, else by a scan."""
+        indexed = self._count_indexed(body, profile)
+        return len(self.scan(body, profile)) if indexed is None else indexed
+
+    def _count_indexed(self, body: dict, profile: ServerProfile) -> int | None:
+        """The count of every task, or of a created_at range; None for any other question."""
+        if profile.recent_window or any(body.get(key) for key in ("status", "task_type", "search")):
+            return None
+        filters = None if profile.ignores_filters else body.get("filters")
+        if not filters:
+            return len(self.tasks)
+        ranged = created_at_range(filters)
+        if ranged is None:
+            return None
+        case_sensitive, bounds = ranged
+        values = self._created[case_sensitive]
+        low, high = 0, len(values)
+        for operator, value in bounds:
+            key = value if case_sensitive else value.lower()
+            if operator == "gt":
+                low = max(low, bisect.bisect_right(values, key))
+            elif operator == "gte":
+                low = max(low, bisect.bisect_left(values, key))
+            elif operator == "lt":
+                high = min(high, bisect.bisect_left(values, key))
+            else:
+                high = min(high, bisect.bisect_right(values, key))
+        return max(0, high - low)
 
 
 def _ordered(tasks: Iterable[dict], sort: dict) -> list[dict]:

@@ -25,9 +25,9 @@ from mixpeek_tasks.snapshot.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA, flatt
 from mixpeek_tasks.snapshot.reconcile import (
     CLOCK_MARGIN,
     Coverage,
+    EndCount,
     ServiceCounts,
     count_created_before,
-    count_service,
     judge,
     read_content,
 )
@@ -99,6 +99,7 @@ def export_snapshot(
         # its first page, and is refused if anything went.
         start_count = (count_created_before(client, cutoff, "at the start")
                        if strategy.positional else None)
+        end_count = EndCount(client, cutoff, total=report.total, positional=strategy.positional)
         resumed_rows = staging.rows
         resumed_records = staging.rows + staging.quarantined
         if staging.resumed:
@@ -120,11 +121,12 @@ def export_snapshot(
             buffered = pages = 0
 
         for page in strategy.iter_pages(staging.pending(), concurrency=concurrency):
+            buffered += len(page.tasks)
+            end_count.listed(staging.rows + staging.quarantined + buffered)
             flat = flatten_tasks(page.tasks, export_date, page.fetched_at)
             tasks.append(flat.tasks)
             quarantine.append(flat.quarantine)
             reached[page.stream] = StreamProgress(page.after, page.is_last)
-            buffered += len(page.tasks)
             pages += 1
             bytes_received += page.size_bytes
             if buffered >= part_rows:
@@ -141,7 +143,7 @@ def export_snapshot(
         # The total must be from before the first page (a task created at the head of the
         # listing after it is never seen by a positional listing): the probe's is.
         at_start = ServiceCounts(report.total, start_count)
-        at_end = count_service(client, cutoff)
+        at_end = end_count.counts()
         content = read_content(staging.finished_tasks_file(), staging.quarantined, cutoff)
         verdict = judge(at_start, at_end, content, positional=strategy.positional)
         coverage = Coverage(strategy.name, reason, strategy.positional, cutoff, at_start, at_end,

@@ -11,7 +11,7 @@ a skip, so deletions during its run leave the snapshot unprovable, and it is ref
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -125,6 +125,43 @@ def count_service(client: MixpeekClient, cutoff: datetime) -> ServiceCounts:
         everything = _total(client, {}, "total at the end")
         before = asked.result() if control.result() == 0 else None
     return ServiceCounts(everything, before)
+
+
+class EndCount:
+    """The service's counts at the end of an export, asked while its last pages are still
+    coming where that cannot hide a missing task, so that their round trip costs nothing.
+
+    A task that existed for the whole export exists whenever the count is asked: counted
+    earlier, no missing task goes unnoticed; only a task deleted between the count and its
+    page is required in vain (a false refusal). So the count starts as late as still hides its
+    round trip: once the listing holds the probe's total, when the ranges' empty pages are
+    what is left. Two cases count after the last page instead: a listing by position, whose
+    end count also measures the deletions that can make it skip; and counts without
+    created_before, whose totals are net of tasks created meanwhile, where earlier is not
+    stricter.
+    """
+
+    def __init__(self, client: MixpeekClient, cutoff: datetime, *, total: int | None,
+                 positional: bool):
+        self.client = client
+        self.cutoff = cutoff
+        self.start_at = None if positional else total
+        self.early: Future | None = None
+
+    def listed(self, records: int) -> None:
+        """The listing holds `records` so far: start the count once they reach the total."""
+        if self.early is None and self.start_at is not None and records >= self.start_at:
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mixpeek-count")
+            self.early = pool.submit(count_service, self.client, self.cutoff)
+            pool.shutdown(wait=False)  # its thread ends with the count, even if the export fails
+
+    def counts(self) -> ServiceCounts:
+        """The counts, once the last page is in: the early ones if they can be used."""
+        if self.early is not None:
+            early = self.early.result()
+            if early.created_before is not None:
+                return early
+        return count_service(self.client, self.cutoff)
 
 
 def read_content(tasks_file: Path, quarantined: int, cutoff: datetime) -> SnapshotContent:

@@ -1,5 +1,7 @@
 """The emulator must speak the real wire format: checked against the official SDK's models."""
 
+import time
+
 import httpx
 import orjson
 import pytest
@@ -7,7 +9,8 @@ from mixpeek.models.error_response import ErrorResponse
 from mixpeek.models.list_tasks_request import ListTasksRequest
 from mixpeek.models.list_tasks_response import ListTasksResponse
 
-from mixpeek_emulator import TaskStore, running_emulator
+from mixpeek_emulator import ServerProfile, TaskStore, running_emulator
+from mixpeek_emulator.query import sort_key
 
 
 @pytest.fixture
@@ -63,6 +66,17 @@ def test_limit_and_offset_caps(api, params):
     response = api(**params)
     assert response.status_code == 422
     ErrorResponse.from_json(response.text)
+
+
+def test_small_answers_on_a_kept_alive_connection_wait_for_no_delayed_ack(api):
+    # With Nagle's algorithm the body, written after the headers, waited for the client's
+    # delayed ACK: at least 40 ms on every answer after the first on a connection.
+    seconds = []
+    for _ in range(6):
+        started = time.perf_counter()
+        assert api({"sort": {"field": "task_id"}}, limit=1).status_code == 200
+        seconds.append(time.perf_counter() - started)
+    assert min(seconds[1:]) < 0.03, seconds
 
 
 def test_missing_key_is_401(emulator):
@@ -155,3 +169,81 @@ def test_a_descending_task_id_sort_lists_the_highest_ids_first(filters):
     encoded, _, more = store.select(body, 20, 0)
     expected = sorted((i for i in store.tasks if filters is None or i < "8"), reverse=True)
     assert [orjson.loads(e)["task_id"] for e in encoded] == expected[:20] and more
+
+
+def _count_bodies(store: TaskStore) -> list[dict]:
+    """Count questions around the account's own creation times (equal to one, between two,
+    past both ends), one-sided and windows, in both case modes, and some the index declines."""
+    created = sorted(t["created_at"] for t in store.tasks.values()
+                     if isinstance(t.get("created_at"), str))
+    moments = [created[0], created[len(created) // 2], created[-1], created[-1][:-1] + "5Z",
+               "1970-01-02T00:00:00.000Z", "9999-01-01T00:00:00.000Z", "2026-11-23T12:00:00Z",
+               created[len(created) // 3].upper(), created[len(created) // 3].lower()]
+    bodies: list[dict] = [{}, {"filters": {}}, {"filters": {"AND": []}},
+                          {"task_type": "thumbnail"}]
+    for case_sensitive in (None, True, False):
+        mode = {} if case_sensitive is None else {"case_sensitive": case_sensitive}
+        for moment in moments:
+            for operator in ("lt", "lte", "gt", "gte"):
+                bodies.append({"filters": {"AND": [
+                    {"field": "created_at", "operator": operator, "value": moment}], **mode}})
+        bodies.append({"filters": {"AND": [
+            {"field": "created_at", "operator": "gte", "value": moments[0]},
+            {"field": "created_at", "operator": "lt", "value": moments[1]}], **mode}})
+        bodies.append({"filters": {"AND": [
+            {"field": "created_at", "operator": "gt", "value": moments[1]},
+            {"field": "created_at", "operator": "lte", "value": moments[0]}], **mode}})
+    bodies.append({"filters": {"AND": [
+        {"field": "created_at", "operator": "lt", "value": moments[1]},
+        {"field": "status", "operator": "eq", "value": "FAILED"}]}})
+    return bodies
+
+
+def _odd_store(id_prefix: str | None) -> TaskStore:
+    """A store with the records an index must treat as a scan does: no created_at, a number,
+    a differently written time, ties, and records replaced by ones created at another moment."""
+    store = TaskStore.generate(400, seed=4, id_prefix=id_prefix)
+    some = sorted(store.tasks)
+    store.add_record({"task_id": some[0] + "-none", "task_type": "thumbnail",
+                      "status": "FAILED"})
+    store.add_record({"task_id": some[1] + "-number", "status": "FAILED", "created_at": 17})
+    store.add_record({"task_id": some[2] + "-odd", "status": "FAILED",
+                      "created_at": "2026-11-23 10:00:00+00:00"})
+    store.add_record({**store.tasks[some[3]], "created_at": "2020-01-01T00:00:00.000Z"})
+    store.add_record({**store.tasks[some[4]], "created_at": None})
+    for tie in range(3):
+        store.add_record({**store.tasks[some[5]], "task_id": f"{some[5 + tie]}-tie"})
+    return store
+
+
+@pytest.mark.parametrize("profile", ["", "ignores_filters", "recent_window"])
+@pytest.mark.parametrize("churn, deletes", [(0, 0), (25, 0), (0, 25), (25, 25)])
+@pytest.mark.parametrize("id_prefix", [None, "task_"])
+def test_indexed_counts_equal_a_full_scan_under_churn_and_deletions(profile, churn, deletes,
+                                                                    id_prefix):
+    store = _odd_store(id_prefix)
+    quirks = ServerProfile.parse(profile)
+    for _ in range(3):
+        store.churn(churn, deletes)
+        for body in _count_bodies(store):
+            assert store.count(body, quirks) == len(store.scan(body, quirks)), body
+
+
+@pytest.mark.parametrize("churn, deletes", [(0, 0), (25, 25)])
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+@pytest.mark.parametrize("id_prefix", [None, "task_"])
+def test_pages_by_created_at_read_off_the_index_equal_a_sort_of_a_full_scan(churn, deletes,
+                                                                            direction, id_prefix):
+    store = _odd_store(id_prefix)
+    for _ in range(3):
+        store.churn(churn, deletes)
+        for body in _count_bodies(store):
+            body = {**body, "sort": {"field": "created_at", "direction": direction}}
+            everything = sorted(store.scan(body), key=lambda t: sort_key(t.get("created_at")),
+                                reverse=direction == "desc")
+            for offset, limit in ((0, 1), (0, 1000), (3, 7), (len(everything) - 2, 5)):
+                offset = max(offset, 0)
+                encoded, total, more = store.select(body, limit, offset)
+                assert [orjson.loads(e) for e in encoded] == everything[offset:offset + limit]
+                assert more == (len(everything) > offset + limit)
+                assert total in (None, len(everything))

@@ -2,8 +2,9 @@
 it either lists every task exactly once or fails before publishing, naming what the service
 did not honour. Never a published snapshot with a task missing."""
 
+import dataclasses
 import random
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import httpx
 import pyarrow.parquet as pq
@@ -11,8 +12,10 @@ import pytest
 
 from mixpeek_emulator import FAULT_KINDS, Faults, running_emulator
 from mixpeek_tasks.api.errors import MixpeekProtocolError
+from mixpeek_tasks.api.paging.keyset import KeysetPaging
 from mixpeek_tasks.api.retries import RetryPolicy
 from mixpeek_tasks.api.transport import MixpeekClient
+from mixpeek_tasks.snapshot import export, reconcile
 from mixpeek_tasks.snapshot.export import export_snapshot
 from mixpeek_tasks.snapshot.parquet_files import TASKS_DATASET, partition_path
 from mixpeek_tasks.snapshot.reconcile import SnapshotIncomplete
@@ -166,3 +169,78 @@ def test_no_profile_fault_or_churn_mix_publishes_a_snapshot_with_a_task_missing(
     print(f"seed={seed} profile={profile or 'documented'}: {result.coverage.strategy} "
           f"missing={len(missing)}")
     assert not missing
+
+
+class _SeenEndCounts(reconcile.EndCount):
+    made: list[reconcile.EndCount] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.made.append(self)
+
+
+@pytest.fixture
+def end_counts(monkeypatch):
+    """The export's end counts, and how many times the service was counted at the end."""
+    asked = []
+    count_service = reconcile.count_service
+    monkeypatch.setattr(reconcile, "count_service",
+                        lambda *args: asked.append(args) or count_service(*args))
+    monkeypatch.setattr(export, "EndCount", _SeenEndCounts)
+    _SeenEndCounts.made = []
+    return _SeenEndCounts.made, asked
+
+
+def test_an_end_count_taken_while_the_last_pages_come_still_refuses_a_task_missing(
+        tmp_path, monkeypatch, end_counts):
+    # A service that leaves one old task out of a keyset page, which the probe cannot see, and
+    # gains a new task meanwhile: the listing still reaches the probe's total, so the end count
+    # starts before the last pages are in, and must find the old task missing.
+    made, asked = end_counts
+    with running_emulator(tasks=3000, seed=12) as server:
+        victim = sorted(server.store.tasks)[1500]
+        newcomer = {**server.store.tasks[victim], "task_id": "ffffffff-new",
+                    "created_at": datetime.now(timezone.utc).isoformat()}
+        iter_range = KeysetPaging.iter_range
+
+        def skipping(self, *args, **kwargs):
+            with server.store.lock:
+                server.store.add_record(newcomer)
+            for page in iter_range(self, *args, **kwargs):
+                yield dataclasses.replace(
+                    page, tasks=[t for t in page.tasks if t["task_id"] != victim])
+
+        monkeypatch.setattr(KeysetPaging, "iter_range", skipping)
+        with pytest.raises(SnapshotIncomplete, match="at least 1 missing"):
+            _export(server, tmp_path)
+    (end,) = made
+    assert end.early is not None and len(asked) == 1  # counted early, and only then
+    assert not partition_path(tmp_path, TASKS_DATASET, EXPORT_DATE).exists()
+
+
+@pytest.mark.parametrize(("profile", "strategy", "early"), [
+    ("", "keyset", True), ("ignores_sort", "cursor", False),
+    ("timestamp_sort_only", "sliced", False)])
+def test_only_a_keyed_listing_counts_the_service_before_its_last_page(
+        tmp_path, end_counts, profile, strategy, early):
+    made, asked = end_counts
+    with running_emulator(tasks=3000, seed=13, profile=profile) as server:
+        result = _export(server, tmp_path)
+        expected = set(server.store.tasks)
+    assert result.coverage.strategy == strategy
+    assert set(_listed(result.tasks_path)) == expected
+    (end,) = made
+    assert (end.early is not None) == early and len(asked) == 1
+
+
+def test_keyset_pages_start_beside_the_probes_last_question_and_are_read_once(tmp_path):
+    # Round one asks how task_id sorts; the range-filter question needs its lowest ids, and
+    # goes out with the first page of every range, which are used, not asked again.
+    with running_emulator(tasks=5000, seed=14, latency_ms=100) as server:
+        result = _export(server, tmp_path)
+        arrivals = sorted(arrived for arrived, _ in server.request_log)
+    assert result.coverage.strategy == "keyset" and result.coverage.probe["requests"] == 5
+    assert result.requests == 5 + result.pages + 3  # the probe, every page once, the end counts
+    probe_round, second_round, third = arrivals[:4], arrivals[4:9], arrivals[9]
+    assert probe_round[-1] - probe_round[0] < 0.05 and second_round[-1] - second_round[0] < 0.05
+    assert second_round[0] - probe_round[-1] > 0.08 and third - second_round[-1] > 0.08

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from mixpeek_tasks.api.paging.keyset import ranges_between
+from mixpeek_tasks.snapshot import reconcile
 from mixpeek_tasks.snapshot.export import progress_line
 from mixpeek_tasks.snapshot.reconcile import (
     ServiceCounts,
@@ -80,3 +81,34 @@ def test_the_verdict_on_a_snapshot(start, end, content, positional, outcome):
 ])
 def test_progress_says_how_far_and_how_long_when_the_total_is_known(records, total, expected):
     assert progress_line(200, records, 1000.0, total) == expected
+
+
+@pytest.mark.parametrize(("positional", "total", "answers", "asked_before_the_end", "asked"), [
+    # a keyed listing counts once it holds the probe's total, while its last pages come
+    (False, 10, [ServiceCounts(12, 9)], True, 1),
+    # ...and again after the last page if that count had no created_before to be strict with
+    (False, 10, [ServiceCounts(12, None), ServiceCounts(12, None)], True, 2),
+    # a listing by position counts after its last page: its count also measures deletions
+    (True, 10, [ServiceCounts(12, 9)], False, 1),
+    # with no total from the probe there is nothing to start by
+    (False, None, [ServiceCounts(12, 9)], False, 1),
+])
+def test_the_end_count_starts_early_only_where_it_can_hide_no_missing_task(
+        monkeypatch, positional, total, answers, asked_before_the_end, asked):
+    remaining = list(answers)
+    calls = []
+
+    def count_service(client, cutoff):
+        calls.append(cutoff)
+        return remaining.pop(0)
+
+    monkeypatch.setattr(reconcile, "count_service", count_service)
+    cutoff = datetime(2026, 11, 23, tzinfo=timezone.utc)
+    end = reconcile.EndCount(None, cutoff, total=total, positional=positional)
+    for records in (4, 9, 10, 11):
+        end.listed(records)
+        if records == 9:
+            assert end.early is None  # not before the listing holds the total
+    assert (end.early is not None) == asked_before_the_end
+    assert end.counts() == answers[-1]
+    assert len(calls) == asked and set(calls) == {cutoff}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -100,6 +101,7 @@ class KeysetPaging(PagingStrategy):
         self.client = client
         self.ranges = {str(r): r for r in ranges}
         self.pages_per_range: dict[str, int] = {}
+        self._first_pages: dict[str, Future] = {}
 
     def facts(self) -> dict[str, Any]:
         # A range that holds most of the pages shows a split that did not fit the ids.
@@ -107,6 +109,23 @@ class KeysetPaging(PagingStrategy):
 
     def plan(self) -> dict[str, Any]:
         return {key: [r.start, r.end] for key, r in self.ranges.items()}
+
+    def start(self) -> None:
+        """Ask for the first page of every range at once, beside the probe's last question;
+        a range paged from its start takes its page up."""
+        pool = ThreadPoolExecutor(max_workers=len(self.ranges), thread_name_prefix="mixpeek-page")
+        self._first_pages = {key: pool.submit(self._request, r, None, self._what(r, 1, None))
+                             for key, r in self.ranges.items()}
+        pool.shutdown(wait=False)  # its threads end with these requests
+
+    @staticmethod
+    def _what(id_range: TaskIdRange, number: int, after: str | None) -> str:
+        return f"page {number} of task ids {id_range} after {after!r}"
+
+    def _request(self, id_range: TaskIdRange, after: str | None, what: str,
+                 stop: threading.Event | None = None) -> tuple[dict, int]:
+        return self.client.request_page(keyset_body(id_range, after),
+                                        limit=self.client.page_size, what=what, stop=stop)
 
     def adopt(self, plan: dict[str, Any]) -> None:
         self.ranges = {key: TaskIdRange(start, end) for key, (start, end) in plan.items()}
@@ -130,11 +149,14 @@ class KeysetPaging(PagingStrategy):
         (a lower cap of its own) must not end the export early.
         """
         number = 0
+        first = self._first_pages.pop(str(id_range), None) if after is None else None
         while True:
             number += 1
-            what = f"page {number} of task ids {id_range} after {after!r}"
-            payload, size = self.client.request_page(
-                keyset_body(id_range, after), limit=self.client.page_size, what=what, stop=stop)
+            what = self._what(id_range, number, after)
+            if first is not None:
+                (payload, size), first = first.result(), None
+            else:
+                payload, size = self._request(id_range, after, what, stop)
             tasks = payload["results"]
             reached = self._check_order(tasks, id_range, after, what)
             if tasks and reached is None:

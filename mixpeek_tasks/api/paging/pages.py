@@ -48,6 +48,10 @@ class PagingStrategy(ABC):
     def plan(self) -> dict[str, Any]:
         """The streams to page, each key with what rebuilds it (JSON), for the checkpoint."""
 
+    def start(self) -> None:
+        """Send what needs no answer the probe has still to give (nothing, unless a strategy
+        says otherwise); what comes back is read only if the strategy is chosen."""
+
     def adopt(self, plan: dict[str, Any]) -> None:
         """Page the streams of a checkpoint's `plan` instead (only for resumable strategies)."""
         raise NotImplementedError(f"{self.name} paging does not resume")

@@ -10,6 +10,7 @@ instead of assuming, and says what it found.
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from enum import Enum
@@ -46,6 +47,7 @@ class ProbeReport:
     total_given: bool | None = None
     total: int | None = None
     id_sample: list[str] = field(default_factory=list, repr=False)
+    lowest_ids: list[str] = field(default_factory=list, repr=False)
     reasons: dict[str, str] = field(default_factory=dict)
     requests: int = 0
 
@@ -54,7 +56,7 @@ class ProbeReport:
 
     def as_metadata(self) -> dict[str, Any]:
         facts = asdict(self)
-        facts.pop("id_sample")
+        facts.pop("id_sample"), facts.pop("lowest_ids")
         return facts
 
 
@@ -64,14 +66,18 @@ CURSOR_NEEDS = ("next_cursor_moves_forward",)
 
 
 class _Asker:
-    """The probe's small requests, counted, several at once where they do not depend on each
-    other: at 150 ms a request, the probe costs two round trips before paging starts."""
+    """The probe's small requests, counted in the report, several at once where they do not
+    depend on each other: at 150 ms a request, the probe costs one round trip before paging
+    starts, and its last question travels with the first pages."""
 
-    def __init__(self, client: MixpeekClient):
+    def __init__(self, client: MixpeekClient, report: ProbeReport):
         self.client = client
-        self.sent_before = client.requests_sent
+        self.report = report
+        self._lock = threading.Lock()
 
     def __call__(self, body: dict, limit: int, what: str, params: dict | None = None) -> dict:
+        with self._lock:
+            self.report.requests += 1
         payload, _ = self.client.request_page(body, limit=limit, what=f"probe: {what}",
                                               params=params)
         return payload
@@ -82,41 +88,38 @@ class _Asker:
 
 
 def probe(client: MixpeekClient) -> ProbeReport:
-    """Ask what keyset paging relies on, and for the total (2 round trips, 5 requests); the
-    other strategies' questions are asked by `choose` only when it gets to them."""
+    """Ask how the service sorts by task_id, and for the total (1 round trip, 4 requests);
+    keyset paging's range filter question, and the other strategies' questions, are asked by
+    `choose` when it gets to them."""
     report = ProbeReport()
-    ask = _Asker(client)
+    ask = _Asker(client, report)
     try:
-        lowest = ask(keyset_body(TaskIdRange()), SAMPLE, "lowest task ids",
-                     {"include_total": "true"})
+        pages = ask.together(
+            (keyset_body(TaskIdRange()), SAMPLE, "lowest task ids", {"include_total": "true"}),
+            (keyset_body(TaskIdRange(), direction="desc"), SAMPLE, "highest task ids"),
+            (keyset_body(TaskIdRange()), 3, "three lowest ids"),
+            (keyset_body(TaskIdRange(), direction="desc"), 1, "highest id"))
     except MixpeekAPIError as error:
         if error.status not in (400, 422):
             raise
         for assumption in KEYSET_NEEDS:
             setattr(report, assumption, False)
             report.reasons[assumption] = f"a sort on task_id was refused: {error}"
-        lowest = ask({}, SAMPLE, "first page", {"include_total": "true"})
-    total = (lowest.get("pagination") or {}).get("total")
+        pages = [ask({}, SAMPLE, "first page", {"include_total": "true"})]
+    total = (pages[0].get("pagination") or {}).get("total")
     report.total = total if isinstance(total, int) and not isinstance(total, bool) else None
     report.total_given = report.total is not None
     if not report.total_given:
         report.reasons["total_given"] = "include_total=true answered no total"
     if report.sort_by_task_id is None:
-        _probe_keyset(report, ask, task_ids(lowest["results"]))
-    report.requests = client.requests_sent - ask.sent_before
+        _judge_task_id_order(report, *[task_ids(page["results"]) for page in pages])
     return report
 
 
-def _probe_keyset(report: ProbeReport, ask: _Asker, low: list[str]) -> None:
-    pivot = low[len(low) // 2] if len(low) > 2 else None
-    asks = [(keyset_body(TaskIdRange(), direction="desc"), SAMPLE, "highest task ids"),
-            (keyset_body(TaskIdRange()), 3, "three lowest ids"),
-            (keyset_body(TaskIdRange(), direction="desc"), 1, "highest id")]
-    if pivot is not None:
-        asks.append((keyset_body(TaskIdRange(), after=pivot), 5, "ids after the middle one"))
-    high, first_three, highest, *after = [task_ids(page["results"])
-                                          for page in ask.together(*asks)]
+def _judge_task_id_order(report: ProbeReport, low: list[str], high: list[str],
+                         first_three: list[str], highest: list[str]) -> None:
     report.id_sample = low + high
+    report.lowest_ids = low
     if low != sorted(low) or high != sorted(high, reverse=True):
         report.sort_by_task_id = False
         report.reasons["sort_by_task_id"] = "a page sorted by task_id came back out of order"
@@ -135,14 +138,21 @@ def _probe_keyset(report: ProbeReport, ask: _Asker, low: list[str]) -> None:
             "sorts it, so keyset paging would skip tasks")
     elif len(low) > 3:
         report.sort_before_limit = True
-    if pivot is not None:
-        (after,) = after
-        if not after or min(after) <= pivot or after[0] > low[-1]:
-            report.task_id_range_filters = False
-            report.reasons["task_id_range_filters"] = (
-                f"a filter task_id > {pivot!r} did not narrow the listing to the ids after it")
-        else:
-            report.task_id_range_filters = True
+
+
+def _probe_range_filters(report: ProbeReport, ask: _Asker) -> None:
+    low = report.lowest_ids
+    if report.task_id_range_filters is not None or len(low) <= 2:
+        return
+    pivot = low[len(low) // 2]
+    after = task_ids(ask(keyset_body(TaskIdRange(), after=pivot), 5,
+                         "ids after the middle one")["results"])
+    if not after or min(after) <= pivot or after[0] > low[-1]:
+        report.task_id_range_filters = False
+        report.reasons["task_id_range_filters"] = (
+            f"a filter task_id > {pivot!r} did not narrow the listing to the ids after it")
+    else:
+        report.task_id_range_filters = True
 
 
 def _created(tasks: list) -> list[str] | None:
@@ -206,16 +216,19 @@ def choose(client: MixpeekClient, report: ProbeReport, mode: PagingMode | str,
     refused = []
     for name in wanted:
         needs, build, reason = STRATEGIES[name]
-        before = client.requests_sent
+        # A strategy nothing has disproved yet starts while its last questions are asked
+        # (keyset paging sends its first pages); nothing of it is read unless they all hold,
+        # and then only what they vouch for.
+        strategy = build(client, report, concurrency) if report.holds(*needs) else None
+        if strategy is not None:
+            strategy.start()
         for ask_about in QUESTIONS[name]:
-            ask_about(report, _Asker(client))
-        report.requests += client.requests_sent - before
+            ask_about(report, _Asker(client, report))
         failed = [a for a in needs if not report.holds(a)]
         if failed:
             refused.append(f"{name.value} paging needs {', '.join(failed)}: "
                            + "; ".join(report.reasons[a] for a in failed))
             continue
-        strategy = build(client, report, concurrency)
         try:
             strategy.plan()  # sliced paging asks the service's counts here
         except MixpeekProtocolError as error:
@@ -228,9 +241,10 @@ def choose(client: MixpeekClient, report: ProbeReport, mode: PagingMode | str,
                                + " | ".join(refused))
 
 
-# What `choose` asks the service before it tries a strategy (the probe asked keyset's).
-QUESTIONS = {PagingMode.KEYSET: (), PagingMode.SLICED: (_probe_created_at_sort,),
-             PagingMode.CURSOR: (_probe_cursor,)}
+# What `choose` asks the service before it tries a strategy (the probe asked the rest of
+# keyset's).
+QUESTIONS = {PagingMode.KEYSET: (_probe_range_filters,),
+             PagingMode.SLICED: (_probe_created_at_sort,), PagingMode.CURSOR: (_probe_cursor,)}
 
 # In the order `auto` tries them: what each needs, how it is built, why it was chosen.
 STRATEGIES = {
