@@ -185,7 +185,8 @@ def _vector_timestamp(values: list) -> pa.Array | None:
 
 
 def _vector_text_list(values: list) -> pa.Array | None:
-    if _only(values, list) and _only(chain.from_iterable(filter(None, values)), str):
+    # Items must be text: a null item makes the careful path refuse the list, so here too.
+    if _only(values, list) and set(map(type, chain.from_iterable(filter(None, values)))) <= {str}:
         return pa.array(values, pa.list_(pa.string()))
     return None
 

@@ -36,16 +36,16 @@ from mixpeek_tasks.snapshot.tree import NightFiles, SnapshotTree
 from mixpeek_tasks.sql_files import sql_statements
 
 log = logging.getLogger(__name__)
+# A load step holds about 165 MB once dagster, pyarrow, duckdb and pandas are imported: 64 MB
+# for DuckDB keeps the step near 250 MB (it spills to `<warehouse>.tmp/` past that).
 DEFAULT_MEMORY_LIMIT = "64MB"
 _PARAMETER = re.compile(r"\$([a-z_]+)")
 # Mixpeek keeps hot task state for 24 hours: work still running after a day is worth a look.
 DEFAULT_STUCK_AFTER_HOURS = 24.0
-# Rows merged into `tasks` at once. Under the default memory limit, 200,000 failed on the 6th
-# nightly append of a 100,000-task account (the transaction also held the night's rows). It
-# stays below DuckDB's row group (122,880 rows), which an insert into a table created in the
-# same transaction must not reach (see tables.sql).
+# Rows merged into `tasks` at once (a changed task's record and its old row): the merge's
+# aggregate holds a bucket's wide rows, and under the 64 MB limit 25,000 leave room for the rest
+# of the load (100,000 failed with Out of Memory on a 100,000-task account's first night).
 MERGE_BUCKET_ROWS = 25_000
-DUCKDB_ROW_GROUP_ROWS = 122_880
 # The analysts' objects, one file each in sql/views/ (documented column by column in
 # docs/data-dictionary.md), in the order they are created: each reads only those before it,
 # the tables of tables.sql and `task_status_classes` (written from api/vocabulary.py, so SQL
@@ -103,8 +103,8 @@ class Warehouse:
         self.path = Path(path)
         self.tree = tree if tree is not None else SnapshotTree(self.path.parent / "parquet")
         self.writer_path = self._beside("writer")
-        if not 0 < merge_bucket_rows < DUCKDB_ROW_GROUP_ROWS:
-            raise ValueError(f"merge_bucket_rows must be 1..{DUCKDB_ROW_GROUP_ROWS - 1}")
+        if merge_bucket_rows < 1:
+            raise ValueError("merge_bucket_rows must be at least 1")
         self.merge_bucket_rows = merge_bucket_rows
         self.lock_timeout = lock_timeout
         self.memory_limit = memory_limit
@@ -200,10 +200,10 @@ class Warehouse:
                         f"no published snapshot for {export_date} in {self.tree}")
                 self._rebuild_unlocked()
             self._publish()
-        counts = self.query(
-            "SELECT (SELECT tasks_listed FROM export_nights WHERE export_date = $d),"
-            " (SELECT count(*) FROM task_quarantine WHERE export_date = $d),"
-            " (SELECT count(*) FROM tasks)", {"d": export_date}).rows[0]
+            counts = self.query(
+                "SELECT (SELECT tasks_listed FROM export_nights WHERE export_date = $d),"
+                " (SELECT count(*) FROM task_quarantine WHERE export_date = $d),"
+                " (SELECT count(*) FROM tasks)", {"d": export_date}).rows[0]
         return LoadResult(*counts, appended=appending)
 
     @staticmethod
@@ -232,8 +232,8 @@ class Warehouse:
             self._run(con, "night.sql", **paths)
             self._run(con, "history_append.sql", export_date=night)
             self._run(con, "tasks_seen_again.sql")
+            self._run(con, "tasks_new.sql", **paths)
             self._run(con, "night_changed.sql", export_date=night, **paths)
-            self._run(con, "tasks_new.sql", export_date=night)
             self._merge_tasks(con, night)
             self._run(con, "night_facts.sql", export_date=night, **paths)
             if files.coverage is not None:
@@ -306,12 +306,16 @@ class Warehouse:
 
     def _build_views(self, con: duckdb.DuckDBPyConnection, stuck_after_hours: float) -> None:
         self._write_status_classes(con)
-        if self.tree.is_local:
+        if self.tree.is_local and self.tree.published_dates():
             # The tree by its absolute path, so the file opened from any folder finds it.
             con.execute(
                 "CREATE OR REPLACE VIEW task_snapshots AS SELECT * FROM read_parquet("
                 f"{_sql_string(self.tree.glob(TASKS_DATASET))}, union_by_name = true,"
                 " hive_partitioning = false)")
+        elif self.tree.is_local:
+            # A view over no files cannot be made; one made before (the tree since moved) stays.
+            log.warning("no night is published in %s: task_snapshots is left as it was",
+                        self.tree)
         else:
             # DuckDB binds a view when it is created, and reads s3:// only through its httpfs
             # extension, which an exporter need not have: every other view reads the derived
