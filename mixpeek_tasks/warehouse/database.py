@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 # A load step holds about 165 MB once dagster, pyarrow, duckdb and pandas are imported: 64 MB
 # for DuckDB keeps the step near 250 MB (it spills to `<warehouse>.tmp/` past that).
 DEFAULT_MEMORY_LIMIT = "64MB"
+HEADROOM_LIMITS = ("256MB", "1GB")
 _PARAMETER = re.compile(r"\$([a-z_]+)")
 # Mixpeek keeps hot task state for 24 hours: work still running after a day is worth a look.
 DEFAULT_STUCK_AFTER_HOURS = 24.0
@@ -130,10 +131,13 @@ class Warehouse:
             con.execute("SET TimeZone = 'UTC'")
             if self.memory_limit and not read_only:
                 # DuckDB's default (80% of RAM) keeps a nightly load's buffers; a cap makes the
-                # merge spill to disk beside the database instead.
+                # merge spill to disk beside the database instead. One thread holds half the
+                # buffers of two, and the load needs no insertion order (it orders by keys).
                 con.execute("SET memory_limit = $limit", {"limit": self.memory_limit})
                 con.execute("SET temp_directory = $dir",
                             {"dir": str(self.path.with_name(self.path.name + ".tmp"))})
+                con.execute("SET threads = 1")
+                con.execute("SET preserve_insertion_order = false")
             return con
 
     @staticmethod
@@ -192,7 +196,7 @@ class Warehouse:
                 appending = self._is_newest_night(con, export_date)
                 if appending:
                     with self.tree.night(export_date) as files:
-                        self._append_night(con, files)
+                        self._append_with_headroom(con, files)
                     con.execute("CHECKPOINT")
             if not appending:
                 if export_date not in self.tree.published_dates():
@@ -220,6 +224,27 @@ class Warehouse:
             ).fetchone()[0]
         newest = con.execute("SELECT max(export_date) FROM export_nights").fetchone()[0]
         return newest is None or newest < export_date
+
+    def _append_with_headroom(self, con: duckdb.DuckDBPyConnection, files: NightFiles) -> None:
+        """_append_night under the memory limit or, should DuckDB run out of it (its spilling
+        does not cover every operator), again under each of HEADROOM_LIMITS: a night that fits
+        in none fails, but none fails for a limit set to keep the step small."""
+        limits = [self.memory_limit, *HEADROOM_LIMITS] if self.memory_limit else [None]
+        try:
+            for number, limit in enumerate(limits):
+                if number:
+                    log.warning("the load of %s ran out of DuckDB's memory limit; again with %s",
+                                files.export_date, limit)
+                    con.execute("SET memory_limit = $limit", {"limit": limit})
+                try:
+                    self._append_night(con, files)
+                    return
+                except duckdb.OutOfMemoryException:
+                    if number == len(limits) - 1:
+                        raise
+        finally:
+            if self.memory_limit:
+                con.execute("SET memory_limit = $limit", {"limit": self.memory_limit})
 
     def _append_night(self, con: duckdb.DuckDBPyConnection, files: NightFiles) -> None:
         """Append one night in one transaction of its own (the tables first, in theirs)."""
@@ -260,7 +285,7 @@ class Warehouse:
         with self._connect(fresh, read_only=False) as con:
             for night in nights:
                 with self.tree.night(night) as files:
-                    self._append_night(con, files)
+                    self._append_with_headroom(con, files)
             if nights:
                 with self._atomically(con):
                     self._build_views(con, stuck_after_hours)

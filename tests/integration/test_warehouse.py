@@ -256,3 +256,12 @@ def test_nights_a_task_was_not_listed_do_not_split_its_interval(tmp_path, listed
                      [nights[n] for n in observed]) for status, start, end, observed in expected]
     assert warehouse.query("SELECT snapshots FROM tasks WHERE task_id = 't-1'").rows == [
         (sum(status is not None for status in listed),)]
+
+
+def test_a_night_that_outgrows_the_memory_limit_loads_with_more(exported, tmp_path, caplog):
+    # A limit too small for any merge: the load says so and tries again with more.
+    _, _, day_one, _ = exported
+    publish_night(tmp_path, DAY_ONE, pq.read_table(day_one.tasks_path))
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb", memory_limit="8MB")
+    assert warehouse.load_night(DAY_ONE).tasks_rows == day_one.rows
+    assert "ran out of DuckDB's memory limit; again with 256MB" in caplog.text
