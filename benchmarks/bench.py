@@ -79,7 +79,7 @@ class Measurement:
     outcome: dict
 
     def step(self, name: str) -> float:
-        """A figure of the export's steps (export_seconds, load_peak_mb, whole_seconds...)."""
+        """A figure of the export's steps (snapshot_seconds, load_peak_mb, whole_seconds...)."""
         return self.outcome[name]
 
 
@@ -139,7 +139,7 @@ ROW_LABELS = {
     "naive": "naive: httpx, json_normalize, pandas",
     "export": "export: snapshot step + load step",
 }
-STEP_LABELS = {"export": "  snapshot step: export_snapshot -> Parquet",
+STEP_LABELS = {"snapshot": "  snapshot step: export_snapshot -> Parquet",
                "load": "  load step: load_night + views"}
 
 
@@ -208,7 +208,7 @@ def latency_table(tasks: int, runs: int, latency_ms: float, concurrency: int) ->
         if variant == "floor":
             stage, whole, rss = floor, "", median([r.peak_rss_mb for r in measured])
         else:
-            stage = median([r.step("export_seconds") for r in measured])
+            stage = median([r.step("snapshot_seconds") for r in measured])
             whole = f"{median([r.step('whole_seconds') for r in measured]):.2f}"
             rss = max(r.step(f"{step}_peak_mb") for r in measured for step in STEP_LABELS)
         lines.append(f"{label:<28} {stage:>22.2f} {whole:>17} {tasks / stage:>9,.0f} "

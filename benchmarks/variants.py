@@ -99,8 +99,8 @@ def export(args: argparse.Namespace) -> Run:
     def run() -> dict:
         started = time.perf_counter()
         result = snapshot(args)
-        stage = {"export_seconds": time.perf_counter() - started,
-                 "export_peak_mb": peak_rss_mb()}
+        stage = {"snapshot_seconds": time.perf_counter() - started,
+                 "snapshot_peak_mb": peak_rss_mb()}
         loaded = load_step(args.workdir, EXPORT_DATE, with_views=True)
         # Every task here is in the snapshot once: a load that built fewer `tasks` rows (as one
         # once built none above 122,880 rows) would time nothing.
@@ -108,7 +108,7 @@ def export(args: argparse.Namespace) -> Run:
             sys.exit(f"{loaded['tasks_rows']:,} tasks from {result.rows:,} snapshot rows")
         return {"rows": loaded["rows"], **stage, "load_seconds": loaded["seconds"],
                 "load_peak_mb": loaded["peak_mb"],
-                "whole_seconds": stage["export_seconds"] + loaded["seconds"]}
+                "whole_seconds": stage["snapshot_seconds"] + loaded["seconds"]}
 
     return run
 

@@ -258,7 +258,7 @@ class Warehouse:
             self._run(con, "history_append.sql", export_date=night)
             self._run(con, "tasks_seen_again.sql")
             self._run(con, "tasks_new.sql", **paths)
-            self._run(con, "night_changed.sql", export_date=night, **paths)
+            self._run(con, "night_changed.sql", **paths)
             self._merge_tasks(con, night)
             self._run(con, "night_facts.sql", export_date=night, **paths)
             if files.coverage is not None:

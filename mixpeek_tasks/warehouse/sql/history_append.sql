@@ -51,8 +51,8 @@ WHERE h.task_id = s.task_id AND h.valid_to IS NULL
     AND h.status <> s.status AND h.status NOT IN (
         SELECT status FROM task_status_classes WHERE status_class = 'terminal');
 
--- ...so the night's tasks left without an open interval are the new ones and those whose
--- interval it just closed: each opens its next interval.
+-- ...so the night's tasks left without an open interval are the new ones (every known task
+-- has one) and those whose interval it just closed: each opens its next interval.
 INSERT INTO task_status_intervals BY NAME
 SELECT
     s.task_id,
@@ -67,4 +67,4 @@ SELECT
 FROM night AS s
 LEFT JOIN task_status_intervals AS closed
     ON closed.task_id = s.task_id AND closed.valid_to = s.export_date
-WHERE s.task_id NOT IN (SELECT task_id FROM task_status_intervals WHERE valid_to IS NULL);
+WHERE NOT s.known OR closed.task_id IS NOT NULL;

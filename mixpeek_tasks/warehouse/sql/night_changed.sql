@@ -1,8 +1,8 @@
 -- The night's records of known tasks that changed (tasks_seen_again.sql moved the unchanged
--- ones, tasks_new.sql added the new ones, both now last seen tonight), whole, from the night's
--- file: what tasks_merge.sql merges. On a nightly account a small share of the night.
+-- ones, tasks_new.sql added the tasks never seen), whole, from the night's file: what
+-- tasks_merge.sql merges. On a nightly account a small share of the night.
 CREATE OR REPLACE TEMP TABLE changed AS
 SELECT p.* EXCLUDE (file_row_number), n.record_hash
 FROM read_parquet($tasks_path, file_row_number = true) AS p
 JOIN night AS n USING (file_row_number)
-WHERE n.task_id IN (SELECT task_id FROM tasks WHERE last_export_date < $export_date);
+WHERE n.known AND n.known_hash <> n.record_hash;

@@ -17,4 +17,4 @@ SELECT
 FROM read_parquet($tasks_path, file_row_number = true) AS p
 JOIN night AS n USING (file_row_number)
 JOIN task_status_intervals AS h ON h.task_id = n.task_id AND h.valid_to IS NULL
-WHERE n.task_id NOT IN (SELECT task_id FROM tasks);
+WHERE NOT n.known;

@@ -11,5 +11,5 @@ SET
     END,
     snapshots = t.snapshots + 1
 FROM night AS s
-WHERE t.task_id = s.task_id AND t.record_hash = s.record_hash
+WHERE t.task_id = s.task_id AND s.known_hash = s.record_hash
     AND t.last_export_date < s.export_date;
