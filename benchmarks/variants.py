@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -31,7 +30,11 @@ Run = Callable[[], dict]
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak RSS. Not getrusage's ru_maxrss: Linux carries it over from the
+    parent across fork and exec, so a step started by a bigger process reported the parent's."""
+    status = Path("/proc/self/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmHWM:"))
+               .split()[1]) / 1024
 
 
 def floor(args: argparse.Namespace) -> Run:
