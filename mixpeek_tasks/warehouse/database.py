@@ -193,7 +193,7 @@ class Warehouse:
         with self._locked():
             self._adopt_published_file()
             with self._connect(self.writer_path, read_only=False) as con:
-                appending = self._is_newest_night(con, export_date)
+                appending = self._appends(con, export_date)
                 if appending:
                     with self.tree.night(export_date) as files:
                         self._append_with_headroom(con, files)
@@ -210,20 +210,23 @@ class Warehouse:
                 " (SELECT count(*) FROM tasks)", {"d": export_date}).rows[0]
         return LoadResult(*counts, appended=appending)
 
-    @staticmethod
-    def _is_newest_night(con: duckdb.DuckDBPyConnection, export_date: date) -> bool:
+    def _appends(self, con: duckdb.DuckDBPyConnection, export_date: date) -> bool:
+        """Whether `export_date` is appended: it is newer than every night loaded, or it is a
+        new warehouse's first night and the tree holds none older (else the new warehouse is
+        built from every night of the tree, as task_snapshots shows them all)."""
         derived = con.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE NOT temporary"
             " AND table_name IN (SELECT unnest($tables))", {"tables": list(DERIVED_TABLES)}
         ).fetchone()[0]
-        if derived < len(DERIVED_TABLES):
-            # A new warehouse (appending to it is a build from scratch), or one written before
-            # snapshots stayed in Parquet (rebuilt from the tree, which holds every night).
-            return derived == 0 and not con.execute(
+        if derived == len(DERIVED_TABLES):
+            newest = con.execute("SELECT max(export_date) FROM export_nights").fetchone()[0]
+            if newest is not None:
+                return newest < export_date
+        elif derived or con.execute(
                 "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'task_snapshots'"
-            ).fetchone()[0]
-        newest = con.execute("SELECT max(export_date) FROM export_nights").fetchone()[0]
-        return newest is None or newest < export_date
+        ).fetchone()[0]:
+            return False  # written before snapshots stayed in Parquet: rebuilt from the tree
+        return all(night >= export_date for night in self.tree.published_dates())
 
     def _append_with_headroom(self, con: duckdb.DuckDBPyConnection, files: NightFiles) -> None:
         """_append_night under the memory limit or, should DuckDB run out of it (its spilling

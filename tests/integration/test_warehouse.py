@@ -265,3 +265,20 @@ def test_a_night_that_outgrows_the_memory_limit_loads_with_more(exported, tmp_pa
     warehouse = Warehouse(tmp_path / "warehouse.duckdb", memory_limit="8MB")
     assert warehouse.load_night(DAY_ONE).tasks_rows == day_one.rows
     assert "ran out of DuckDB's memory limit; again with 256MB" in caplog.text
+
+
+def test_a_new_warehouse_over_a_tree_with_older_nights_is_built_from_all_of_them(tmp_path):
+    # Deleting warehouse.duckdb and loading tonight gives every night back, not tonight alone.
+    nights = [date(2026, 11, 20 + n) for n in range(3)]
+    for n, night in enumerate(nights):
+        records = [{"task_id": f"t-{k}", "task_type": "thumbnail", "status": "COMPLETED"}
+                   for k in range(n + 1)]
+        write_snapshot(tmp_path, records, night,
+                       datetime(2026, 11, 20 + n, 2, tzinfo=timezone.utc))
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    assert not warehouse.load_night(nights[-1]).appended
+    assert warehouse.query("SELECT export_date, tasks_listed FROM export_nights"
+                           " ORDER BY 1").rows == [(night, n + 1) for n, night in enumerate(nights)]
+    # A backfill that loads the tree's nights in date order appends each, rebuilding none.
+    backfill = Warehouse(tmp_path / "backfill.duckdb")
+    assert [backfill.load_night(night).appended for night in nights] == [True, True, True]
