@@ -13,7 +13,8 @@ import httpx
 
 from mixpeek_tasks.api.errors import MixpeekError
 from mixpeek_tasks.snapshot.object_store import describe, is_s3_uri
-from mixpeek_tasks.snapshot.tree import SnapshotTree
+from mixpeek_tasks.snapshot.tree import SnapshotTree, export_tree
+from mixpeek_tasks.warehouse.database import Warehouse
 
 # An export of 1,000,000 tasks writes about 150 MB of Parquet and stages as much again (on
 # S3 exports all of it is staged locally, then uploaded).
@@ -79,11 +80,13 @@ def warehouse_file(export_dir: str, warehouse: str | None) -> Path:
     return Path(export_dir) / "warehouse.duckdb"
 
 
-def warehouse_file_from_environment() -> Path:
-    """warehouse_file of MIXPEEK_EXPORT_DIR and MIXPEEK_WAREHOUSE, for the command-line tools
-    that run outside Dagster."""
-    return warehouse_file(os.environ.get("MIXPEEK_EXPORT_DIR", "./data"),
-                          os.environ.get("MIXPEEK_WAREHOUSE"))
+def warehouse_from_environment() -> Warehouse:
+    """The warehouse of the command-line tools that run outside Dagster: at
+    warehouse_file(MIXPEEK_EXPORT_DIR, MIXPEEK_WAREHOUSE), over the tree of MIXPEEK_EXPORT_DIR
+    (staged in MIXPEEK_STAGING_DIR), as ExportStorage configures it for the assets."""
+    export_dir = os.environ.get("MIXPEEK_EXPORT_DIR", "./data")
+    return Warehouse(warehouse_file(export_dir, os.environ.get("MIXPEEK_WAREHOUSE")),
+                     export_tree(export_dir, os.environ.get("MIXPEEK_STAGING_DIR")))
 
 
 def check_object_store(tree: SnapshotTree) -> None:

@@ -73,11 +73,6 @@ class ExportStorage(ConfigurableResource):
         default=None, description="local staging of an S3 export, default a folder under the"
                                   " system's temporary directory (MIXPEEK_STAGING_DIR)")
 
-    @property
-    def parquet_root(self) -> Path:
-        """The local tree's folder; readers go through tree(), which also serves S3."""
-        return Path(self.export_dir) / "parquet"
-
     def tree(self) -> SnapshotTree:
         return export_tree(self.export_dir, self.staging_dir)
 

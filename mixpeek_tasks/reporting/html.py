@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import html
 import math
-import os
 from collections import defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,7 +18,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from mixpeek_tasks.atomic_files import replace_atomically
-from mixpeek_tasks.preflight import PreflightError, warehouse_file_from_environment
+from mixpeek_tasks.preflight import PreflightError, warehouse_from_environment
 from mixpeek_tasks.reporting.markdown import format_cell
 from mixpeek_tasks.reporting.queries import (
     DAILY_SUMMARY,
@@ -29,7 +28,6 @@ from mixpeek_tasks.reporting.queries import (
     STUCK_THRESHOLD,
     SUCCESS_OVER_TIME,
 )
-from mixpeek_tasks.snapshot.tree import export_tree
 from mixpeek_tasks.warehouse.database import DEFAULT_STUCK_AFTER_HOURS, QueryResult, Warehouse
 
 REPORT_FILE = "index.html"
@@ -254,8 +252,7 @@ def main(argv: list[str] | None = None) -> None:
              "without it the report keeps the threshold stored")
     args = parser.parse_args(argv)
     try:
-        warehouse = Warehouse(warehouse_file_from_environment(), export_tree(
-            os.environ.get("MIXPEEK_EXPORT_DIR", "./data"), os.environ.get("MIXPEEK_STAGING_DIR")))
+        warehouse = warehouse_from_environment()
     except PreflightError as error:
         raise SystemExit(str(error)) from None
     if not warehouse.path.exists():

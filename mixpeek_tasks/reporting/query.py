@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from mixpeek_tasks.preflight import PreflightError, warehouse_file_from_environment
+from mixpeek_tasks.preflight import PreflightError, warehouse_from_environment
 from mixpeek_tasks.reporting.text import text_table
 from mixpeek_tasks.warehouse.database import Warehouse
 
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
                              " $MIXPEEK_EXPORT_DIR/warehouse.duckdb")
     args = parser.parse_args(argv)
     try:
-        args.warehouse = args.warehouse or warehouse_file_from_environment()
+        args.warehouse = args.warehouse or warehouse_from_environment().path
     except PreflightError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -199,10 +199,11 @@ class Warehouse:
                         self._append_with_headroom(con, files)
                     con.execute("CHECKPOINT")
             if not appending:
-                if export_date not in self.tree.published_dates():
+                nights = self.tree.published_dates()
+                if export_date not in nights:
                     raise FileNotFoundError(
                         f"no published snapshot for {export_date} in {self.tree}")
-                self._rebuild_unlocked()
+                self._rebuild_unlocked(nights)
             self._publish()
             counts = self.query(
                 "SELECT (SELECT tasks_listed FROM export_nights WHERE export_date = $d),"
@@ -273,18 +274,17 @@ class Warehouse:
     def rebuild(self) -> None:
         """Rebuild the derived tables and the views from every night of the tree."""
         with self._locked():
-            self._rebuild_unlocked()
+            self._rebuild_unlocked(self.tree.published_dates())
             self._publish()
 
-    def _rebuild_unlocked(self) -> None:
-        """Append every night in date order to a fresh file, build the views there with the
-        stored settings, then let it replace the writer file: until then the old warehouse
-        stands whole, whatever fails."""
+    def _rebuild_unlocked(self, nights: list[date]) -> None:
+        """Append `nights` (every night of the tree, oldest first) to a fresh file, build the
+        views there with the stored settings, then let it replace the writer file: until then
+        the old warehouse stands whole, whatever fails."""
         fresh = self._beside("rebuild")
         for leftover in (fresh, fresh.with_name(fresh.name + ".wal")):
             leftover.unlink(missing_ok=True)
         stuck_after_hours = self._stored_stuck_after_hours()
-        nights = self.tree.published_dates()
         with self._connect(fresh, read_only=False) as con:
             for night in nights:
                 with self.tree.night(night) as files:
