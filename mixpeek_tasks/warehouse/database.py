@@ -26,10 +26,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from mixpeek_tasks.api.vocabulary import IN_FLIGHT_STATUSES, TERMINAL_STATUSES, TaskStatus
 from mixpeek_tasks.atomic_files import replace_atomically
 from mixpeek_tasks.filelock import exclusive_lock
+from mixpeek_tasks.snapshot.flatten import TASK_SCHEMA
 from mixpeek_tasks.snapshot.parquet_files import TASKS_DATASET
 from mixpeek_tasks.snapshot.reconcile import Coverage
 from mixpeek_tasks.snapshot.tree import NightFiles, SnapshotTree
@@ -64,6 +66,14 @@ DERIVED_TABLES = ("tasks", "task_status_intervals", "task_status_regressions", "
 def _sql_string(value: str) -> str:
     """`value` as a SQL string literal (for DDL, which takes no bound parameters)."""
     return "'" + value.replace("'", "''") + "'"
+
+
+# Each list column of the snapshots again as JSON text, `<name>_json`, for SQL clients that
+# cannot read a list (an ODBC driver, a BI tool): JSON keeps items that hold commas, and
+# every such tool parses it. `tasks` stores the same columns (tables.sql).
+_LISTS_AS_JSON = ", ".join(
+    f'CAST(to_json("{field.name}") AS VARCHAR) AS "{field.name}_json"'
+    for field in TASK_SCHEMA if pa.types.is_list(field.type))
 
 
 def _status_classes() -> list[tuple[str, str]]:
@@ -220,6 +230,9 @@ class Warehouse:
             " AND table_name IN (SELECT unnest($tables))", {"tables": list(DERIVED_TABLES)}
         ).fetchone()[0]
         if derived == len(DERIVED_TABLES):
+            if con.execute("SELECT data_type FROM duckdb_columns() WHERE table_name = 'tasks'"
+                           " AND column_name = 'record_hash'").fetchone()[0] != "BIGINT":
+                return False  # written before its types were BI-safe: rebuilt from the tree
             newest = con.execute("SELECT max(export_date) FROM export_nights").fetchone()[0]
             if newest is not None:
                 return newest < export_date
@@ -337,9 +350,9 @@ class Warehouse:
         if self.tree.is_local and self.tree.published_dates():
             # The tree by its absolute path, so the file opened from any folder finds it.
             con.execute(
-                "CREATE OR REPLACE VIEW task_snapshots AS SELECT * FROM read_parquet("
-                f"{_sql_string(self.tree.glob(TASKS_DATASET))}, union_by_name = true,"
-                " hive_partitioning = false)")
+                f"CREATE OR REPLACE VIEW task_snapshots AS SELECT *, {_LISTS_AS_JSON}"
+                f" FROM read_parquet({_sql_string(self.tree.glob(TASKS_DATASET))},"
+                " union_by_name = true, hive_partitioning = false)")
         elif self.tree.is_local:
             # A view over no files cannot be made; one made before (the tree since moved) stays.
             log.warning("no night is published in %s: task_snapshots is left as it was",

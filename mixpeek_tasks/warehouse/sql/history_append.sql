@@ -36,6 +36,13 @@ WHERE h.task_id = s.task_id AND h.valid_to IS NULL
     AND (h.status = s.status OR h.status IN (
         SELECT status FROM task_status_classes WHERE status_class = 'terminal'));
 
+-- unlisted_on again as JSON text, for SQL clients that cannot read a list.
+UPDATE task_status_intervals AS h
+SET unlisted_on_json = CAST(to_json(h.unlisted_on) AS VARCHAR)
+FROM night AS s
+WHERE h.task_id = s.task_id AND h.valid_to IS NULL
+    AND h.unlisted_on_json IS DISTINCT FROM CAST(to_json(h.unlisted_on) AS VARCHAR);
+
 UPDATE task_status_intervals AS h
 SET last_observed_on = s.export_date, last_observed_at = s.exported_at
 FROM night AS s
@@ -63,7 +70,8 @@ SELECT
     s.exported_at AS first_observed_at,
     s.exported_at AS last_observed_at,
     s.export_date AS last_observed_on,
-    NULL AS unlisted_on
+    NULL AS unlisted_on,
+    NULL AS unlisted_on_json
 FROM night AS s
 LEFT JOIN task_status_intervals AS closed
     ON closed.task_id = s.task_id AND closed.valid_to = s.export_date

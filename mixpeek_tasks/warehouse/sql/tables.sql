@@ -27,7 +27,12 @@ SELECT
     export_date AS last_export_date,
     export_date AS last_full_record_date,
     CAST(0 AS BIGINT) AS snapshots,
-    CAST(0 AS UBIGINT) AS record_hash
+    CAST(0 AS BIGINT) AS record_hash,
+    -- The lists again as JSON text, for SQL clients that cannot read a list (tasks_new.sql and
+    -- tasks_merge.sql write them beside the lists).
+    CAST(NULL AS VARCHAR) AS collection_ids_json,
+    CAST(NULL AS VARCHAR) AS sample_object_ids_json,
+    CAST(NULL AS VARCHAR) AS flatten_issues_json
 FROM read_parquet($tasks_path)
 WHERE false;
 
@@ -43,7 +48,9 @@ SELECT
     exported_at AS first_observed_at,
     exported_at AS last_observed_at,
     export_date AS last_observed_on,
-    [export_date] AS unlisted_on
+    [export_date] AS unlisted_on,
+    -- The list as JSON text, for SQL clients that cannot read a list (history_append.sql).
+    CAST(NULL AS VARCHAR) AS unlisted_on_json
 FROM read_parquet($tasks_path)
 WHERE false;
 
@@ -91,8 +98,10 @@ WHERE false;
 
 -- Each task's status intervals with every night that saw the task in that status: the loaded
 -- nights from valid_from to last_observed_on, less those it was missing from.
+-- observed_in_json: the list as JSON text, for SQL clients that cannot read a list.
 CREATE OR REPLACE VIEW task_status_history AS
-SELECT
+SELECT *, CAST(to_json(observed_in) AS VARCHAR) AS observed_in_json
+FROM (SELECT
     i.task_id,
     i.interval_no,
     i.status,
@@ -105,4 +114,4 @@ SELECT
     ) AS observed_in,
     i.first_observed_at,
     i.last_observed_at
-FROM task_status_intervals AS i;
+FROM task_status_intervals AS i);
