@@ -23,7 +23,8 @@ from dagster import (
 )
 from pydantic import Field
 
-from assets import GROUP
+from assets import GROUP, OWNERS
+from assets.catalog import ROW_COUNT, URI, uri
 from mixpeek_tasks.api.errors import MixpeekError
 from mixpeek_tasks.snapshot.export import export_snapshot
 from mixpeek_tasks.snapshot.reconcile import Coverage, SnapshotIncomplete, judge
@@ -41,6 +42,7 @@ class SnapshotConfig(Config):
 @asset(
     partitions_def=export_partitions,
     group_name=GROUP,
+    owners=OWNERS,
     kinds={"parquet"},
     check_specs=[
         AssetCheckSpec("quarantine_share", asset="task_snapshot",
@@ -73,14 +75,14 @@ def task_snapshot(context: AssetExecutionContext, config: SnapshotConfig,
     share = result.quarantined / records if records else 0.0
     return MaterializeResult(
         metadata={
-            "rows": result.rows,
+            ROW_COUNT: result.rows,
             "quarantined": result.quarantined,
             "pages": result.pages,
             "requests": result.requests,
             "bytes_received": result.bytes_received,
             "duration_seconds": round(result.seconds, 3),
             "throttled_seconds": round(result.throttled_seconds, 3),
-            "path": MetadataValue.path(str(result.tasks_path)),
+            URI: uri(result.tasks_path),
             "paging_strategy": coverage.strategy,
             "coverage": MetadataValue.json(coverage.as_metadata()),
             "probe": MetadataValue.json(coverage.probe),

@@ -7,14 +7,15 @@ from dagster import (
     AssetExecutionContext,
     Failure,
     MaterializeResult,
-    MetadataValue,
     asset,
     asset_check,
 )
 
-from assets import GROUP
+from assets import GROUP, OWNERS
+from assets.catalog import ROW_COUNT, TABLE_NAME, URI, materializations, qualified_name, uri
 from assets.snapshot import task_snapshot
 from mixpeek_tasks.snapshot.tree import TASKS
+from mixpeek_tasks.warehouse.dictionary import LOAD
 from pipelines.partitions import export_date_of, export_partitions
 from pipelines.resources import ExportStorage
 
@@ -28,6 +29,7 @@ WAREHOUSE_POOL = "mixpeek_duckdb"
     # DuckDB takes one writer: with a pool limit of 1 (dagster.yaml) backfill runs queue for
     # the load while their extracts run in parallel; the warehouse's file lock holds regardless.
     pool=WAREHOUSE_POOL,
+    owners=OWNERS,
     kinds={"duckdb"},
 )
 def warehouse_tasks(context: AssetExecutionContext, storage: ExportStorage) -> MaterializeResult:
@@ -40,13 +42,16 @@ def warehouse_tasks(context: AssetExecutionContext, storage: ExportStorage) -> M
         loaded = warehouse.load_night(export_date)
     except FileNotFoundError as missing:
         raise Failure(f"{missing}: materialize task_snapshot first") from None
+    for event in materializations(warehouse, LOAD):
+        context.log_event(event)
     return MaterializeResult(
         metadata={
             "snapshot_rows": loaded.snapshot_rows,
             "quarantine_rows": loaded.quarantine_rows,
-            "tasks_rows": loaded.tasks_rows,
+            ROW_COUNT: loaded.tasks_rows,
+            TABLE_NAME: qualified_name(warehouse, "tasks"),
             "history_update": "appended" if loaded.appended else "rebuilt",
-            "database": MetadataValue.path(str(warehouse.path)),
+            URI: uri(warehouse.path),
         },
     )
 

@@ -7,6 +7,7 @@ import os
 from dagster import Definitions, EnvVar
 
 from assets.analytics import task_analytics, terminal_counts_add_up, terminal_status_never_regresses
+from assets.catalog import warehouse_table_specs
 from assets.report import task_report
 from assets.snapshot import (
     listing_reaches_old_tasks,
@@ -27,7 +28,8 @@ def _env_or_default(name: str, default, kind=EnvVar):
 
 
 defs = Definitions(
-    assets=[task_snapshot, warehouse_tasks, task_analytics, task_report],
+    assets=[task_snapshot, warehouse_tasks, task_analytics, task_report,
+            *warehouse_table_specs],
     asset_checks=[task_ids_unique, snapshot_complete, listing_reaches_old_tasks,
                   snapshot_rows_match_parquet, terminal_counts_add_up,
                   terminal_status_never_regresses, *snapshot_freshness_checks],

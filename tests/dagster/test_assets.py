@@ -18,6 +18,7 @@ from assets.warehouse import snapshot_rows_match_parquet, warehouse_tasks
 from mixpeek_emulator import running_emulator
 from mixpeek_tasks.snapshot.parquet_files import coverage_path
 from mixpeek_tasks.snapshot.reconcile import Coverage
+from mixpeek_tasks.warehouse.dictionary import OBJECTS
 from pipelines.resources import ExportStorage, MixpeekResource
 
 PARTITION = "2026-11-23"
@@ -64,13 +65,29 @@ def test_materializing_a_date_exports_loads_and_describes_it(tmp_path, instance)
         expected = len(server.store.tasks)
     assert result.success
     snapshot = metadata_of(result, "task_snapshot")
-    assert snapshot["rows"] == expected and snapshot["quarantined"] == 0
+    assert snapshot["dagster/row_count"] == expected and snapshot["quarantined"] == 0
     assert snapshot["pages"] >= 3 and snapshot["duration_seconds"] > 0
-    assert snapshot["path"].endswith(f"tasks/export_date={PARTITION}/data.parquet")
+    assert snapshot["dagster/uri"] == (
+        tmp_path / f"parquet/tasks/export_date={PARTITION}/data.parquet").resolve().as_uri()
     assert metadata_of(result, "warehouse_tasks")["snapshot_rows"] == expected
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("SELECT strategy, listed FROM export_coverage").fetchall() == [
             ("keyset", expected)]
+    warehouse = metadata_of(result, "warehouse_tasks")
+    assert (warehouse["dagster/row_count"], warehouse["dagster/table_name"]) == (
+        expected, "warehouse.main.tasks")
+    assert warehouse["dagster/uri"] == (tmp_path / "warehouse.duckdb").resolve().as_uri()
+    # Every table and view in the catalog, materialized with the rows the file holds.
+    tables = {e.asset_key.path[1]: e.materialization.metadata
+              for e in result.get_asset_materialization_events()
+              if e.asset_key.path[0] == "warehouse"}
+    assert set(tables) == {obj.name for obj in OBJECTS}
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        for name, metadata in tables.items():
+            assert metadata["dagster/row_count"].value == con.execute(
+                f'SELECT count(*) FROM "{name}"').fetchone()[0], name
+            assert metadata["dagster/table_name"].value == f"warehouse.main.{name}"
+    assert tables["tasks"]["dagster/row_count"].value == expected
     analytics = metadata_of(result, "task_analytics")
     assert "| task_type | tasks | terminal | success_rate |" in analytics["success_rate_by_type"]
     assert "api_buckets_batches_process" in analytics["latency_seconds"]
@@ -91,7 +108,7 @@ def test_rerunning_a_partition_replaces_it(tmp_path, instance):
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
         rows, distinct = con.execute(
             "SELECT count(*), count(DISTINCT task_id) FROM task_snapshots").fetchone()
-    assert rows == distinct == metadata_of(second, "task_snapshot")["rows"]
+    assert rows == distinct == metadata_of(second, "task_snapshot")["dagster/row_count"]
     # Tasks created while the second run paged may or may not be in it; no others are missing.
     assert before_second <= rows <= total
     assert metadata_of(second, "warehouse_tasks")["history_update"] == "rebuilt"

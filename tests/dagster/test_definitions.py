@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 import yaml
 from dagster import build_schedule_context
 
+from mixpeek_tasks.warehouse.dictionary import OBJECTS
 from pipelines.definitions import defs
 from tests.support import ROOT
 
@@ -16,6 +17,10 @@ def test_definitions_load_with_one_partitioned_job_and_a_nightly_schedule():
     schedule = defs.resolve_schedule_def("nightly_export_schedule")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "UTC")
     assert {k.to_user_string() for k in defs.resolve_all_asset_keys()} == {
+        "task_snapshot", "warehouse_tasks", "task_analytics", "task_report",
+        *(f"warehouse/{obj.name}" for obj in OBJECTS)}
+    # The catalog's specs are made by those four: the job runs the four alone.
+    assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} == {
         "task_snapshot", "warehouse_tasks", "task_analytics", "task_report"}
 
 

@@ -128,7 +128,8 @@ with DagsterInstance.get() as instance:
                  for r in instance.get_runs()],
         "events": len(instance.all_logs(run_id)),
         "task_snapshot": [[r.run_id, r.partition_key,
-                           r.asset_materialization.metadata["rows"].value] for r in records],
+                           r.asset_materialization.metadata["dagster/row_count"].value]
+                          for r in records],
     }))
 """
 

@@ -76,8 +76,9 @@ def test_the_report_asset_writes_a_self_contained_page(history, materialized):
     assert result.success
     (event,) = [e for e in result.get_asset_materialization_events()
                 if e.asset_key.to_user_string() == "task_report"]
-    path = event.materialization.metadata["path"].value
-    assert path == str(history.warehouse.path.parent / "report" / "index.html")
+    page_uri = event.materialization.metadata["dagster/uri"].value
+    path = history.warehouse.path.parent / "report" / "index.html"
+    assert page_uri == path.resolve().as_uri()
     page = open(path, encoding="utf-8").read()
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=", page)  # nothing to fetch
     assert page.count('class="plotly-graph-div"') == len(CHARTS)
