@@ -1,5 +1,6 @@
 """The DuckDB load and the analytics views, against figures computed independently here."""
 
+import json
 import shutil
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta, timezone
@@ -256,6 +257,29 @@ def test_nights_a_task_was_not_listed_do_not_split_its_interval(tmp_path, listed
                      [nights[n] for n in observed]) for status, start, end, observed in expected]
     assert warehouse.query("SELECT snapshots FROM tasks WHERE task_id = 't-1'").rows == [
         (sum(status is not None for status in listed),)]
+    # The nights missed, also as JSON text for SQL clients without lists.
+    for unlisted, text in warehouse.query(
+            "SELECT unlisted_on, unlisted_on_json FROM task_status_intervals"
+            " WHERE task_id = 't-1'").rows:
+        assert (None if text is None else json.loads(text)) == (
+            None if unlisted is None else [night.isoformat() for night in unlisted])
+
+
+def test_a_warehouse_with_an_unsigned_record_hash_is_rebuilt_with_a_signed_one(tmp_path):
+    records = [{"task_id": f"t-{n}", "task_type": "thumbnail", "status": "COMPLETED"}
+               for n in range(20)]
+    nights = [write_snapshot(tmp_path, records, night,
+                             datetime.combine(night, datetime.min.time(), timezone.utc))
+              for night in (DAY_ONE, DAY_TWO)]
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    warehouse.load_night(nights[0])
+    # As a warehouse written before record_hash was a BIGINT holds it.
+    with duckdb.connect(str(warehouse.writer_path)) as con:
+        con.execute("ALTER TABLE tasks ALTER record_hash TYPE UBIGINT")
+    assert warehouse.load_night(nights[1]).appended is False
+    assert warehouse.query("SELECT data_type FROM duckdb_columns() WHERE table_name = 'tasks'"
+                           " AND column_name = 'record_hash'").rows == [("BIGINT",)]
+    assert warehouse.query("SELECT count(*), min(snapshots) FROM tasks").rows == [(20, 2)]
 
 
 def test_a_night_that_outgrows_the_memory_limit_loads_with_more(exported, tmp_path, caplog):
