@@ -1,6 +1,5 @@
 """The date's snapshot: every task the API lists, flattened into Parquet, with its checks."""
 
-import os
 import warnings
 from datetime import date, timedelta
 
@@ -172,12 +171,12 @@ def _old_tasks_listed(coverage: Coverage | None) -> bool:
     return oldest is not None and oldest < coverage.cutoff - timedelta(days=1)
 
 
-# A silently disabled schedule, or a night that never ran, shows red: the snapshot must have
-# been materialized within MIXPEEK_FRESHNESS_HOURS (default 26: one night plus slack). Dagster
-# marks these checks superseded by FreshnessPolicy, which its daemon evaluates out of sight;
-# a check can be run, and tested, on its own (tests/dagster/test_alerts.py).
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", SupersessionWarning)  # a choice made, said above
-    snapshot_freshness_checks = build_last_update_freshness_checks(
-        assets=[task_snapshot],
-        lower_bound_delta=timedelta(hours=float(os.environ.get("MIXPEEK_FRESHNESS_HOURS", "26"))))
+def freshness_checks(*, hours: float) -> list:
+    """A silently disabled schedule, or a night that never ran, shows red: the snapshot must
+    have been materialized within `hours` (MIXPEEK_FRESHNESS_HOURS). Dagster marks these
+    checks superseded by FreshnessPolicy, which its daemon evaluates out of sight; a check can
+    be run, and tested, on its own (tests/dagster/test_alerts.py)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SupersessionWarning)  # a choice made, said above
+        return build_last_update_freshness_checks(
+            assets=[task_snapshot], lower_bound_delta=timedelta(hours=hours))
