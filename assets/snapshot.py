@@ -56,10 +56,6 @@ def task_snapshot(context: AssetExecutionContext, config: SnapshotConfig,
     try:
         mixpeek.preflight()
         storage.preflight()
-        adopted = storage.tree().adopt_nights_without_manifest()
-        if adopted:
-            context.log.info(f"wrote the manifest of {len(adopted)} night(s) published without"
-                             f" one: {', '.join(map(str, adopted))}")
         with mixpeek.client() as client:
             result = export_snapshot(client, storage.tree(), export_date,
                                      concurrency=mixpeek.concurrency, paging=mixpeek.paging,
@@ -107,16 +103,13 @@ def task_ids_unique(context: AssetCheckExecutionContext,
                             metadata={"rows": len(ids), "distinct_task_ids": distinct})
 
 
-def _coverage(tree: SnapshotTree, export_date: date) -> Coverage | None:
-    """The date's coverage record; None for a snapshot published before exports kept one."""
+def _coverage(tree: SnapshotTree, export_date: date) -> Coverage:
+    """The night's coverage record, which every export publishes with its files."""
     raw = tree.coverage(export_date)
-    return None if raw is None else Coverage.from_json(raw)
-
-
-NO_COVERAGE = AssetCheckResult(
-    passed=False, severity=AssetCheckSeverity.WARN,
-    description="no coverage record: this snapshot was published before exports reconciled "
-                "their counts; re-run its date to check it")
+    if raw is None:
+        raise Failure(description=f"no coverage record for {export_date}: the night is not"
+                                  " published, or not by an export; export that date again")
+    return Coverage.from_json(raw)
 
 
 @asset_check(asset=task_snapshot, blocking=True,
@@ -127,10 +120,8 @@ def snapshot_complete(context: AssetCheckExecutionContext,
     return completeness(_coverage(storage.tree(), export_date_of(context)))
 
 
-def completeness(coverage: Coverage | None) -> AssetCheckResult:
+def completeness(coverage: Coverage) -> AssetCheckResult:
     """snapshot_complete's verdict on a stored coverage record."""
-    if coverage is None:
-        return NO_COVERAGE
     try:
         verdict = judge(coverage.at_start, coverage.at_end, coverage.content,
                         positional=coverage.positional)
@@ -148,8 +139,6 @@ def listing_reaches_old_tasks(context: AssetCheckExecutionContext,
     export_date = export_date_of(context)
     tree = storage.tree()
     coverage = _coverage(tree, export_date)
-    if coverage is None:
-        return NO_COVERAGE
     oldest = coverage.content.oldest_created_at
     reached_before = [night for night in tree.published_dates() if night < export_date
                       and _old_tasks_listed(_coverage(tree, night))]
@@ -164,9 +153,7 @@ def listing_reaches_old_tasks(context: AssetCheckExecutionContext,
                                       "earlier_nights_with_older_tasks": len(reached_before)})
 
 
-def _old_tasks_listed(coverage: Coverage | None) -> bool:
-    if coverage is None:
-        return False
+def _old_tasks_listed(coverage: Coverage) -> bool:
     oldest = coverage.content.oldest_created_at
     return oldest is not None and oldest < coverage.cutoff - timedelta(days=1)
 
