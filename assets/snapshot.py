@@ -1,6 +1,5 @@
 """The date's snapshot: every task the API lists, flattened into Parquet, with its checks."""
 
-import os
 import warnings
 from datetime import date, timedelta
 
@@ -59,10 +58,6 @@ def task_snapshot(context: AssetExecutionContext, config: SnapshotConfig,
     try:
         mixpeek.preflight()
         storage.preflight()
-        adopted = storage.tree().adopt_nights_without_manifest()
-        if adopted:
-            context.log.info(f"wrote the manifest of {len(adopted)} night(s) published without"
-                             f" one: {', '.join(map(str, adopted))}")
         with mixpeek.client() as client:
             result = export_snapshot(client, storage.tree(), export_date,
                                      concurrency=mixpeek.concurrency, paging=mixpeek.paging,
@@ -110,16 +105,13 @@ def task_ids_unique(context: AssetCheckExecutionContext,
                             metadata={"rows": len(ids), "distinct_task_ids": distinct})
 
 
-def _coverage(tree: SnapshotTree, export_date: date) -> Coverage | None:
-    """The date's coverage record; None for a snapshot published before exports kept one."""
+def _coverage(tree: SnapshotTree, export_date: date) -> Coverage:
+    """The night's coverage record, which every export publishes with its files."""
     raw = tree.coverage(export_date)
-    return None if raw is None else Coverage.from_json(raw)
-
-
-NO_COVERAGE = AssetCheckResult(
-    passed=False, severity=AssetCheckSeverity.WARN,
-    description="no coverage record: this snapshot was published before exports reconciled "
-                "their counts; re-run its date to check it")
+    if raw is None:
+        raise Failure(description=f"no coverage record for {export_date}: the night is not"
+                                  " published, or not by an export; export that date again")
+    return Coverage.from_json(raw)
 
 
 @asset_check(asset=task_snapshot, blocking=True,
@@ -130,10 +122,8 @@ def snapshot_complete(context: AssetCheckExecutionContext,
     return completeness(_coverage(storage.tree(), export_date_of(context)))
 
 
-def completeness(coverage: Coverage | None) -> AssetCheckResult:
+def completeness(coverage: Coverage) -> AssetCheckResult:
     """snapshot_complete's verdict on a stored coverage record."""
-    if coverage is None:
-        return NO_COVERAGE
     try:
         verdict = judge(coverage.at_start, coverage.at_end, coverage.content,
                         positional=coverage.positional)
@@ -151,8 +141,6 @@ def listing_reaches_old_tasks(context: AssetCheckExecutionContext,
     export_date = export_date_of(context)
     tree = storage.tree()
     coverage = _coverage(tree, export_date)
-    if coverage is None:
-        return NO_COVERAGE
     oldest = coverage.content.oldest_created_at
     reached_before = [night for night in tree.published_dates() if night < export_date
                       and _old_tasks_listed(_coverage(tree, night))]
@@ -167,19 +155,17 @@ def listing_reaches_old_tasks(context: AssetCheckExecutionContext,
                                       "earlier_nights_with_older_tasks": len(reached_before)})
 
 
-def _old_tasks_listed(coverage: Coverage | None) -> bool:
-    if coverage is None:
-        return False
+def _old_tasks_listed(coverage: Coverage) -> bool:
     oldest = coverage.content.oldest_created_at
     return oldest is not None and oldest < coverage.cutoff - timedelta(days=1)
 
 
-# A silently disabled schedule, or a night that never ran, shows red: the snapshot must have
-# been materialized within MIXPEEK_FRESHNESS_HOURS (default 26: one night plus slack). Dagster
-# marks these checks superseded by FreshnessPolicy, which its daemon evaluates out of sight;
-# a check can be run, and tested, on its own (tests/dagster/test_alerts.py).
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", SupersessionWarning)  # a choice made, said above
-    snapshot_freshness_checks = build_last_update_freshness_checks(
-        assets=[task_snapshot],
-        lower_bound_delta=timedelta(hours=float(os.environ.get("MIXPEEK_FRESHNESS_HOURS", "26"))))
+def freshness_checks(*, hours: float) -> list:
+    """A silently disabled schedule, or a night that never ran, shows red: the snapshot must
+    have been materialized within `hours` (MIXPEEK_FRESHNESS_HOURS). Dagster marks these
+    checks superseded by FreshnessPolicy, which its daemon evaluates out of sight; a check can
+    be run, and tested, on its own (tests/dagster/test_alerts.py)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SupersessionWarning)  # a choice made, said above
+        return build_last_update_freshness_checks(
+            assets=[task_snapshot], lower_bound_delta=timedelta(hours=hours))

@@ -15,6 +15,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from mixpeek_tasks import settings
 from mixpeek_tasks.preflight import warehouse_file
 from mixpeek_tasks.reporting.text import demo_report
 from mixpeek_tasks.warehouse.database import Warehouse
@@ -41,10 +42,11 @@ def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) 
 
 
 def main() -> int:
-    env = dict(os.environ)
-    export_dir = Path(env.setdefault("MIXPEEK_EXPORT_DIR", "./data")).resolve()
-    env["MIXPEEK_EXPORT_DIR"] = str(export_dir)
-    dagster_home = Path(env.setdefault("DAGSTER_HOME", str(Path(".dagster_home").resolve())))
+    env = dict(os.environ)  # the run's, with the demo's settings
+    export_dir = Path(settings.EXPORT_DIR.read(env)).resolve()
+    env[settings.EXPORT_DIR.name] = str(export_dir)
+    dagster_home = Path(settings.DAGSTER_HOME.read(env) or ".dagster_home").resolve()
+    env[settings.DAGSTER_HOME.name] = str(dagster_home)
     dagster_home.mkdir(parents=True, exist_ok=True)
     instance_config = dagster_home / "dagster.yaml"
     if not instance_config.exists():
@@ -52,17 +54,17 @@ def main() -> int:
         instance_config.write_text("telemetry:\n  enabled: false\n")
     export_date = datetime.now(timezone.utc).date()
     emulator = None
-    if not env.get("MIXPEEK_API_KEY"):
+    if not settings.API_KEY.is_set(env):
         port = _free_port()
         emulator = subprocess.Popen(
             [sys.executable, "-m", "mixpeek_emulator", "--port", str(port),
              "--tasks", str(EMULATOR_TASKS), "--seed", "7", "--churn", "2"],
             stdout=subprocess.DEVNULL)
         _wait_for_port(port, emulator)
-        env["MIXPEEK_API_KEY"] = "emulator-demo-key"
-        env["MIXPEEK_BASE_URL"] = f"http://127.0.0.1:{port}"
+        env[settings.API_KEY.name] = "emulator-demo-key"
+        env[settings.BASE_URL.name] = f"http://127.0.0.1:{port}"
         print(f"No MIXPEEK_API_KEY: exporting the built-in emulator's {EMULATOR_TASKS:,} tasks "
-              f"at {env['MIXPEEK_BASE_URL']}", flush=True)
+              f"at {env[settings.BASE_URL.name]}", flush=True)
     try:
         # The headless run prints progress, and on failure one line saying why (pipelines/run.py).
         run = subprocess.run([sys.executable, "-m", "pipelines.run", "--date",
@@ -75,7 +77,7 @@ def main() -> int:
         print("A step that failed left what it writes as it was.", file=sys.stderr)
         return run.returncode
     print()
-    warehouse = Warehouse(warehouse_file(str(export_dir), env.get("MIXPEEK_WAREHOUSE")))
+    warehouse = Warehouse(warehouse_file(str(export_dir), settings.WAREHOUSE.read(env)))
     print(demo_report(warehouse, export_date,
                       str(export_dir / "parquet")))
     return 0

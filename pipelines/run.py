@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import os
 import re
 import sys
 import warnings
@@ -20,6 +19,7 @@ from datetime import date, datetime, timezone
 
 from dagster import DagsterInstance, ExecuteInProcessResult, InitLoggerContext, logger
 
+from mixpeek_tasks import settings
 from pipelines.definitions import defs
 from pipelines.partitions import export_partitions
 
@@ -115,8 +115,8 @@ def export_date(day: date, instance: DagsterInstance | None = None) -> RunOutcom
     with warnings.catch_warnings(), contextlib.ExitStack() as owned:
         warnings.simplefilter("ignore")  # Dagster's beta and deprecation notices: not for users
         if instance is None:
-            instance = owned.enter_context(DagsterInstance.get() if os.environ.get(
-                "DAGSTER_HOME") else DagsterInstance.ephemeral())
+            instance = owned.enter_context(DagsterInstance.get() if settings.DAGSTER_HOME.is_set()
+                                            else DagsterInstance.ephemeral())
         # Naming the logger in the run config is what makes Dagster use it instead of its own.
         result = job.execute_in_process(partition_key=day.isoformat(), instance=instance,
                                         raise_on_error=False,
@@ -147,8 +147,8 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--date", default=None,
                         help="export date YYYY-MM-DD (default: today, UTC)")
-    parser.add_argument("--debug", action="store_true", default=bool(os.environ.get(
-        "MIXPEEK_DEBUG")), help="print the whole error of a failed run")
+    parser.add_argument("--debug", action="store_true", default=settings.DEBUG.read(),
+                        help="print the whole error of a failed run")
     args = parser.parse_args(argv)
     try:
         day = parse_export_date(args.date) if args.date else datetime.now(timezone.utc).date()

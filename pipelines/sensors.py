@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 
 from dagster import (
@@ -13,7 +12,8 @@ from dagster import (
     run_failure_sensor,
 )
 
-from assets.snapshot import snapshot_freshness_checks
+from assets.snapshot import freshness_checks
+from mixpeek_tasks import settings
 from mixpeek_tasks.alerts import failure_text, post_alert
 from pipelines.jobs import nightly_export_job
 
@@ -21,7 +21,7 @@ from pipelines.jobs import nightly_export_job
 @run_failure_sensor(monitored_jobs=[nightly_export_job], default_status=DefaultSensorStatus.RUNNING,
                     description="posts a failed nightly export to MIXPEEK_ALERT_WEBHOOK_URL")
 def nightly_export_failure_alert(context: RunFailureSensorContext) -> None:
-    webhook = os.environ.get("MIXPEEK_ALERT_WEBHOOK_URL")
+    webhook = settings.ALERT_WEBHOOK_URL.read()
     if not webhook:
         return
     run = context.dagster_run
@@ -32,14 +32,17 @@ def nightly_export_failure_alert(context: RunFailureSensorContext) -> None:
         data = failed[0].step_failure_data
         described = data.user_failure_data.description if data.user_failure_data else None
         cause = described or (data.error.message if data.error else cause)
-    base = os.environ.get("DAGSTER_WEBSERVER_URL")
+    base = settings.WEBSERVER_URL.read()
     text = failure_text(run.tags.get("dagster/partition"), step, cause,
                         f"{base.rstrip('/')}/runs/{run.run_id}" if base else None)
-    if post_alert(webhook, text, secret=os.environ.get("MIXPEEK_API_KEY")):
+    if post_alert(webhook, text, secret=settings.API_KEY.read()):
         context.log.info(f"alert posted for run {run.run_id}")
     else:
         context.log.warning(f"the alert webhook did not take the alert for run {run.run_id}")
 
+
+# The window is read once, when the code location loads: a check is defined with it.
+snapshot_freshness_checks = freshness_checks(hours=settings.FRESHNESS_HOURS.read())
 
 with warnings.catch_warnings():
     # Superseded by FreshnessPolicy, kept for the reason given beside the check.

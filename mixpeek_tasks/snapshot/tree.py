@@ -184,23 +184,6 @@ class SnapshotTree:
         self._store.write_bytes(manifest_key(export_date), manifest.to_json())
         return manifest
 
-    def adopt_nights_without_manifest(self) -> list[date]:
-        """Write the manifest of every night whose tasks and quarantine files are both in
-        place but that has none: nights published before exports wrote manifests (the tasks
-        file, put in place last, marked them published), and first publishes killed between
-        their files and their manifest. The files go in place coverage, quarantine, tasks, so
-        such a night's files are complete and of one run; a re-run killed there leaves the
-        night's old manifest, which night() then finds mismatched. Returns the nights."""
-        placed = (self._nights_having(TASKS_DATASET, DATA_FILE)
-                  & self._nights_having(QUARANTINE_DATASET, DATA_FILE))
-        orphans = sorted(placed - set(self.published_dates()))
-        for night in orphans:
-            roles = [TASKS, QUARANTINE]
-            if self._store.size(coverage_key(night)) is not None:
-                roles.append(COVERAGE)
-            self._write_manifest(night, roles)
-        return orphans
-
     def sweep_uploads(self, older_than: timedelta) -> None:
         """Remove uploads to S3 that killed runs left and no run can still be sending."""
         self._store.sweep_uploads(older_than)

@@ -14,10 +14,10 @@ from dagster import (
     materialize,
 )
 
-from assets.snapshot import snapshot_freshness_checks, task_snapshot
+from assets.snapshot import task_snapshot
 from mixpeek_emulator import running_emulator
 from pipelines.resources import ExportStorage, MixpeekResource
-from pipelines.sensors import nightly_export_failure_alert
+from pipelines.sensors import nightly_export_failure_alert, snapshot_freshness_checks
 
 KEY = "sk_test_alert_key_0123456789"
 PARTITION = "2026-11-23"

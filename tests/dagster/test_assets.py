@@ -4,7 +4,7 @@ from datetime import date
 
 import duckdb
 import pytest
-from dagster import DagsterInstance, materialize
+from dagster import DagsterInstance, Failure, build_op_context, materialize
 
 from assets.analytics import task_analytics, terminal_counts_add_up, terminal_status_never_regresses
 from assets.snapshot import (
@@ -158,7 +158,7 @@ def test_a_setup_problem_fails_the_step_with_its_one_line(tmp_path, instance):
     assert not (tmp_path / "parquet" / "tasks").exists()
 
 
-def test_a_snapshot_published_without_coverage_warns_instead_of_failing_its_check(
+def test_the_completeness_check_judges_the_stored_coverage_and_fails_without_it(
         tmp_path, instance):
     with running_emulator(tasks=300, seed=7) as server:
         assert run(server, tmp_path, instance).success
@@ -166,9 +166,13 @@ def test_a_snapshot_published_without_coverage_warns_instead_of_failing_its_chec
     exact = completeness(Coverage.from_json(stored.read_bytes()))
     assert exact.passed and exact.description.startswith("exact: 300 listed")
     stored.unlink()
-    missing = completeness(None)
-    assert not missing.passed and missing.severity.value == "WARN"
-    assert "published before exports reconciled" in missing.description
+    context = build_op_context(partition_key=PARTITION,
+                               resources={"storage": ExportStorage(export_dir=str(tmp_path))})
+    with pytest.raises(Failure) as failed:
+        snapshot_complete(context)
+    assert failed.value.description == (
+        f"no coverage record for {PARTITION}: the night is not published, or not by an export;"
+        " export that date again")
 
 
 def test_a_night_listing_only_recent_tasks_after_nights_that_reached_older_ones_warns(

@@ -53,10 +53,6 @@ def test_files_that_differ_from_the_manifest_name_the_first_one(sizes, names):
         MANIFEST.check_sizes(sizes)
 
 
-def test_files_the_manifest_describes_pass():
-    MANIFEST.check_sizes({"tasks": 5120, "quarantine": 900, "coverage": 311})
-
-
 def _tables(n: int) -> tuple[pa.Table, pa.Table]:
     """A night of `n` tasks and no quarantined record."""
     records = [{"task_id": f"t{i:03d}", "task_type": "thumbnail", "status": "COMPLETED"}
@@ -99,23 +95,3 @@ def test_an_unpublished_night_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="no published snapshot for 2026-11-23"):
         with SnapshotTree(tmp_path).night(NIGHT):
             pass
-
-
-def test_nights_published_before_manifests_are_adopted_and_half_placed_ones_are_not(tmp_path):
-    tree = SnapshotTree(tmp_path)
-    legacy, half = date(2026, 11, 20), date(2026, 11, 21)
-    publish_tables(tree, legacy, *_tables(4))
-    publish_tables(tree, half, *_tables(2))
-    for night in (legacy, half):  # as an export before manifests left them
-        (tmp_path / f"tasks/export_date={night}/_manifest.json").unlink()
-    (tmp_path / f"tasks/export_date={legacy}/_coverage.json").write_bytes(b'{"v": 1}')
-    tree.location("tasks", half).unlink()  # killed before its tasks file was in place
-    publish_tables(tree, NIGHT, *_tables(1))
-
-    assert tree.published_dates() == [NIGHT]
-    assert tree.adopt_nights_without_manifest() == [legacy]
-    assert tree.published_dates() == [legacy, NIGHT]
-    assert tree.manifest(legacy).files["tasks"].rows == 4
-    with tree.night(legacy) as night:
-        assert night.coverage == b'{"v": 1}'
-    assert tree.adopt_nights_without_manifest() == []
