@@ -2,16 +2,14 @@
 Apache Superset's own path (duckdb-engine under SQLAlchemy 1.4, 2.0 and 2.1) through every
 table and view of a built warehouse."""
 
-import hashlib
 import json
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+
+from tests.support.venvs import venv_python
 
 SUPERSET_PATH = Path(__file__).parents[1] / "support" / "superset_path.py"
 # Types a BI driver cannot take: Python's DB-API hands unsigned 64-bit and 128-bit integers
@@ -71,7 +69,7 @@ STACKS = {
     "sqlalchemy-2.1": ["sqlalchemy>=2.1,<2.2", "duckdb-engine", "pyarrow"],
 }
 # Failures of duckdb-engine (0.17) against DuckDB 2.0 under SQLAlchemy 2.x, whatever the
-# database holds (docs/guide: BI tools): SQLAlchemy 2.0's key and constraint reflection casts
+# database holds (docs/bi-tools.md): SQLAlchemy 2.0's key and constraint reflection casts
 # to REGCLASS, a type DuckDB 2.0's pg_catalog no longer has, and 2.1's column reflection adds
 # a pg_collation subquery its binder refuses. Anything else fails the test.
 UPSTREAM_FAILURES = {
@@ -81,30 +79,9 @@ UPSTREAM_FAILURES = {
 }
 
 
-def _venv(requirements: list[str]) -> Path:
-    """A venv with `requirements` and this process's duckdb, kept under the user's cache and
-    reused while the key (requirements, Python, duckdb) is the same."""
-    wanted = [*requirements, f"duckdb=={duckdb.__version__}"]
-    key = hashlib.sha256(json.dumps([wanted, sys.version]).encode()).hexdigest()[:16]
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    venv = cache / "mixpeek-bi-venvs" / key
-    python = venv / "bin" / "python"
-    if (venv / "complete").exists():
-        return python
-    shutil.rmtree(venv, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    installed = subprocess.run([str(python), "-m", "pip", "install", "-q", *wanted],
-                               capture_output=True, text=True)
-    if installed.returncode:
-        shutil.rmtree(venv, ignore_errors=True)
-        pytest.skip(f"pip cannot install {wanted}: {installed.stderr.strip()[-300:]}")
-    (venv / "complete").write_text(json.dumps(wanted))
-    return python
-
-
 @pytest.mark.parametrize("stack", list(STACKS))
 def test_superset_reads_every_table_and_view(history, stack):
-    python = _venv(STACKS[stack])
+    python = venv_python([*STACKS[stack], f"duckdb=={duckdb.__version__}"])
     ran = subprocess.run([str(python), str(SUPERSET_PATH), str(history.warehouse.path)],
                          capture_output=True, text=True, timeout=300)
     assert ran.returncode == 0, ran.stderr
