@@ -215,8 +215,8 @@ FALLBACK = {**FULL, "additional_data": {"from_mongodb": True}}
 ])
 def test_a_record_listed_again_unchanged_only_moves_when_it_was_seen(tmp_path, records,
                                                                      last_full_night, batch_id):
-    # A record equal to the one `tasks` holds skips the merge (tasks_seen_again.sql): what it
-    # tells must still come out as if it had been merged.
+    # A record equal to the one `tasks` holds skips the merge (load/03_tasks_seen_again.sql):
+    # what it tells must still come out as if it had been merged.
     nights = [date(2026, 11, 20 + n) for n in range(3)]
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
     for night, record in zip(nights, records):
