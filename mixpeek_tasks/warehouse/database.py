@@ -1,88 +1,32 @@
-"""The DuckDB warehouse: what is derived from the Parquet tree, and views over both.
+"""The DuckDB warehouse, as its callers use it: a night loaded, a rebuild, the views, queries.
 
 The snapshots stay in their Parquet partitions (snapshot/tree.py), read in place by the view
 `task_snapshots`; DuckDB keeps only what is derived and small per night: `tasks`, the status
-history, the run log and the per-night facts the views need. A night newer than every night
-loaded is appended; anything else (a backfill, a re-run) rebuilds the derived tables from the
-tree, night by night, into a fresh file that replaces the old one only once complete.
-
-Every write runs under an exclusive file lock. DuckDB allows one writer per file, so
-concurrent exports (a Dagster backfill) queue here instead of failing with "Could not set
-lock"; and a failed load rolls back, leaving the previous warehouse intact.
+history, the run log and the per-night facts the views need. Every write runs under the lock
+of files.py on the private writer file and is published once committed, so a failed load
+leaves the previous warehouse intact; load.py runs a night's SQL steps; views.py the views.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import os
-import re
-import shutil
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import duckdb
-import pyarrow as pa
 
-from mixpeek_tasks.api.vocabulary import IN_FLIGHT_STATUSES, TERMINAL_STATUSES, TaskStatus
-from mixpeek_tasks.atomic_files import replace_atomically
-from mixpeek_tasks.filelock import exclusive_lock
-from mixpeek_tasks.snapshot.flatten import TASK_SCHEMA
-from mixpeek_tasks.snapshot.parquet_files import TASKS_DATASET
-from mixpeek_tasks.snapshot.reconcile import Coverage
 from mixpeek_tasks.snapshot.tree import NightFiles, SnapshotTree
-from mixpeek_tasks.sql_files import sql_statements
-
-log = logging.getLogger(__name__)
-# A load step holds about 165 MB once dagster, pyarrow, duckdb and pandas are imported: 64 MB
-# for DuckDB keeps the step near 250 MB (it spills to `<warehouse>.tmp/` past that).
-DEFAULT_MEMORY_LIMIT = "64MB"
-HEADROOM_LIMITS = ("256MB", "1GB")
-_PARAMETER = re.compile(r"\$([a-z_]+)")
-# Mixpeek keeps hot task state for 24 hours: work still running after a day is worth a look.
-DEFAULT_STUCK_AFTER_HOURS = 24.0
-# Rows merged into `tasks` at once (a changed task's record and its old row): the merge's
-# aggregate holds a bucket's wide rows, and under the 64 MB limit 25,000 leave room for the rest
-# of the load (100,000 failed with Out of Memory on a 100,000-task account's first night).
-MERGE_BUCKET_ROWS = 25_000
-# The analysts' objects, one file each in sql/views/ (documented column by column in
-# docs/data-dictionary.md), in the order they are created: each reads only those before it,
-# the tables of tables.sql and `task_status_classes` (written from api/vocabulary.py, so SQL
-# and Python agree on what "terminal" means). `task_snapshots` comes first, made in Python:
-# it names the Parquet tree, which a view cannot take as a parameter.
-ANALYTICS_VIEWS = (
-    "analytics_settings", "normalize_error", "task_success_rate", "task_success_rate_weekly",
-    "task_durations", "task_latency", "task_failures", "task_failure_reasons", "export_runs",
-    "stuck_tasks", "batch_progress", "daily_summary",
+from mixpeek_tasks.warehouse import views
+from mixpeek_tasks.warehouse.connection import (
+    DEFAULT_MEMORY_LIMIT,
+    QueryResult,
+    atomically,
+    connect,
 )
-DERIVED_TABLES = ("tasks", "task_status_intervals", "task_status_regressions", "task_quarantine",
-                  "export_nights", "batch_observations")
-
-
-def _sql_string(value: str) -> str:
-    """`value` as a SQL string literal (for DDL, which takes no bound parameters)."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-# Each list column of the snapshots again as JSON text, `<name>_json`, for SQL clients that
-# cannot read a list (an ODBC driver, a BI tool): JSON keeps items that hold commas, and
-# every such tool parses it. `tasks` stores the same columns (tables.sql).
-_LISTS_AS_JSON = ", ".join(
-    f'CAST(to_json("{field.name}") AS VARCHAR) AS "{field.name}_json"'
-    for field in TASK_SCHEMA if pa.types.is_list(field.type))
-
-
-def _status_classes() -> list[tuple[str, str]]:
-    def status_class(status: TaskStatus) -> str:
-        if status in TERMINAL_STATUSES:
-            return "terminal"
-        return "in_flight" if status in IN_FLIGHT_STATUSES else "other"
-
-    return [(status.value, status_class(status)) for status in TaskStatus]
+from mixpeek_tasks.warehouse.connection import query as run_query
+from mixpeek_tasks.warehouse.files import WarehouseFiles
+from mixpeek_tasks.warehouse.load import MERGE_BUCKET_ROWS, append_with_headroom, appends
+from mixpeek_tasks.warehouse.views import DEFAULT_STUCK_AFTER_HOURS
 
 
 @dataclass(frozen=True)
@@ -94,119 +38,37 @@ class LoadResult:
     appended: bool
 
 
-@dataclass(frozen=True)
-class QueryResult:
-    columns: list[str]
-    rows: list[tuple]
-
-
 class Warehouse:
     """The warehouse at `path`, derived from the Parquet tree `tree` (by default the folder
-    `parquet` beside it), which readers (BI tools, reports) open, and which no writer ever
-    holds: loads work on a private writer file beside it and publish a complete, checkpointed
-    copy of it by atomic rename. A reader connected during a load keeps the night it opened;
-    a connection opened after the rename gets the new night; none waits for a load."""
+    `parquet` beside it), which readers (BI tools, reports) open and no writer ever holds."""
 
     def __init__(self, path: Path, tree: SnapshotTree | None = None, *,
                  lock_timeout: float = 1800.0,
                  memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
                  merge_bucket_rows: int = MERGE_BUCKET_ROWS):
-        self.path = Path(path)
+        self.files = WarehouseFiles(path, lock_timeout)
+        self.path = self.files.path
         self.tree = tree if tree is not None else SnapshotTree(self.path.parent / "parquet")
-        self.writer_path = self._beside("writer")
         if merge_bucket_rows < 1:
             raise ValueError("merge_bucket_rows must be at least 1")
         self.merge_bucket_rows = merge_bucket_rows
         self.lock_timeout = lock_timeout
         self.memory_limit = memory_limit
 
-    def _beside(self, role: str) -> Path:
-        return self.path.with_name(f"{self.path.stem}.{role}{self.path.suffix}")
-
-    def _locked(self) -> contextlib.AbstractContextManager[None]:
-        return exclusive_lock(self.path.with_name(self.path.name + ".lock"), self.lock_timeout,
-                              f"warehouse {self.path}")
-
-    def _connect(self, path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
-        """Open a database file, waiting while a process outside our lock holds it."""
-        deadline = time.monotonic() + self.lock_timeout
-        while True:
-            try:
-                con = duckdb.connect(str(path), read_only=read_only)
-            except duckdb.IOException as error:
-                if "lock" not in str(error).lower() or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
-                continue
-            con.execute("SET TimeZone = 'UTC'")
-            if self.memory_limit and not read_only:
-                # DuckDB's default (80% of RAM) keeps a nightly load's buffers; a cap makes the
-                # merge spill to disk beside the database instead. One thread holds half the
-                # buffers of two, and the load needs no insertion order (it orders by keys).
-                con.execute("SET memory_limit = $limit", {"limit": self.memory_limit})
-                con.execute("SET temp_directory = $dir",
-                            {"dir": str(self.path.with_name(self.path.name + ".tmp"))})
-                con.execute("SET threads = 1")
-                con.execute("SET preserve_insertion_order = false")
-            return con
-
-    @staticmethod
-    @contextlib.contextmanager
-    def _atomically(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            yield con
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """An exclusive, all-or-nothing write on the writer file, published for readers once
-        committed."""
-        with self._locked():
-            self._adopt_published_file()
-            with self._connect(self.writer_path, read_only=False) as con:
-                with self._atomically(con):
-                    yield con
-                # Everything in the file itself, nothing left in the write-ahead log.
-                con.execute("CHECKPOINT")
-            self._publish()
-
-    def _adopt_published_file(self) -> None:
-        """A warehouse written before loads had their own file: start the writer file from it."""
-        if self.path.exists() and not self.writer_path.exists():
-            for suffix in ("", ".wal"):
-                source = self.path.with_name(self.path.name + suffix)
-                if source.exists():
-                    shutil.copyfile(source, self.writer_path.with_name(
-                        self.writer_path.name + suffix))
-
-    def _publish(self) -> None:
-        # Copies a crash left behind (under our lock no other publish is under way).
-        for stale in self.path.parent.glob(f".{self.path.name}.*.tmp"):
-            stale.unlink(missing_ok=True)
-        replace_atomically(self.path,
-                           lambda copy: shutil.copyfile(self.writer_path, copy))
-
-    @staticmethod
-    def _run(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> None:
-        for statement in sql_statements("mixpeek_tasks.warehouse", name):
-            used = {key: params[key] for key in _PARAMETER.findall(statement)}
-            con.execute(statement, used or None)
+    def _connect_writer(self, path: Path) -> duckdb.DuckDBPyConnection:
+        return connect(path, read_only=False, wait_seconds=self.lock_timeout,
+                       memory_limit=self.memory_limit, spill_dir=self.files.spill_dir)
 
     def load_night(self, export_date: date) -> LoadResult:
         """Bring the warehouse up to date with `export_date`'s published snapshot: append it
         when it is newer than every night loaded so far (the nightly case), else rebuild the
         derived tables from every night of the tree (a backfill, a re-run of a date)."""
-        with self._locked():
-            self._adopt_published_file()
-            with self._connect(self.writer_path, read_only=False) as con:
-                appending = self._appends(con, export_date)
+        with self.files.locked():
+            with self._connect_writer(self.files.writer) as con:
+                appending = appends(con, self.tree, export_date)
                 if appending:
-                    with self.tree.night(export_date) as files:
-                        self._append_with_headroom(con, files)
+                    with self.tree.night(export_date) as night_files:
+                        self._append(con, night_files)
                     con.execute("CHECKPOINT")
             if not appending:
                 nights = self.tree.published_dates()
@@ -214,160 +76,57 @@ class Warehouse:
                     raise FileNotFoundError(
                         f"no published snapshot for {export_date} in {self.tree}")
                 self._rebuild_unlocked(nights)
-            self._publish()
+            self.files.publish()
             counts = self.query(
                 "SELECT (SELECT tasks_listed FROM export_nights WHERE export_date = $d),"
                 " (SELECT count(*) FROM task_quarantine WHERE export_date = $d),"
                 " (SELECT count(*) FROM tasks)", {"d": export_date}).rows[0]
         return LoadResult(*counts, appended=appending)
 
-    def _appends(self, con: duckdb.DuckDBPyConnection, export_date: date) -> bool:
-        """Whether `export_date` is appended: it is newer than every night loaded, or it is a
-        new warehouse's first night and the tree holds none older (else the new warehouse is
-        built from every night of the tree, as task_snapshots shows them all)."""
-        derived = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE NOT temporary"
-            " AND table_name IN (SELECT unnest($tables))", {"tables": list(DERIVED_TABLES)}
-        ).fetchone()[0]
-        if derived == len(DERIVED_TABLES):
-            if con.execute("SELECT data_type FROM duckdb_columns() WHERE table_name = 'tasks'"
-                           " AND column_name = 'record_hash'").fetchone()[0] != "BIGINT":
-                return False  # written before its types were BI-safe: rebuilt from the tree
-            newest = con.execute("SELECT max(export_date) FROM export_nights").fetchone()[0]
-            if newest is not None:
-                return newest < export_date
-        elif derived or con.execute(
-                "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'task_snapshots'"
-        ).fetchone()[0]:
-            return False  # written before snapshots stayed in Parquet: rebuilt from the tree
-        return all(night >= export_date for night in self.tree.published_dates())
-
-    def _append_with_headroom(self, con: duckdb.DuckDBPyConnection, files: NightFiles) -> None:
-        """_append_night under the memory limit or, should DuckDB run out of it (its spilling
-        does not cover every operator), again under each of HEADROOM_LIMITS: a night that fits
-        in none fails, but none fails for a limit set to keep the step small."""
-        limits = [self.memory_limit, *HEADROOM_LIMITS] if self.memory_limit else [None]
-        try:
-            for number, limit in enumerate(limits):
-                if number:
-                    log.warning("the load of %s ran out of DuckDB's memory limit; again with %s",
-                                files.export_date, limit)
-                    con.execute("SET memory_limit = $limit", {"limit": limit})
-                try:
-                    self._append_night(con, files)
-                    return
-                except duckdb.OutOfMemoryException:
-                    if number == len(limits) - 1:
-                        raise
-        finally:
-            if self.memory_limit:
-                con.execute("SET memory_limit = $limit", {"limit": self.memory_limit})
-
-    def _append_night(self, con: duckdb.DuckDBPyConnection, files: NightFiles) -> None:
-        """Append one night in one transaction of its own (the tables first, in theirs)."""
-        paths = {"tasks_path": str(files.tasks), "quarantine_path": str(files.quarantine)}
-        with self._atomically(con):
-            self._run(con, "tables.sql", **paths)
-        night = files.export_date
-        with self._atomically(con):
-            self._write_status_classes(con)
-            self._run(con, "night.sql", **paths)
-            self._run(con, "history_append.sql", export_date=night)
-            self._run(con, "tasks_seen_again.sql")
-            self._run(con, "tasks_new.sql", **paths)
-            self._run(con, "night_changed.sql", **paths)
-            self._merge_tasks(con, night)
-            self._run(con, "night_facts.sql", export_date=night, **paths)
-            if files.coverage is not None:
-                coverage = Coverage.from_json(files.coverage).as_metadata()
-                self._run(con, "export_coverage.sql", **{**coverage, "export_date": night})
-            con.execute("DROP TABLE night")
-            con.execute("DROP TABLE changed")
+    def _append(self, con: duckdb.DuckDBPyConnection, files: NightFiles) -> None:
+        append_with_headroom(con, files, memory_limit=self.memory_limit,
+                             merge_bucket_rows=self.merge_bucket_rows)
 
     def rebuild(self) -> None:
         """Rebuild the derived tables and the views from every night of the tree."""
-        with self._locked():
+        with self.files.locked():
             self._rebuild_unlocked(self.tree.published_dates())
-            self._publish()
+            self.files.publish()
 
     def _rebuild_unlocked(self, nights: list[date]) -> None:
         """Append `nights` (every night of the tree, oldest first) to a fresh file, build the
         views there with the stored settings, then let it replace the writer file: until then
         the old warehouse stands whole, whatever fails."""
-        fresh = self._beside("rebuild")
-        for leftover in (fresh, fresh.with_name(fresh.name + ".wal")):
-            leftover.unlink(missing_ok=True)
+        fresh = self.files.fresh_rebuild_file()
         stuck_after_hours = self._stored_stuck_after_hours()
-        with self._connect(fresh, read_only=False) as con:
+        with self._connect_writer(fresh) as con:
             for night in nights:
-                with self.tree.night(night) as files:
-                    self._append_with_headroom(con, files)
+                with self.tree.night(night) as night_files:
+                    self._append(con, night_files)
             if nights:
-                with self._atomically(con):
-                    self._build_views(con, stuck_after_hours)
+                with atomically(con):
+                    views.build_views(con, self.tree, stuck_after_hours)
             con.execute("CHECKPOINT")
-        self.writer_path.with_name(self.writer_path.name + ".wal").unlink(missing_ok=True)
-        os.replace(fresh, self.writer_path)
+        self.files.replace_writer(fresh)
 
     def _stored_stuck_after_hours(self) -> float:
-        """The stuck threshold the views were last built with (the report may have set it)."""
-        if not self.writer_path.exists():
+        if not self.files.writer.exists():
             return DEFAULT_STUCK_AFTER_HOURS
-        with self._connect(self.writer_path, read_only=False) as con:
-            stored = con.execute(
-                "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'analytics_settings'"
-            ).fetchone()[0]
-            if not stored:
-                return DEFAULT_STUCK_AFTER_HOURS
-            return con.execute("SELECT stuck_after_hours FROM analytics_settings").fetchone()[0]
-
-    def _merge_tasks(self, con: duckdb.DuckDBPyConnection, night: date) -> None:
-        """Merge the night's changed tasks into `tasks`, in buckets of task_ids."""
-        # The merge holds the night's rows it merges and their tasks' old rows.
-        rows = con.execute(
-            "SELECT (SELECT count(*) FROM changed)"
-            " + (SELECT count(*) FROM tasks WHERE task_id IN (SELECT task_id FROM changed))"
-        ).fetchone()[0]
-        buckets = max(1, -(-rows // self.merge_bucket_rows))
-        for bucket in range(buckets):
-            self._run(con, "tasks_merge.sql", export_date=night, bucket=bucket, buckets=buckets)
-
-    @staticmethod
-    def _write_status_classes(con: duckdb.DuckDBPyConnection) -> None:
-        # The history needs them at load time, before any view exists.
-        con.execute("CREATE OR REPLACE TABLE task_status_classes (status VARCHAR PRIMARY KEY,"
-                    " status_class VARCHAR NOT NULL)")
-        con.executemany("INSERT INTO task_status_classes VALUES (?, ?)", _status_classes())
+        with self._connect_writer(self.files.writer) as con:
+            return views.stored_stuck_after_hours(con)
 
     def build_views(self, *, stuck_after_hours: float = DEFAULT_STUCK_AFTER_HOURS) -> None:
-        """(Re)create the analysts' views; in-flight tasks older than `stuck_after_hours` are
-        reported as stuck."""
-        with self.transaction() as con:
-            self._build_views(con, stuck_after_hours)
-
-    def _build_views(self, con: duckdb.DuckDBPyConnection, stuck_after_hours: float) -> None:
-        self._write_status_classes(con)
-        if self.tree.is_local and self.tree.published_dates():
-            # The tree by its absolute path, so the file opened from any folder finds it.
-            con.execute(
-                f"CREATE OR REPLACE VIEW task_snapshots AS SELECT *, {_LISTS_AS_JSON}"
-                f" FROM read_parquet({_sql_string(self.tree.glob(TASKS_DATASET))},"
-                " union_by_name = true, hive_partitioning = false)")
-        elif self.tree.is_local:
-            # A view over no files cannot be made; one made before (the tree since moved) stays.
-            log.warning("no night is published in %s: task_snapshots is left as it was",
-                        self.tree)
-        else:
-            # DuckDB binds a view when it is created, and reads s3:// only through its httpfs
-            # extension, which an exporter need not have: every other view reads the derived
-            # tables, and the snapshots are read from the tree itself (README, Object storage).
-            log.info("no task_snapshots view: the snapshots are in %s, read them there",
-                     self.tree)
-        for view in ANALYTICS_VIEWS:
-            self._run(con, f"views/{view}.sql", stuck_after_hours=stuck_after_hours)
+        """(Re)create the analysts' views, all or nothing, and publish them; in-flight tasks
+        older than `stuck_after_hours` are reported as stuck."""
+        with self.files.locked():
+            with self._connect_writer(self.files.writer) as con:
+                with atomically(con):
+                    views.build_views(con, self.tree, stuck_after_hours)
+                # Everything in the file itself, nothing left in the write-ahead log.
+                con.execute("CHECKPOINT")
+            self.files.publish()
 
     def query(self, sql: str, params: dict | list | None = None) -> QueryResult:
         """Run a read query on the published file (a load never changes it in place)."""
-        with self._connect(self.path, read_only=True) as con:
-            cursor = con.execute(sql, params)
-            return QueryResult([d[0] for d in cursor.description], cursor.fetchall())
+        with connect(self.path, read_only=True, wait_seconds=self.lock_timeout) as con:
+            return run_query(con, sql, params)

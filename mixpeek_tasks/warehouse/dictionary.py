@@ -15,7 +15,7 @@ import pyarrow as pa
 from mixpeek_tasks.snapshot.flatten import TASK_SCHEMA
 
 TIMESTAMPTZ = "TIMESTAMP WITH TIME ZONE"
-# Where each object is (re)built: `load` with every night's load (database.py, load_night),
+# Where each object is (re)built: `load` with every night's load (load.py),
 # `views` when the analysts' views are built (build_views).
 LOAD, VIEWS = "load", "views"
 
@@ -488,9 +488,24 @@ Dagster partition). Every type is one a BI driver reads: no unsigned or 128-bit 
 each list column (`VARCHAR[]`, `DATE[]`) has a `<name>_json` twin holding it as JSON text for
 SQL clients without lists (an ODBC driver, Superset's column editor). The snapshots stay in the
 Parquet tree (`parquet/tasks/export_date=D/data.parquet`), read in place by the view
-`task_snapshots`; the file holds what is derived from them. *Load* objects change with every
-night's load (`mixpeek_tasks/warehouse/sql/`); *views* objects are rebuilt when
-`task_analytics` materializes (or `make report`).
+`task_snapshots`; the file holds what is derived from them.
+
+SQL lives in `mixpeek_tasks/warehouse/sql/`, each file on bound parameters only: `schema/`
+creates every table, `load/` holds a night's load as numbered steps, each writing the tables
+its name says (declared in order in `LOAD_STEPS`, `mixpeek_tasks/warehouse/load.py`), and
+`views/` one file per analysts' object. A night newer than every loaded one is appended:
+`schema/tables.sql` in a transaction of its own (the tables, empty, the first time), then in
+one transaction `schema/task_status_classes.sql` and the steps `load/01_night.sql` (the
+night's file read once, narrow, each record hashed), `02_history_append.sql` (the status
+intervals and regressions), `03_tasks_seen_again.sql` (records unchanged since the last
+night), `04_tasks_new.sql` (tasks never seen), `05_night_changed.sql` (the changed records),
+`06_tasks_merge.sql` per bucket of the changed task_ids, `07_task_quarantine.sql`,
+`08_export_nights.sql`, `09_batch_observations.sql`, and `10_export_coverage.sql` (its table
+from `schema/export_coverage.sql`) when the night has a coverage record. Any other load (a
+backfill, a re-run of a date) rebuilds: every night of the tree appended in date order into a
+fresh file, which replaces the old one once complete. *Load* objects below change with every
+load; *views* objects are rebuilt when `task_analytics` materializes (or `make report`), each
+after the files its `-- depends on:` line names.
 """
 
 _OUTRO = """## Macro

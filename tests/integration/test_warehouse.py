@@ -216,8 +216,8 @@ FALLBACK = {**FULL, "additional_data": {"from_mongodb": True}}
 ])
 def test_a_record_listed_again_unchanged_only_moves_when_it_was_seen(tmp_path, records,
                                                                      last_full_night, batch_id):
-    # A record equal to the one `tasks` holds skips the merge (tasks_seen_again.sql): what it
-    # tells must still come out as if it had been merged.
+    # A record equal to the one `tasks` holds skips the merge (load/03_tasks_seen_again.sql):
+    # what it tells must still come out as if it had been merged.
     nights = [date(2026, 11, 20 + n) for n in range(3)]
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
     for night, record in zip(nights, records):
@@ -263,23 +263,6 @@ def test_nights_a_task_was_not_listed_do_not_split_its_interval(tmp_path, listed
             " WHERE task_id = 't-1'").rows:
         assert (None if text is None else json.loads(text)) == (
             None if unlisted is None else [night.isoformat() for night in unlisted])
-
-
-def test_a_warehouse_with_an_unsigned_record_hash_is_rebuilt_with_a_signed_one(tmp_path):
-    records = [{"task_id": f"t-{n}", "task_type": "thumbnail", "status": "COMPLETED"}
-               for n in range(20)]
-    nights = [write_snapshot(tmp_path, records, night,
-                             datetime.combine(night, datetime.min.time(), timezone.utc))
-              for night in (DAY_ONE, DAY_TWO)]
-    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
-    warehouse.load_night(nights[0])
-    # As a warehouse written before record_hash was a BIGINT holds it.
-    with duckdb.connect(str(warehouse.writer_path)) as con:
-        con.execute("ALTER TABLE tasks ALTER record_hash TYPE UBIGINT")
-    assert warehouse.load_night(nights[1]).appended is False
-    assert warehouse.query("SELECT data_type FROM duckdb_columns() WHERE table_name = 'tasks'"
-                           " AND column_name = 'record_hash'").rows == [("BIGINT",)]
-    assert warehouse.query("SELECT count(*), min(snapshots) FROM tasks").rows == [(20, 2)]
 
 
 def test_a_night_that_outgrows_the_memory_limit_loads_with_more(exported, tmp_path, caplog):

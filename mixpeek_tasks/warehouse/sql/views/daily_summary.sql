@@ -1,4 +1,5 @@
 -- One row per export date, for dashboards.
+-- depends on: analytics_settings, export_runs
 CREATE OR REPLACE VIEW daily_summary AS
 WITH in_flight AS (
     -- Each night a task was listed in flight, by the status kept: a record that reports a

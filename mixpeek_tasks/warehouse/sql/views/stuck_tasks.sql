@@ -1,5 +1,6 @@
 -- In-flight tasks (PENDING, QUEUED, IN_PROGRESS, PROCESSING) older than
 -- analytics_settings.stuck_after_hours at the latest export.
+-- depends on: analytics_settings, export_runs
 CREATE OR REPLACE VIEW stuck_tasks AS
 WITH latest_export AS (
     SELECT export_date, as_of

@@ -1,5 +1,6 @@
 -- The same per ISO week (starting Monday); rates are recomputed from the week's counts. A sum
 -- of BIGINT counts is a HUGEINT, which BI drivers cannot take: the counts are cast back.
+-- depends on: task_success_rate
 CREATE OR REPLACE VIEW task_success_rate_weekly AS
 SELECT
     task_type,

@@ -1,6 +1,6 @@
 -- A night newer than every night loaded so far changes only its own tasks, so they are merged
 -- into the regressions and the status intervals: a nightly load costs one night's rows,
--- however long the history. A rebuild appends every night in date order (database.py).
+-- however long the history. A rebuild appends every night in date order (warehouse/load.py).
 -- A task's open interval (valid_to NULL) holds its current status. Once a task was seen
 -- terminal, its first terminal status stands: the open interval keeps it and never closes.
 -- An interval is kept as the span of loaded nights from valid_from to last_observed_on, less
