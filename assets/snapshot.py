@@ -25,8 +25,9 @@ from pydantic import Field
 
 from assets import GROUP
 from mixpeek_tasks.api.errors import MixpeekError
+from mixpeek_tasks.snapshot.coverage import Coverage
 from mixpeek_tasks.snapshot.export import export_snapshot
-from mixpeek_tasks.snapshot.reconcile import Coverage, SnapshotIncomplete, judge
+from mixpeek_tasks.snapshot.reconcile import SnapshotIncomplete, verdict_for
 from mixpeek_tasks.snapshot.tree import SnapshotTree
 from pipelines.partitions import export_date_of, export_partitions
 from pipelines.resources import ExportStorage, MixpeekResource
@@ -133,7 +134,7 @@ def completeness(coverage: Coverage | None) -> AssetCheckResult:
     if coverage is None:
         return NO_COVERAGE
     try:
-        verdict = judge(coverage.at_start, coverage.at_end, coverage.content,
+        verdict = verdict_for(coverage.at_start, coverage.at_end, coverage.content,
                         positional=coverage.positional)
     except SnapshotIncomplete as incomplete:
         return AssetCheckResult(passed=False, description=str(incomplete),

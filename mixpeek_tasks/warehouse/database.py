@@ -30,8 +30,8 @@ import duckdb
 from mixpeek_tasks.api.vocabulary import IN_FLIGHT_STATUSES, TERMINAL_STATUSES, TaskStatus
 from mixpeek_tasks.atomic_files import replace_atomically
 from mixpeek_tasks.filelock import exclusive_lock
+from mixpeek_tasks.snapshot.coverage import Coverage
 from mixpeek_tasks.snapshot.parquet_files import TASKS_DATASET
-from mixpeek_tasks.snapshot.reconcile import Coverage
 from mixpeek_tasks.snapshot.tree import NightFiles, SnapshotTree
 from mixpeek_tasks.sql_files import sql_statements
 
