@@ -49,6 +49,14 @@ class ProbeReport:
         setattr(self, assumption, False)
         self.reasons[assumption] = reason
 
+    def settle(self, assumption: str, *, refuted_by: str | None, told: bool = True) -> None:
+        """Refute `assumption` for the reason given; without one, it holds if the answers
+        were `told` enough to tell (else it stays unknown)."""
+        if refuted_by is not None:
+            self.refute(assumption, refuted_by)
+        elif told:
+            setattr(self, assumption, True)
+
     def as_metadata(self) -> dict[str, Any]:
         facts = asdict(self)
         facts.pop("id_sample"), facts.pop("lowest_ids")
@@ -126,14 +134,12 @@ def read_task_id_order(report: ProbeReport, low: list[str], high: list[str],
     # live account move the lowest ids a little, a sort applied after the limit moves them
     # anywhere (and makes the lowest and the highest page the same tasks).
     disjoint = not set(low) & set(high)
-    if (first_three and low and first_three[0] > low[min(2, len(low) - 1)]) or (
-            highest and high and highest[0] < high[min(1, len(high) - 1)]) or (
-            report.total is not None and report.total >= 2 * SAMPLE and not disjoint):
-        report.refute("sort_before_limit",
-                      "the lowest ids depend on the limit asked for: the service takes a page, "
-                      "then sorts it, so keyset paging would skip tasks")
-    elif len(low) > 3:
-        report.sort_before_limit = True
+    moved = (first_three and low and first_three[0] > low[min(2, len(low) - 1)]) or (
+        highest and high and highest[0] < high[min(1, len(high) - 1)]) or (
+        report.total is not None and report.total >= 2 * SAMPLE and not disjoint)
+    report.settle("sort_before_limit", told=len(low) > 3, refuted_by=(
+        "the lowest ids depend on the limit asked for: the service takes a page, then sorts "
+        "it, so keyset paging would skip tasks") if moved else None)
 
 
 def ask_range_filters(report: ProbeReport, ask: ProbeRequests) -> None:
@@ -143,12 +149,9 @@ def ask_range_filters(report: ProbeReport, ask: ProbeRequests) -> None:
     pivot = low[len(low) // 2]
     after = task_ids(ask(PageRequest(keyset_body(TaskIdRange(), after=pivot), 5,
                                      "ids after the middle one"))["results"])
-    if not after or min(after) <= pivot or after[0] > low[-1]:
-        report.refute("task_id_range_filters",
-                      f"a filter task_id > {pivot!r} did not narrow the listing to the ids "
-                      "after it")
-    else:
-        report.task_id_range_filters = True
+    narrowed = after and min(after) > pivot and after[0] <= low[-1]
+    report.settle("task_id_range_filters", refuted_by=None if narrowed else (
+        f"a filter task_id > {pivot!r} did not narrow the listing to the ids after it"))
 
 
 def _created(tasks: list) -> list[str] | None:
@@ -169,13 +172,11 @@ def ask_created_at_sort(report: ProbeReport, ask: ProbeRequests) -> None:
         return
     if oldest is None or first_three is None:
         report.refute("created_at_sort", "records carry no created_at to check the order by")
-    elif oldest != sorted(oldest) or (first_three and oldest and
-                                      first_three[0] > oldest[min(2, len(oldest) - 1)]):
-        report.refute("created_at_sort",
-                      "a sort on created_at came back out of order, or was applied after the "
-                      "limit")
-    elif len(oldest) > 3:
-        report.created_at_sort = True
+        return
+    ordered = oldest == sorted(oldest) and not (
+        first_three and oldest and first_three[0] > oldest[min(2, len(oldest) - 1)])
+    report.settle("created_at_sort", told=len(oldest) > 3, refuted_by=None if ordered else (
+        "a sort on created_at came back out of order, or was applied after the limit"))
 
 
 def ask_cursor(report: ProbeReport, ask: ProbeRequests) -> None:
@@ -191,8 +192,6 @@ def ask_cursor(report: ProbeReport, ask: ProbeRequests) -> None:
                                       {"cursor": following}))["results"])
     # A few repeats are what tasks created meanwhile cause (the strategy drops them); a page
     # of nothing new means the cursor did not move.
-    if second and set(second) <= set(task_ids(first["results"])):
-        report.refute("next_cursor_moves_forward",
-                      "the page after next_cursor held only tasks of the first page")
-    else:
-        report.next_cursor_moves_forward = True
+    repeated = second and set(second) <= set(task_ids(first["results"]))
+    report.settle("next_cursor_moves_forward", refuted_by=(
+        "the page after next_cursor held only tasks of the first page") if repeated else None)
