@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from mixpeek_tasks.snapshot.reconcile import Coverage
+from mixpeek_tasks.snapshot.coverage import Coverage
 from mixpeek_tasks.snapshot.tree import NightFiles, SnapshotTree
 from mixpeek_tasks.warehouse.connection import atomically, run_sql, table_exists
 from mixpeek_tasks.warehouse.schema import (

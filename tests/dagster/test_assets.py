@@ -16,8 +16,8 @@ from assets.snapshot import (
 )
 from assets.warehouse import snapshot_rows_match_parquet, warehouse_tasks
 from mixpeek_emulator import running_emulator
+from mixpeek_tasks.snapshot.coverage import Coverage
 from mixpeek_tasks.snapshot.parquet_files import coverage_path
-from mixpeek_tasks.snapshot.reconcile import Coverage
 from mixpeek_tasks.warehouse.dictionary import OBJECTS
 from pipelines.resources import ExportStorage, MixpeekResource
 

@@ -4,8 +4,8 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from mixpeek_tasks.snapshot.coverage import Coverage, ServiceCounts, SnapshotContent
 from mixpeek_tasks.snapshot.parquet_files import coverage_path
-from mixpeek_tasks.snapshot.reconcile import Coverage, ServiceCounts, SnapshotContent
 from mixpeek_tasks.warehouse.database import Warehouse
 from tests.support.snapshots import write_snapshot
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from mixpeek_tasks.snapshot.reconcile import Coverage, ServiceCounts, SnapshotContent
+from mixpeek_tasks.snapshot.coverage import Coverage, ServiceCounts, SnapshotContent
 from mixpeek_tasks.snapshot.tree import SnapshotTree
 from mixpeek_tasks.sql_files import sql_statements
 from mixpeek_tasks.warehouse import load
