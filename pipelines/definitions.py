@@ -16,6 +16,7 @@ from assets.snapshot import (
     task_snapshot,
 )
 from assets.warehouse import snapshot_rows_match_parquet, warehouse_tasks
+from mixpeek_tasks.api.transport import ANSWER_DEADLINE_SECONDS
 from pipelines.jobs import nightly_export_job, nightly_export_schedule
 from pipelines.resources import ExportStorage, MixpeekResource
 from pipelines.sensors import nightly_export_failure_alert, snapshot_freshness_sensor
@@ -41,6 +42,8 @@ defs = Definitions(
             max_requests_per_minute=_env_or_default(
                 "MIXPEEK_MAX_REQUESTS_PER_MINUTE", None, EnvVar.int),
             paging=_env_or_default("MIXPEEK_PAGING", "auto"),
+            answer_deadline_seconds=_env_or_default(
+                "MIXPEEK_ANSWER_DEADLINE_SECONDS", ANSWER_DEADLINE_SECONDS, EnvVar.int),
         ),
         "storage": ExportStorage(
             export_dir=_env_or_default("MIXPEEK_EXPORT_DIR", "./data"),

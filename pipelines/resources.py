@@ -9,7 +9,12 @@ from pydantic import Field
 from mixpeek_tasks.api.budget import RequestBudget
 from mixpeek_tasks.api.paging.probe import PagingMode
 from mixpeek_tasks.api.retries import RetryPolicy
-from mixpeek_tasks.api.transport import DEFAULT_BASE_URL, MAX_PAGE_SIZE, MixpeekClient
+from mixpeek_tasks.api.transport import (
+    ANSWER_DEADLINE_SECONDS,
+    DEFAULT_BASE_URL,
+    MAX_PAGE_SIZE,
+    MixpeekClient,
+)
 from mixpeek_tasks.preflight import (
     check_api_key,
     check_base_url,
@@ -34,6 +39,10 @@ class MixpeekResource(ConfigurableResource):
     max_requests_per_minute: int | None = Field(
         default=None, ge=1, description="client-side request budget; None = no cap")
     timeout_seconds: float = Field(default=60.0, gt=0)
+    answer_deadline_seconds: float = Field(
+        default=ANSWER_DEADLINE_SECONDS, gt=0,
+        description="longest one answer, headers and body, may take before it is retried"
+                    " (MIXPEEK_ANSWER_DEADLINE_SECONDS)")
     paging: PagingMode = Field(
         default=PagingMode.AUTO,
         description="auto: probe the service and take the first strategy that is complete there;"
@@ -43,10 +52,12 @@ class MixpeekResource(ConfigurableResource):
     retry_floor_seconds: float = Field(
         default=0.2, ge=0, description="least wait between tries, whatever Retry-After says")
 
-    def preflight(self) -> None:
-        """Fail in one line on what can be known before the first request."""
-        check_api_key(self.api_key)
+    def preflight(self) -> list[str]:
+        """Fail in one line on what can be known before the first request; return what the
+        run should say about its setup (a key that came with whitespace around it)."""
+        key = check_api_key(self.api_key)
         check_base_url(self.base_url)
+        return [key.trimmed] if key.trimmed else []
 
     def client(self) -> MixpeekClient:
         return MixpeekClient(
@@ -56,6 +67,7 @@ class MixpeekResource(ConfigurableResource):
             retry=RetryPolicy(max_attempts=self.max_attempts, base_delay=self.retry_base_seconds,
                               min_delay=self.retry_floor_seconds),
             timeout=httpx.Timeout(self.timeout_seconds, connect=min(10.0, self.timeout_seconds)),
+            deadline=self.answer_deadline_seconds,
             budget=RequestBudget(self.max_requests_per_minute),
         )
 
