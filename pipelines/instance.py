@@ -33,6 +33,8 @@ def instance_from(home: str | None, say: Callable[[str], None]) -> DagsterInstan
     # The run history is written there: a folder that takes a file, with no floor on space.
     check_export_dir(path, min_free_bytes=0, what="DAGSTER_HOME folder", variable="DAGSTER_HOME")
     if not existed:
+        # Empty, as Dagster asks of a folder meant to hold everything itself (it warns otherwise).
+        (path / "dagster.yaml").touch()
         say(f"created the DAGSTER_HOME folder {path}: the run history is kept there")
     try:
         return DagsterInstance.from_ref(InstanceRef.from_dir(str(path),

@@ -39,8 +39,11 @@ class MixpeekResource(ConfigurableResource):
     max_requests_per_minute: int | None = Field(
         default=None, ge=1, description="client-side request budget; None = no cap")
     timeout_seconds: float = Field(default=60.0, gt=0)
-    answer_deadline_seconds: float = Field(
-        default=ANSWER_DEADLINE_SECONDS, gt=0,
+    # Whole seconds, as Dagster reads an int from the environment but not a float; not bounded
+    # here, as pydantic would judge EnvVar's placeholder, not the value (the client refuses
+    # one that is not positive).
+    answer_deadline_seconds: int = Field(
+        default=int(ANSWER_DEADLINE_SECONDS),
         description="longest one answer, headers and body, may take before it is retried"
                     " (MIXPEEK_ANSWER_DEADLINE_SECONDS)")
     paging: PagingMode = Field(

@@ -21,6 +21,7 @@ HEARTBEAT_SECONDS = 5.0
 @dataclass
 class Request:
     what: str
+    attempt: int
     started: float
     received: int = 0
 
@@ -34,8 +35,8 @@ class InFlight:
         self._ids = itertools.count()
 
     @contextlib.contextmanager
-    def track(self, what: str) -> Iterator[Request]:
-        request, key = Request(what, time.monotonic()), next(self._ids)
+    def track(self, what: str, attempt: int) -> Iterator[Request]:
+        request, key = Request(what, attempt, time.monotonic()), next(self._ids)
         with self._lock:
             self._requests[key] = request
         try:
@@ -65,8 +66,9 @@ class InFlight:
                 if not slow:
                     continue
                 first = slow[0]
-                line = (f"still waiting for {first.what}: {time.monotonic() - first.started:.1f}s"
-                        f" so far, {first.received:,} bytes received (deadline {deadline:g}s)")
+                line = (f"still waiting for {first.what} (attempt {first.attempt}): "
+                        f"{time.monotonic() - first.started:.1f}s so far, {first.received:,} "
+                        f"bytes received (deadline {deadline:g}s)")
                 if len(slow) > 1:
                     line += f"; {len(slow) - 1} other request(s) waiting over {every:g}s"
                 report(line)

@@ -100,8 +100,9 @@ class MixpeekClient:
             raise MixpeekError("no API key: set MIXPEEK_API_KEY")
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
-        if deadline <= 0:
-            raise ValueError("deadline must be positive")
+        if not deadline > 0:
+            raise MixpeekError(f"the answer deadline (MIXPEEK_ANSWER_DEADLINE_SECONDS) must be "
+                               f"a positive number of seconds, not {deadline}")
         # As pasted (for masking what others quote back) and as the header carries it.
         self._pasted_key = api_key
         self._api_key = clean_api_key(api_key).value
@@ -162,7 +163,7 @@ class MixpeekClient:
             if waited >= 1.0:
                 log.info("%s: waited %.1fs for the request budget", what, waited)
             try:
-                with self.in_flight.track(what) as request:
+                with self.in_flight.track(what, attempt + 1) as request:
                     return self._send(body, {**(params or {}), "limit": limit}, request)
             except _Retryable as failure:
                 last_reason = str(failure)
