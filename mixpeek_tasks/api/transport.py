@@ -164,7 +164,7 @@ class MixpeekClient:
                 log.info("%s: waited %.1fs for the request budget", what, waited)
             try:
                 with self.in_flight.track(what, attempt + 1) as request:
-                    return self._send(body, {**(params or {}), "limit": limit}, request)
+                    return self._send(body, {**(params or {}), "limit": limit}, request, stop)
             except _Retryable as failure:
                 last_reason = str(failure)
                 unreachable = failure.unreachable
@@ -193,7 +193,8 @@ class MixpeekClient:
                         self.retry.max_retry_after)
         return min(max(retry_after, self.retry.min_delay), self.retry.max_retry_after)
 
-    def _send(self, body: dict, params: dict, request: Request) -> tuple[dict, int]:
+    def _send(self, body: dict, params: dict, request: Request,
+              stop: threading.Event | None) -> tuple[dict, int]:
         # itertools.count is atomic under the GIL; `+= 1` from several workers is not.
         self.requests_sent = next(self._requests)
         try:
@@ -205,7 +206,7 @@ class MixpeekClient:
                 headers={"Authorization": f"Bearer {self._api_key}",
                          "Content-Type": "application/json", "Accept": "application/json"},
             ) as response:
-                content = self._read_within_deadline(response, request)
+                content = self._read_within_deadline(response, request, stop)
         except UNSENDABLE as error:
             raise MixpeekRequestUnsendable(self._redact(
                 f"the request to {self.base_url} could not be sent ({type(error).__name__}: "
@@ -233,14 +234,18 @@ class MixpeekClient:
             raise _Retryable("response has no 'results' list")
         return payload, len(content)
 
-    def _read_within_deadline(self, response: httpx.Response, request: Request) -> bytes:
+    def _read_within_deadline(self, response: httpx.Response, request: Request,
+                              stop: threading.Event | None) -> bytes:
         """The whole body, or _Retryable once the answer has taken longer than the deadline
-        (checked as each piece arrives; the read timeout bounds any wait between pieces)."""
+        (checked as each piece arrives; the read timeout bounds any wait between pieces).
+        Once `stop` is set (the run was interrupted) the answer is abandoned at the next piece."""
         chunks = []
         # The empty piece first: the headers alone may already come past the deadline.
         for chunk in itertools.chain([b""], response.iter_bytes()):
             chunks.append(chunk)
             request.received += len(chunk)
+            if stop is not None and stop.is_set():
+                raise PagingCancelled
             if time.monotonic() - request.started > self.deadline:
                 raise _Retryable(
                     f"no whole answer within the {self.deadline:g}s deadline (HTTP "
