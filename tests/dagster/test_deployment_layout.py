@@ -16,19 +16,22 @@ import shlex
 import signal
 import subprocess
 import sys
+import time
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import httpx
 import yaml
-from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
+from dagster import AssetKey, DagsterEventType, DagsterInstance, DagsterRunStatus
 from packaging.requirements import Requirement
 
-from assets.warehouse import WAREHOUSE_POOL
+from assets.warehouse import WAREHOUSE_POOL, warehouse_tasks
 from mixpeek_emulator import running_emulator
 from mixpeek_tasks.preflight import warehouse_from_environment
+from pipelines.definitions import defs
 from tests.support.postgres import Postgres, free_port
 from tests.support.processes import ProcessGroups, descendants, process_groups, wait_for
 
@@ -43,6 +46,11 @@ SECRETS = {"MIXPEEK_API_KEY", "AWS_SECRET_ACCESS_KEY", "MIXPEEK_ALERT_WEBHOOK_UR
 # The compose ports, replaced by free ones when the layout runs here.
 CODE_PORT, WEB_PORT = "4000", "3000"
 BIN = Path(sys.executable).parent
+# The test's run monitoring frees a dead run's slot this long after its end (production: 60).
+SLOT_GRACE_SECONDS = 5
+# Bounds, not expectations: on a quiet machine the layout starts in ~15 s and a run takes ~20 s.
+STARTUP_SECONDS = 120
+RUN_SECONDS = 180
 
 
 def env_file_names(path: Path) -> set[str]:
@@ -75,8 +83,8 @@ def dockerfile_env(name: str) -> dict[str, str]:
 
 
 def mount(volume: str) -> tuple[str, str]:
-    """A compose short-syntax volume as (target, source); the source may hold `${...:?...}`."""
-    source, target = re.sub(r":(ro|rw)$", "", volume).rsplit(":", 1)
+    """A compose short-syntax volume as (target, source); either may be a `${...:?...}`."""
+    source, target = re.findall(r"(?:\$\{[^}]*\}|[^:])+", volume)[:2]
     return target, source
 
 
@@ -123,7 +131,7 @@ def test_each_process_gets_only_the_settings_it_uses():
         assert set(SERVICES[name]["environment"]) == INSTANCE_SETTINGS, name
         assert "env_file" not in SERVICES[name], name
     code_server = SERVICES["code-server"]
-    assert set(code_server["environment"]) == INSTANCE_SETTINGS
+    assert set(code_server["environment"]) == INSTANCE_SETTINGS | {"MIXPEEK_EXPORT_DIR"}
     assert code_server["env_file"] == "code-server.env"
     assert "MIXPEEK_API_KEY" in env_file_names(DEPLOY / "code-server.env.example")
     assert not SECRETS & env_file_names(DEPLOY / ".env.example")
@@ -155,8 +163,11 @@ def test_staging_and_exports_outlive_the_container_and_the_host_can_read_the_exp
     mounts = dict(mount(volume) for volume in SERVICES["code-server"]["volumes"])
     assert mounts[image["MIXPEEK_STAGING_DIR"]] in COMPOSE["volumes"]
     # The exports are a host folder (a bind mount), not a named volume only root can open.
-    assert mounts[image["MIXPEEK_EXPORT_DIR"]].startswith("${MIXPEEK_HOST_DATA_DIR")
-    assert "MIXPEEK_HOST_DATA_DIR" in env_file_names(DEPLOY / ".env.example")
+    # The exports are a host folder (a bind mount, not a named volume only root can open), at
+    # the same path inside: the warehouse's views name the Parquet tree by absolute path.
+    exports = SERVICES["code-server"]["environment"]["MIXPEEK_EXPORT_DIR"]
+    assert exports.startswith("${MIXPEEK_DATA_DIR:?") and mounts[exports] == exports
+    assert "MIXPEEK_DATA_DIR" in env_file_names(DEPLOY / ".env.example")
     code_server = unit("mixpeek-dagster-code-server.service")
     staging = unit_env(code_server)["MIXPEEK_STAGING_DIR"]
     # Under the unit's StateDirectory (/var/lib/<name>), never under a private /tmp.
@@ -192,14 +203,13 @@ class Layout:
     export_dir: Path
     staging_dir: Path
 
-    def ports(self, word: str) -> str:
-        """A compose word with the compose ports and the container's bind address replaced."""
-        return (word.replace(f":{WEB_PORT}/", f":{self.web_port}/").replace("0.0.0.0", "127.0.0.1")
-                .replace(CODE_PORT, str(self.code_port)).replace(WEB_PORT, str(self.web_port)))
-
     def argv(self, words: list[str]) -> list[str]:
-        """A compose command or health check as this machine runs it (the venv's executables)."""
-        words = [self.ports(word) for word in words if word != "CMD"]
+        """A compose command or health check as this machine runs it: the venv's executables,
+        this test's ports, loopback instead of the container's every address."""
+        local = {CODE_PORT: str(self.code_port), WEB_PORT: str(self.web_port),
+                 "0.0.0.0": "127.0.0.1"}
+        words = [local.get(word, word).replace(f":{WEB_PORT}/", f":{self.web_port}/")
+                 for word in words if word != "CMD"]
         return [str(BIN / words[0]), *words[1:]]
 
     def env(self, service: str, postgres: Postgres, code_server_env: dict[str, str]
@@ -207,12 +217,12 @@ class Layout:
         """The environment compose gives `service`, with this test's values."""
         env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"),
                "LANG": "C.UTF-8", "DAGSTER_HOME": str(self.home)}
-        values = postgres.env()
+        values = postgres.env() | {"MIXPEEK_EXPORT_DIR": str(self.export_dir)}
         env |= {name: values[name] for name in SERVICES[service]["environment"]}
         if service == "code-server":
-            # The image's settings and code-server.env; the project from this tree.
-            env |= {"PYTHONPATH": str(REPO), "MIXPEEK_EXPORT_DIR": str(self.export_dir),
-                    "MIXPEEK_STAGING_DIR": str(self.staging_dir), **code_server_env}
+            # The image's setting, code-server.env, and the project from this tree.
+            env |= {"PYTHONPATH": str(REPO), "MIXPEEK_STAGING_DIR": str(self.staging_dir),
+                    **code_server_env}
         return env
 
 
@@ -229,10 +239,6 @@ def render_instance(layout: Layout) -> None:
         location["grpc_server"] |= {"host": "127.0.0.1", "port": layout.code_port}
     (layout.home / "workspace.yaml").write_text(yaml.safe_dump(workspace))
 
-
-SLOT_GRACE_SECONDS = 5
-STARTUP_SECONDS = 90
-RUN_SECONDS = 90
 
 
 class GraphQL:
@@ -263,17 +269,25 @@ LAUNCH = """mutation ($params: ExecutionParams!) { launchRun(executionParams: $p
 RUN_STATUS = """query ($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"""
 
 
-def export_launch(graphql: GraphQL) -> dict:
+def export_launch(graphql: GraphQL, assets: set[AssetKey] | None = None) -> dict:
     """Execution params for one run of the export, read from the code location: the job the
-    schedule runs (else the only job), and when it is partitioned, its latest partition's run
-    config and tags, as the UI's launchpad would take them."""
+    schedule runs (else the only job), all of it or only `assets` (with just the checks their
+    own steps compute), and when it is partitioned, its latest partition's run config and tags,
+    as the UI's launchpad would take them."""
     (repo,) = graphql(REPOSITORIES)["repositoriesOrError"]["nodes"]
     jobs = ([s["pipelineName"] for s in repo["schedules"]]
             or [j["name"] for j in repo["jobs"] if not j["name"].startswith("__")])
     job = jobs[0]
     selector = {"repositoryLocationName": repo["location"]["name"],
                 "repositoryName": repo["name"], "pipelineName": job}
-    params = {"selector": selector, "runConfigData": {}, "executionMetadata": {"tags": []}}
+    params = {"selector": dict(selector), "runConfigData": {}, "executionMetadata": {"tags": []}}
+    if assets:
+        inseparable = [check for definition in defs.assets if assets & definition.keys
+                       for check in definition.check_keys]
+        params["selector"] |= {
+            "assetSelection": [{"path": key.path} for key in assets],
+            "assetCheckSelection": [{"assetKey": {"path": check.asset_key.path},
+                                     "name": check.name} for check in inseparable]}
     if job in {p["pipelineName"] for p in repo["partitionSets"]}:
         keys = graphql(LATEST_PARTITION, selector=selector)["pipelineOrError"][
             "partitionKeysOrError"]["partitionKeys"]
@@ -326,6 +340,18 @@ def claimed_by(instance: DagsterInstance) -> list[str]:
     return [slot.run_id for slot in info.claimed_slots]
 
 
+def rows_per_object(warehouse: Path) -> dict[str, int]:
+    """Every table and view of the warehouse file with its row count, opened read-only as a BI
+    tool on the host would (views over the Parquet tree included)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        names = [row[0] for row in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+            " ORDER BY table_name").fetchall()]
+        return {name: con.execute(
+            'SELECT count(*) FROM "' + name.replace('"', '""') + '"').fetchone()[0]
+            for name in names}
+
+
 def start_layout(groups: ProcessGroups, layout: Layout, envs: dict[str, dict[str, str]]) -> None:
     """The code server, then the daemon and the webserver (compose's depends_on order), each
     waited for with its own health check."""
@@ -362,16 +388,22 @@ def test_the_layout_runs_an_export_and_frees_the_pool_slot_of_a_killed_run_worke
                            "MIXPEEK_BASE_URL": emulator.base_url}
         envs = {service: layout.env(service, postgres, code_server_env)
                 for service in DAGSTER_SERVICES}
+        started = time.monotonic()
         start_layout(groups, layout, envs)
+        took = {"start": time.monotonic() - started}
         graphql = GraphQL(f"http://127.0.0.1:{layout.web_port}")
         params = export_launch(graphql)
+        # The load and what it loads: enough to take the pool slot, without the other steps.
+        load = export_launch(graphql, {*warehouse_tasks.keys,
+                                       *warehouse_tasks.asset_deps[warehouse_tasks.key]})
 
         first = launch(graphql, params)
         assert wait_for(finished(graphql, first), RUN_SECONDS, "the first run") == "SUCCESS"
+        took["run 1"] = time.monotonic() - started - sum(took.values())
 
         # Another writer holds the warehouse, so the second run's load waits holding the slot.
         with warehouse_from_environment().transaction():
-            second = launch(graphql, params)
+            second = launch(graphql, load)
             wait_for(lambda: second in claimed_by(instance), RUN_SECONDS,
                      "the second run's load claiming the pool slot")
             worker = run_worker_pid(instance, second)
@@ -383,10 +415,14 @@ def test_the_layout_runs_an_export_and_frees_the_pool_slot_of_a_killed_run_worke
             held_after_failure = second in claimed_by(instance)
         wait_for(lambda: not claimed_by(instance), SLOT_GRACE_SECONDS + 20,
                  "run monitoring freeing the killed run's slot")
+        took["run 2 to its freed slot"] = time.monotonic() - started - sum(took.values())
 
-        third = launch(graphql, params)
+        third = launch(graphql, load)
         assert wait_for(finished(graphql, third), RUN_SECONDS, "the third run") == "SUCCESS"
+        took["run 3"] = time.monotonic() - started - sum(took.values())
 
+        # A BI tool on the host: the published file, read-only, while the layout runs.
+        readable = rows_per_object(layout.export_dir / "warehouse.duckdb")
         explained = [e.message for e in instance.all_logs(second)
                      if e.message and "SIGKILL" in e.message]
         runs = {r.run_id: r.status for r in instance.get_runs()}
@@ -396,12 +432,19 @@ def test_the_layout_runs_an_export_and_frees_the_pool_slot_of_a_killed_run_worke
         # Still held when the run was seen failed: run monitoring, not the run, gave it back.
         assert held_after_failure
         assert not claimed_by(instance)
+        assert sum(readable.values()) > 0, readable
         for service in DAGSTER_SERVICES:
             assert groups.alive(service), groups.log_tail(service)
 
-    partition = dict((t["key"], t["value"]) for t in params["executionMetadata"]["tags"])
-    print(f"job {params['selector']['pipelineName']} {partition or '(unpartitioned)'}: "
-          f"run 1 {first[:8]} SUCCESS; run 2 {second[:8]} worker pid {worker} and "
-          f"{len(doomed) - 1} step process(es) SIGKILLed -> FAILURE ({explained[0][:90]}), "
-          f"pool slot held at failure: {held_after_failure}, freed by run monitoring; "
-          f"run 3 {third[:8]} SUCCESS")
+    partition = {t["key"]: t["value"] for t in params["executionMetadata"]["tags"]}
+    loaded = "+".join(sorted("/".join(a["path"]) for a in load["selector"]["assetSelection"]))
+    print(f"job {params['selector']['pipelineName']} {partition or '(unpartitioned)'}\n"
+          f"  run 1 (whole job) {first[:8]}: SUCCESS\n"
+          f"  run 2 ({loaded}) {second[:8]}: worker pid {worker} and {len(doomed) - 1} step"
+          f" process(es) SIGKILLed while holding the {WAREHOUSE_POOL} slot -> FAILURE;"
+          f" slot still held at failure: {held_after_failure}; freed by run monitoring\n"
+          f"  the failed run's log: {explained[0].splitlines()[0][:120]}\n"
+          f"  run 3 ({loaded}) {third[:8]}: SUCCESS\n"
+          f"  read-only from the host: {len(readable)} tables and views answer, e.g. "
+          f"{dict(list(readable.items())[:4])}\n"
+          f"  seconds: " + ", ".join(f"{phase} {seconds:.1f}" for phase, seconds in took.items()))
