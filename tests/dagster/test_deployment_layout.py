@@ -5,11 +5,13 @@ The files are checked as they are written (each process gets only the settings i
 has a health check, staging and exports outlive a container). No Docker here, so the layout is
 then started as processes, with the commands, health checks, environments and instance settings
 taken from deploy/: a run queued through the webserver's GraphQL API succeeds; a run whose
-worker is killed while it holds the `mixpeek_duckdb` slot is marked failed, its slot is freed by
-run monitoring, and the next run takes the slot and succeeds."""
+worker is killed while its load holds the `mixpeek_duckdb` slot is marked failed and its slot
+freed by run monitoring; a run that dies with the code server (a restart) is failed by run
+monitoring and its slot freed; the next run takes the slot and succeeds."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -18,7 +20,7 @@ import subprocess
 import sys
 import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -340,6 +342,24 @@ def claimed_by(instance: DagsterInstance) -> list[str]:
     return [slot.run_id for slot in info.claimed_slots]
 
 
+@contextlib.contextmanager
+def load_holding_the_slot(graphql: GraphQL, instance: DagsterInstance, load: dict
+                          ) -> Iterator[str]:
+    """A run of `load` whose load step holds the pool slot for the block: the test holds the
+    warehouse as another writer would, so the load waits for it."""
+    with warehouse_from_environment().transaction():
+        run_id = launch(graphql, load)
+        wait_for(lambda: run_id in claimed_by(instance), RUN_SECONDS,
+                 f"run {run_id}'s load claiming the pool slot")
+        yield run_id
+
+
+def failure_messages(instance: DagsterInstance, run_id: str, word: str) -> list[str]:
+    """The first lines of the run's log messages that hold `word`."""
+    return [event.message.splitlines()[0][:140] for event in instance.all_logs(run_id)
+            if event.message and word in event.message]
+
+
 def rows_per_object(warehouse: Path) -> dict[str, int]:
     """Every table and view of the warehouse file with its row count, opened read-only as a BI
     tool on the host would (views over the Parquet tree included)."""
@@ -352,13 +372,17 @@ def rows_per_object(warehouse: Path) -> dict[str, int]:
             for name in names}
 
 
+def start_code_server(groups: ProcessGroups, layout: Layout, env: dict[str, str]) -> None:
+    groups.start("code-server", layout.argv(SERVICES["code-server"]["command"]), env,
+                 cwd=layout.home)
+    wait_for(healthy(layout, "code-server", env), STARTUP_SECONDS,
+             "the code server's grpc-health-check", interval=1)
+
+
 def start_layout(groups: ProcessGroups, layout: Layout, envs: dict[str, dict[str, str]]) -> None:
     """The code server, then the daemon and the webserver (compose's depends_on order), each
     waited for with its own health check."""
-    groups.start("code-server", layout.argv(SERVICES["code-server"]["command"]),
-                 envs["code-server"], cwd=layout.home)
-    wait_for(healthy(layout, "code-server", envs["code-server"]), STARTUP_SECONDS,
-             "the code server's grpc-health-check", interval=1)
+    start_code_server(groups, layout, envs["code-server"])
     for service in ("daemon", "webserver"):
         groups.start(service, layout.argv(SERVICES[service]["command"]), envs[service],
                      cwd=layout.home)
@@ -368,7 +392,7 @@ def start_layout(groups: ProcessGroups, layout: Layout, envs: dict[str, dict[str
              "the daemon's liveness-check", interval=2)
 
 
-def test_the_layout_runs_an_export_and_frees_the_pool_slot_of_a_killed_run_worker(
+def test_the_layout_runs_an_export_and_recovers_the_pool_slot_from_dead_runs(
         tmp_path, postgres, monkeypatch):
     layout = Layout(home=tmp_path / "dagster_home", code_port=free_port(), web_port=free_port(),
                     export_dir=tmp_path / "data", staging_dir=tmp_path / "staging")
@@ -401,13 +425,10 @@ def test_the_layout_runs_an_export_and_frees_the_pool_slot_of_a_killed_run_worke
         assert wait_for(finished(graphql, first), RUN_SECONDS, "the first run") == "SUCCESS"
         took["run 1"] = time.monotonic() - started - sum(took.values())
 
-        # Another writer holds the warehouse, so the second run's load waits holding the slot.
-        with warehouse_from_environment().transaction():
-            second = launch(graphql, load)
-            wait_for(lambda: second in claimed_by(instance), RUN_SECONDS,
-                     "the second run's load claiming the pool slot")
+        # The run worker dies (with the step it started), the code server lives on: the code
+        # server fails the run; the slot its load held is freed by run monitoring.
+        with load_holding_the_slot(graphql, instance, load) as second:
             worker = run_worker_pid(instance, second)
-            # The worker and the step processes it started: all of it dies, as with its host.
             doomed = [worker, *descendants(worker)]
             for pid in doomed:
                 os.kill(pid, signal.SIGKILL)
@@ -417,20 +438,35 @@ def test_the_layout_runs_an_export_and_frees_the_pool_slot_of_a_killed_run_worke
                  "run monitoring freeing the killed run's slot")
         took["run 2 to its freed slot"] = time.monotonic() - started - sum(took.values())
 
-        third = launch(graphql, load)
-        assert wait_for(finished(graphql, third), RUN_SECONDS, "the third run") == "SUCCESS"
-        took["run 3"] = time.monotonic() - started - sum(took.values())
+        # The code server dies with the run in it (a restart) and comes back: nobody is left to
+        # report the run, which stays STARTED until run monitoring's max runtime fails it. The
+        # test brings those hours forward by lowering the run's own limit (its
+        # dagster/max_runtime tag) once the server is back.
+        with load_holding_the_slot(graphql, instance, load) as third:
+            groups.stop("code-server", signal.SIGKILL, grace=0)
+            start_code_server(groups, layout, envs["code-server"])
+            stale = status_of(graphql, third)
+            instance.add_run_tags(third, {"dagster/max_runtime": "1"})
+            assert wait_for(finished(graphql, third), 60, "the orphaned run's end") == "FAILURE"
+        wait_for(lambda: not claimed_by(instance), SLOT_GRACE_SECONDS + 20,
+                 "run monitoring freeing the orphaned run's slot")
+        took["run 3 to its freed slot"] = time.monotonic() - started - sum(took.values())
+
+        fourth = launch(graphql, load)
+        assert wait_for(finished(graphql, fourth), RUN_SECONDS, "the fourth run") == "SUCCESS"
+        took["run 4"] = time.monotonic() - started - sum(took.values())
 
         # A BI tool on the host: the published file, read-only, while the layout runs.
         readable = rows_per_object(layout.export_dir / "warehouse.duckdb")
-        explained = [e.message for e in instance.all_logs(second)
-                     if e.message and "SIGKILL" in e.message]
+        killed = failure_messages(instance, second, "SIGKILL")
+        timed_out = failure_messages(instance, third, "maximum runtime")
         runs = {r.run_id: r.status for r in instance.get_runs()}
-        assert {runs[first], runs[third]} == {DagsterRunStatus.SUCCESS}
-        assert runs[second] == DagsterRunStatus.FAILURE
-        assert explained, "the failed run's log says its worker was killed"
+        assert {runs[first], runs[fourth]} == {DagsterRunStatus.SUCCESS}
+        assert runs[second] == runs[third] == DagsterRunStatus.FAILURE
+        assert killed, "the failed run's log says its worker was killed"
         # Still held when the run was seen failed: run monitoring, not the run, gave it back.
         assert held_after_failure
+        assert stale == "STARTED" and timed_out
         assert not claimed_by(instance)
         assert sum(readable.values()) > 0, readable
         for service in DAGSTER_SERVICES:
@@ -443,8 +479,11 @@ def test_the_layout_runs_an_export_and_frees_the_pool_slot_of_a_killed_run_worke
           f"  run 2 ({loaded}) {second[:8]}: worker pid {worker} and {len(doomed) - 1} step"
           f" process(es) SIGKILLed while holding the {WAREHOUSE_POOL} slot -> FAILURE;"
           f" slot still held at failure: {held_after_failure}; freed by run monitoring\n"
-          f"  the failed run's log: {explained[0].splitlines()[0][:120]}\n"
-          f"  run 3 ({loaded}) {third[:8]}: SUCCESS\n"
+          f"  its log: {killed[0]}\n"
+          f"  run 3 ({loaded}) {third[:8]}: code server SIGKILLed with it and restarted; the run"
+          f" still {stale} after the restart -> FAILURE by run monitoring; slot freed\n"
+          f"  its log: {timed_out[0]}\n"
+          f"  run 4 ({loaded}) {fourth[:8]}: SUCCESS\n"
           f"  read-only from the host: {len(readable)} tables and views answer, e.g. "
           f"{dict(list(readable.items())[:4])}\n"
           f"  seconds: " + ", ".join(f"{phase} {seconds:.1f}" for phase, seconds in took.items()))
