@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="share of requests answered with an injected fault")
     parser.add_argument("--fault-kinds", default=",".join(FAULT_KINDS),
                         help="comma-separated kinds to draw from")
+    parser.add_argument("--drip-seconds", type=float, default=0.5,
+                        help="pause before each 16-byte piece of a dripping answer (kind drip)")
     parser.add_argument("--api-key", default=None, help="accept only this key (default: any)")
     parser.add_argument("--server-profile", default="",
                         help="comma-separated quirks (listed below); default: none, the "
@@ -44,7 +46,8 @@ def main(argv: list[str] | None = None) -> None:
         (args.host, args.port), TaskStore.generate(args.tasks, args.seed, id_prefix=args.id_prefix),
         churn=args.churn, churn_deletes=args.churn_deletes, latency_ms=args.latency_ms,
         api_key=args.api_key, profile=profile,
-        faults=Faults(args.fault_rate, tuple(args.fault_kinds.split(",")), args.seed))
+        faults=Faults(args.fault_rate, tuple(args.fault_kinds.split(",")), args.seed,
+                      drip_seconds=args.drip_seconds))
     quirks = ", ".join(profile.names) or "none"
     print(f"mixpeek-emulator listening on {server.base_url} with {args.tasks} tasks "
           f"(server profile quirks: {quirks})", flush=True)

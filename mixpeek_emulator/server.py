@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 
 from mixpeek_emulator.errors import ApiError
-from mixpeek_emulator.faults import Faults
+from mixpeek_emulator.faults import DELIVERY_KINDS, Faults
 from mixpeek_emulator.profiles import ServerProfile
 from mixpeek_emulator.store import TaskStore
 from mixpeek_emulator.vocabulary import STATUSES, TASK_TYPES
@@ -174,13 +174,30 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        if self._delivery == "drip":
+            self._drip(body)
+        elif self._delivery == "cut_off":
+            self.wfile.write(body[:len(body) // 2])
+            self.close_connection = True
+        else:
+            self.wfile.write(body)
         self.server.request_log.append((self._arrived, status))
 
+    def _drip(self, body: bytes) -> None:
+        faults = self.server.faults
+        self.wfile.flush()
+        for start in range(0, len(body), faults.drip_bytes):
+            time.sleep(faults.drip_seconds)
+            self.wfile.write(body[start:start + faults.drip_bytes])
+            self.wfile.flush()
+
     def _send_fault(self, kind: str) -> bool:
-        """Answer with fault `kind`; False for "slow", which delays and then answers normally."""
-        if kind == "slow":
-            time.sleep(self.server.faults.slow_seconds)
+        """Answer with fault `kind`; False for the kinds that deliver the real answer their
+        way (DELIVERY_KINDS), which the caller then produces."""
+        if kind in DELIVERY_KINDS:
+            self._delivery = kind
+            if kind == "slow":
+                time.sleep(self.server.faults.slow_seconds)
             return False
         if kind.startswith("429"):
             headers = {"429_retry_after_0": {"Retry-After": "0"},
@@ -209,6 +226,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib naming
         self._arrived = time.monotonic()
+        self._delivery: str | None = None
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.server.latency_ms:
             time.sleep(self.server.latency_ms / 1000)
