@@ -11,14 +11,13 @@ from assets.report import task_report
 from assets.snapshot import (
     listing_reaches_old_tasks,
     snapshot_complete,
-    snapshot_freshness_checks,
     task_ids_unique,
     task_snapshot,
 )
 from assets.warehouse import snapshot_rows_match_parquet, warehouse_tasks
-from pipelines.jobs import nightly_export_job, nightly_export_schedule
+from pipelines.jobs import nightly_export_job, nightly_export_schedule, reload_warehouse_job
 from pipelines.resources import ExportStorage, MixpeekResource
-from pipelines.sensors import nightly_export_failure_alert, snapshot_freshness_sensor
+from pipelines.sensors import nightly_export_failure_alert
 
 
 def _env_or_default(name: str, default, kind=EnvVar):
@@ -30,10 +29,10 @@ defs = Definitions(
     assets=[task_snapshot, warehouse_tasks, task_analytics, task_report],
     asset_checks=[task_ids_unique, snapshot_complete, listing_reaches_old_tasks,
                   snapshot_rows_match_parquet, terminal_counts_add_up,
-                  terminal_status_never_regresses, *snapshot_freshness_checks],
-    jobs=[nightly_export_job],
+                  terminal_status_never_regresses],
+    jobs=[nightly_export_job, reload_warehouse_job],
     schedules=[nightly_export_schedule],
-    sensors=[nightly_export_failure_alert, snapshot_freshness_sensor],
+    sensors=[nightly_export_failure_alert],
     resources={
         "mixpeek": MixpeekResource(
             api_key=_env_or_default("MIXPEEK_API_KEY", ""),

@@ -1,5 +1,5 @@
-"""`make demo`: one nightly export, end to end, then a short report (`--debug`: a failed run's
-whole error).
+"""`make demo`: one observation, end to end, then a short report (`--debug`: a failed run's
+whole error). Dagster records the run in ./.dagster_home, which `make ui` opens.
 
 With MIXPEEK_API_KEY set it exports the real account; without it, it starts the built-in
 emulator on a free port, points the export at it and stops it afterwards.
@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 from mixpeek_tasks.preflight import warehouse_file
@@ -50,7 +49,6 @@ def main() -> int:
     if not instance_config.exists():
         # A demo's output is the export and its report, not Dagster's first-run banners.
         instance_config.write_text("telemetry:\n  enabled: false\n")
-    export_date = datetime.now(timezone.utc).date()
     emulator = None
     if not env.get("MIXPEEK_API_KEY"):
         port = _free_port()
@@ -65,8 +63,7 @@ def main() -> int:
               f"at {env['MIXPEEK_BASE_URL']}", flush=True)
     try:
         # The headless run prints progress, and on failure one line saying why (pipelines/run.py).
-        run = subprocess.run([sys.executable, "-m", "pipelines.run", "--date",
-                              export_date.isoformat(), *sys.argv[1:]], env=env)
+        run = subprocess.run([sys.executable, "-m", "pipelines.run", *sys.argv[1:]], env=env)
     finally:
         if emulator is not None:
             emulator.terminate()
@@ -76,8 +73,7 @@ def main() -> int:
         return run.returncode
     print()
     warehouse = Warehouse(warehouse_file(str(export_dir), env.get("MIXPEEK_WAREHOUSE")))
-    print(demo_report(warehouse, export_date,
-                      str(export_dir / "parquet")))
+    print(demo_report(warehouse, str(export_dir / "parquet")))
     return 0
 
 

@@ -1,9 +1,14 @@
-"""`python -m pipelines.run [--date YYYY-MM-DD]`: the nightly export of one date, headless.
+"""`python -m pipelines.run [--date YYYY-MM-DD]`: one observation of the account, headless.
 
-It runs the `nightly_export` job in this process, prints the export's own progress lines (not
-Dagster's step events) and, when the run fails, the one line that says why, with no
-traceback unless `--debug` is given (or MIXPEEK_DEBUG=1). Exit codes: 0 done, 1 the run
-failed, 2 the command line was wrong. `make demo` and a cron line call it.
+Without --date it observes now: it runs the `nightly_export` job in this process. The service
+lists tasks as they are now, so a date can only mean what can be true of it: today (UTC) is
+observed now; a date that has a stored observation is reloaded from the tree (the
+`reload_warehouse` job: no request to the service, its facts unchanged); any other date is
+refused in one line, before anything runs. It prints the export's own progress lines (not
+Dagster's step events) and, when the run fails, the one line that says why, with no traceback
+unless `--debug` is given (or MIXPEEK_DEBUG=1). Exit codes: 0 done, 1 the run failed, 2 the
+command line was wrong (a date that cannot be observed among them). `make demo` and a cron
+line call it.
 """
 
 from __future__ import annotations
@@ -20,10 +25,11 @@ from datetime import date, datetime, timezone
 
 from dagster import DagsterInstance, ExecuteInProcessResult, InitLoggerContext, logger
 
+from mixpeek_tasks.snapshot.tree import SnapshotTree, export_tree
 from pipelines.definitions import defs
-from pipelines.partitions import export_partitions
 
 JOB = "nightly_export"
+RELOAD_JOB = "reload_warehouse"
 
 
 @dataclass(frozen=True)
@@ -95,32 +101,49 @@ class _StepFormatter(logging.Formatter):
         return f"{when} {step + ': ' if step else ''}{message}"
 
 
-def parse_export_date(text: str) -> date:
-    """A partition of the export, or ValueError in one line."""
+def _tree_from_environment() -> SnapshotTree:
+    """The tree the jobs' storage resource reads (pipelines/definitions.py's defaults)."""
+    return export_tree(os.environ.get("MIXPEEK_EXPORT_DIR") or "./data",
+                       os.environ.get("MIXPEEK_STAGING_DIR") or None)
+
+
+def job_for_date(text: str, tree: SnapshotTree, today: date | None = None) -> str:
+    """The job `--date text` runs: an observation now for today (UTC), a reload for a date
+    with a stored observation; ValueError in one line for any other date."""
     try:
         day = date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{text!r} is not a date: give it as YYYY-MM-DD") from None
-    first = date.fromisoformat(export_partitions.get_first_partition_key())
-    if day < first:
-        raise ValueError(f"{day} is before {first}, the first export date")
-    if day > datetime.now(timezone.utc).date():
-        raise ValueError(f"{day} is in the future: an export snapshots the tasks as they are now")
-    return day
+    today = today or datetime.now(timezone.utc).date()
+    if day == today:
+        return JOB
+    if day < today and tree.observed_on(day):
+        return RELOAD_JOB
+    stored = sorted({o.observed_on.isoformat() for o in tree.observations()})
+    when = "is in the future" if day > today else "has no stored observation"
+    held = f"dates stored: {', '.join(stored[-5:])}" if stored else "none stored yet"
+    raise ValueError(
+        f"{day} {when}, and it cannot be observed: the service lists tasks as they are now,"
+        f" so a listing would file today's tasks under {day}; run without --date to observe"
+        f" now, or give a date with a stored observation to reload it ({held})")
 
 
-def export_date(day: date, instance: DagsterInstance | None = None) -> RunOutcome:
-    """Run the nightly job for `day`; its failure, if any, as one line."""
-    job = defs.resolve_job_def(JOB).with_logger_defs({"console": _terminal})
+def run_job(name: str = JOB, instance: DagsterInstance | None = None) -> RunOutcome:
+    """Run the job `name` (an observation now, or a reload); its failure, if any, as one
+    line."""
+    job = defs.resolve_job_def(name).with_logger_defs({"console": _terminal})
     with warnings.catch_warnings(), contextlib.ExitStack() as owned:
         warnings.simplefilter("ignore")  # Dagster's beta and deprecation notices: not for users
         if instance is None:
             instance = owned.enter_context(DagsterInstance.get() if os.environ.get(
                 "DAGSTER_HOME") else DagsterInstance.ephemeral())
-        # Naming the logger in the run config is what makes Dagster use it instead of its own.
-        result = job.execute_in_process(partition_key=day.isoformat(), instance=instance,
-                                        raise_on_error=False,
-                                        run_config={"loggers": {"console": {}}})
+        # Naming the logger in the run config is what makes Dagster use it instead of its own;
+        # the reload job's own config (rebuild) is its default, kept beside it.
+        config = {"loggers": {"console": {}}}
+        if name == RELOAD_JOB:
+            config["ops"] = {"warehouse_tasks": {"config": {"rebuild": True}}}
+        result = job.execute_in_process(instance=instance, raise_on_error=False,
+                                        run_config=config)
     return RunOutcome(True) if result.success else _failure(result)
 
 
@@ -146,29 +169,31 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipelines.run",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--date", default=None,
-                        help="export date YYYY-MM-DD (default: today, UTC)")
+                        help="today (UTC): observe now, as without it; a date with a stored"
+                             " observation: reload it from the tree, asking the service"
+                             " nothing; any other date is refused")
     parser.add_argument("--debug", action="store_true", default=bool(os.environ.get(
         "MIXPEEK_DEBUG")), help="print the whole error of a failed run")
     args = parser.parse_args(argv)
     try:
-        day = parse_export_date(args.date) if args.date else datetime.now(timezone.utc).date()
-    except ValueError as error:
+        name = job_for_date(args.date, _tree_from_environment()) if args.date else JOB
+    except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if not args.debug:
         # Retries and waits are logged as they happen; the failure line sums them up.
         logging.getLogger("mixpeek_tasks").addHandler(logging.NullHandler())
         logging.getLogger("mixpeek_tasks").propagate = False
-    outcome = export_date(day)
+    outcome = run_job(name)
     if outcome.succeeded:
         return 0
-    print(f"The export of {day} failed: {outcome.reason}", file=sys.stderr)
+    what = (f"The reload of {args.date}" if name == RELOAD_JOB else "The observation")
+    print(f"{what} failed: {outcome.reason}", file=sys.stderr)
     if args.debug and outcome.details:
         print(outcome.details, file=sys.stderr)
     elif outcome.details:
         print("(run again with --debug for the whole error)", file=sys.stderr)
     return 1
-
 
 if __name__ == "__main__":
     sys.exit(main())

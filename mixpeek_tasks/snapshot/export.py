@@ -1,11 +1,14 @@
-"""One export: every task the API lists now -> a Parquet snapshot for one export date.
+"""One observation: every task the API lists now -> a Parquet snapshot of that moment.
+
+The service has no as-of query, so an export can only ever observe the present: the run mints
+the observation's id at its start (observation.py) and no caller chooses a date for it.
 
 The same function serves the Dagster asset, the benchmark and the tests. It first probes the
 service and picks a paging strategy whose assumptions hold there (api/paging/probe.py), and
 last reconciles the snapshot with the service's counts, publishing nothing it cannot show
 complete (reconcile.py). In between it streams: pages are flattened as they arrive and
 staged in parts of PART_ROWS rows with a checkpoint of the paging position (staging.py), so
-memory stays flat however many tasks the account has and an interrupted export resumes.
+memory stays flat however many tasks the account has and an interrupted listing resumes.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -22,6 +25,7 @@ import pyarrow as pa
 from mixpeek_tasks.api.paging.probe import PagingMode, choose, probe
 from mixpeek_tasks.api.transport import MixpeekClient
 from mixpeek_tasks.snapshot.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA, flatten_tasks
+from mixpeek_tasks.snapshot.observation import Observation
 from mixpeek_tasks.snapshot.reconcile import (
     CLOCK_MARGIN,
     Coverage,
@@ -43,6 +47,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SnapshotResult:
+    observation: Observation
     tasks_path: Path | str  # an s3:// URI for a tree on S3
     quarantine_path: Path | str
     rows: int
@@ -70,7 +75,6 @@ def progress_line(pages: int, records: int, per_second: float, total: int | None
 def export_snapshot(
     client: MixpeekClient,
     tree: SnapshotTree | Path | str,
-    export_date: date,
     *,
     concurrency: int = 4,
     progress: Callable[[str], None] = log.info,
@@ -79,11 +83,11 @@ def export_snapshot(
     part_rows: int = PART_ROWS,
     paging: PagingMode | str = PagingMode.AUTO,
 ) -> SnapshotResult:
-    """Page through every task and publish `export_date`'s tasks and quarantine files in
-    `tree` (a SnapshotTree, or its root).
+    """Page through every task and publish them, with the quarantine, as a new observation
+    in `tree` (a SnapshotTree, or its root).
 
-    An export of the same date interrupted less than `resume_within` ago is resumed from its
-    checkpoint; a concurrent export of the same date waits up to `lock_timeout` seconds.
+    A listing interrupted less than `resume_within` ago is resumed from its checkpoint, as the
+    same observation; a concurrent listing is waited for up to `lock_timeout` seconds.
     `paging` forces a strategy (MixpeekProtocolError if the probe shows it cannot work here).
     """
     started = time.monotonic()
@@ -91,8 +95,9 @@ def export_snapshot(
     strategy, reason = choose(client, report, paging, concurrency)
     progress(f"paging by {strategy.name}: {reason}")
     tree = tree if isinstance(tree, SnapshotTree) else SnapshotTree(tree)
-    with SnapshotStaging.open(tree, export_date, strategy, resume_within=resume_within,
+    with SnapshotStaging.open(tree, strategy, resume_within=resume_within,
                               lock_timeout=lock_timeout) as staging:
+        observed_on = staging.observation().observed_on
         cutoff = staging.started_at - CLOCK_MARGIN
         # A listing by position can skip a task for every task deleted while it runs, and a
         # deletion also hides a miss in the counts: such a listing counts what exists before
@@ -103,8 +108,10 @@ def export_snapshot(
         resumed_rows = staging.rows
         resumed_records = staging.rows + staging.quarantined
         if staging.resumed:
-            progress(f"resuming the export of {export_date}: {staging.rows:,} tasks in "
-                     f"{staging.pages} pages already staged")
+            progress(f"resuming the listing of observation {staging.observation_id}: "
+                     f"{staging.rows:,} tasks in {staging.pages} pages already staged")
+        else:
+            progress(f"observation {staging.observation_id}")
         tasks: list[pa.Table] = []
         quarantine: list[pa.Table] = []
         reached: dict[str, StreamProgress] = {}
@@ -123,7 +130,8 @@ def export_snapshot(
         for page in strategy.iter_pages(staging.pending(), concurrency=concurrency):
             buffered += len(page.tasks)
             end_count.listed(staging.rows + staging.quarantined + buffered)
-            flat = flatten_tasks(page.tasks, export_date, page.fetched_at)
+            staging.note_page(page.fetched_at)
+            flat = flatten_tasks(page.tasks, observed_on, page.fetched_at)
             tasks.append(flat.tasks)
             quarantine.append(flat.quarantine)
             reached[page.stream] = StreamProgress(page.after, page.is_last)
@@ -150,9 +158,10 @@ def export_snapshot(
                             content, client.requests_sent, report.as_metadata(),
                             strategy.facts(), verdict)
         progress(f"reconciled: {coverage.verdict}")
-        tasks_path, quarantine_path = staging.publish(coverage.to_json())
+        observation, tasks_path, quarantine_path = staging.publish(coverage.to_json())
         staging.discard()
     return SnapshotResult(
+        observation=observation,
         tasks_path=tasks_path,
         quarantine_path=quarantine_path,
         rows=staging.rows,
