@@ -271,4 +271,3 @@ def _when(observation: Observation) -> tuple[datetime, str]:
 def export_tree(export_dir: str | Path, staging_dir: str | Path | None = None) -> SnapshotTree:
     """The tree of an export directory (a folder or s3://bucket/prefix): its `parquet/`."""
     return SnapshotTree(f"{str(export_dir).rstrip('/')}/parquet", staging_dir)
-NightFiles = ObservationFiles  # TEMPORARY until the warehouse moves to observations

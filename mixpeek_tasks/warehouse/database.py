@@ -1,14 +1,17 @@
 """The DuckDB warehouse: what is derived from the Parquet tree, and views over both.
 
-The snapshots stay in their Parquet partitions (snapshot/tree.py), read in place by the view
-`task_snapshots`; DuckDB keeps only what is derived and small per night: `tasks`, the status
-history, the run log and the per-night facts the views need. A night newer than every night
-loaded is appended; anything else (a backfill, a re-run) rebuilds the derived tables from the
-tree, night by night, into a fresh file that replaces the old one only once complete.
+The snapshots stay in the Parquet tree, one folder per observation (snapshot/tree.py), read
+in place by the view `task_snapshots`; DuckDB keeps only what is derived and small per
+observation: `tasks`, the status history, the run log and the per-observation facts the views
+need, every time in them a read time of the observation's listing. A load brings in every
+observation of the tree the warehouse does not hold: appended when each is newer than every
+one loaded; else (an older one, or a warehouse written before observations, keyed on dates a
+caller chose) the derived tables are rebuilt from the tree, observation by observation in time
+order, into a fresh file that replaces the old one only once complete.
 
 Every write runs under an exclusive file lock. DuckDB allows one writer per file, so
-concurrent exports (a Dagster backfill) queue here instead of failing with "Could not set
-lock"; and a failed load rolls back, leaving the previous warehouse intact.
+concurrent runs queue here instead of failing with "Could not set lock"; and a failed load
+rolls back, leaving the previous warehouse intact.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +32,10 @@ import duckdb
 from mixpeek_tasks.api.vocabulary import IN_FLIGHT_STATUSES, TERMINAL_STATUSES, TaskStatus
 from mixpeek_tasks.atomic_files import replace_atomically
 from mixpeek_tasks.filelock import exclusive_lock
+from mixpeek_tasks.snapshot.observation import Observation
 from mixpeek_tasks.snapshot.parquet_files import TASKS_DATASET
 from mixpeek_tasks.snapshot.reconcile import Coverage
-from mixpeek_tasks.snapshot.tree import NightFiles, SnapshotTree
+from mixpeek_tasks.snapshot.tree import ObservationFiles, SnapshotTree
 from mixpeek_tasks.sql_files import sql_statements
 
 log = logging.getLogger(__name__)
@@ -77,11 +80,18 @@ def _status_classes() -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class LoadResult:
-    snapshot_rows: int
-    quarantine_rows: int
+    # The newest observation the warehouse holds (None: none yet), and its counts.
+    observation_id: str | None
+    snapshot_rows: int | None
+    quarantine_rows: int | None
     tasks_rows: int
-    # True: the night was appended to the history and `tasks`; False: they were rebuilt.
-    appended: bool
+    observations_loaded: int
+    # "appended", "rebuilt", or "unchanged" (nothing new in the tree).
+    history_update: str
+
+    @property
+    def appended(self) -> bool:
+        return self.history_update == "appended"
 
 
 @dataclass(frozen=True)
@@ -186,50 +196,65 @@ class Warehouse:
             used = {key: params[key] for key in _PARAMETER.findall(statement)}
             con.execute(statement, used or None)
 
-    def load_night(self, export_date: date) -> LoadResult:
-        """Bring the warehouse up to date with `export_date`'s published snapshot: append it
-        when it is newer than every night loaded so far (the nightly case), else rebuild the
-        derived tables from every night of the tree (a backfill, a re-run of a date)."""
+    def load(self) -> LoadResult:
+        """Bring the warehouse up to date with the tree: every published observation it does
+        not hold, appended when each is newer than every one loaded (the scheduled case),
+        else the derived tables rebuilt from every observation of the tree. Run again, it
+        changes nothing."""
         with self._locked():
             self._adopt_published_file()
+            observations = self.tree.observations()
             with self._connect(self.writer_path, read_only=False) as con:
-                appending = self._appends(con, export_date)
-                if appending:
-                    with self.tree.night(export_date) as files:
-                        self._append_with_headroom(con, files)
+                loaded = self._loaded(con)
+                new = [o for o in observations if o.id not in (loaded or ())]
+                appending = loaded is not None and all(o.id > max(loaded, default="")
+                                                       for o in new)
+                if new and appending:
+                    for observation in new:
+                        with self.tree.files(observation) as files:
+                            self._append_with_headroom(con, files)
                     con.execute("CHECKPOINT")
-            if not appending:
-                nights = self.tree.published_dates()
-                if export_date not in nights:
-                    raise FileNotFoundError(
-                        f"no published snapshot for {export_date} in {self.tree}")
-                self._rebuild_unlocked(nights)
-            self._publish()
-            counts = self.query(
-                "SELECT (SELECT tasks_listed FROM export_nights WHERE export_date = $d),"
-                " (SELECT count(*) FROM task_quarantine WHERE export_date = $d),"
-                " (SELECT count(*) FROM tasks)", {"d": export_date}).rows[0]
-        return LoadResult(*counts, appended=appending)
+            if new and not appending:
+                self._rebuild_unlocked(observations)
+            if new:
+                self._publish()
+        update = "unchanged" if not new else "appended" if appending else "rebuilt"
+        return self._result(len(new), update)
 
-    def _appends(self, con: duckdb.DuckDBPyConnection, export_date: date) -> bool:
-        """Whether `export_date` is appended: it is newer than every night loaded, or it is a
-        new warehouse's first night and the tree holds none older (else the new warehouse is
-        built from every night of the tree, as task_snapshots shows them all)."""
-        derived = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE NOT temporary"
-            " AND table_name IN (SELECT unnest($tables))", {"tables": list(DERIVED_TABLES)}
-        ).fetchone()[0]
-        if derived == len(DERIVED_TABLES):
-            newest = con.execute("SELECT max(export_date) FROM export_nights").fetchone()[0]
-            if newest is not None:
-                return newest < export_date
-        elif derived or con.execute(
-                "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'task_snapshots'"
-        ).fetchone()[0]:
-            return False  # written before snapshots stayed in Parquet: rebuilt from the tree
-        return all(night >= export_date for night in self.tree.published_dates())
+    def _loaded(self, con: duckdb.DuckDBPyConnection) -> set[str] | None:
+        """The ids of the observations loaded; None when the file cannot be appended to: it
+        was written before observations (its history keyed on dates a caller chose: rebuilt,
+        it heals) or before snapshots stayed in Parquet, or holds some tables but not all."""
+        tables = {row[0] for row in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+        if "task_snapshots" in tables:
+            return None
+        derived = tables & set(DERIVED_TABLES)
+        if not derived:
+            return set()
+        observation_keyed = con.execute(
+            "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'export_nights'"
+            " AND column_name = 'observation_id'").fetchone()[0]
+        if derived != set(DERIVED_TABLES) or not observation_keyed:
+            return None
+        return {row[0] for row in con.execute(
+            "SELECT observation_id FROM export_nights").fetchall()}
 
-    def _append_with_headroom(self, con: duckdb.DuckDBPyConnection, files: NightFiles) -> None:
+    def _result(self, loaded: int, update: str) -> LoadResult:
+        """The newest observation of the published file, with its counts."""
+        if not self.path.exists():
+            return LoadResult(None, None, None, 0, loaded, update)
+        newest = self.query(
+            "SELECT n.observation_id, n.tasks_listed,"
+            " (SELECT count(*) FROM task_quarantine AS q"
+            "  WHERE q.observation_id = n.observation_id), (SELECT count(*) FROM tasks)"
+            " FROM export_nights AS n ORDER BY n.observation_id DESC LIMIT 1").rows
+        if not newest:
+            return LoadResult(None, None, None, 0, loaded, update)
+        return LoadResult(*newest[0], loaded, update)
+
+    def _append_with_headroom(self, con: duckdb.DuckDBPyConnection,
+                              files: ObservationFiles) -> None:
         """_append_night under the memory limit or, should DuckDB run out of it (its spilling
         does not cover every operator), again under each of HEADROOM_LIMITS: a night that fits
         in none fails, but none fails for a limit set to keep the step small."""
@@ -238,7 +263,7 @@ class Warehouse:
             for number, limit in enumerate(limits):
                 if number:
                     log.warning("the load of %s ran out of DuckDB's memory limit; again with %s",
-                                files.export_date, limit)
+                                files.observation, limit)
                     con.execute("SET memory_limit = $limit", {"limit": limit})
                 try:
                     self._append_night(con, files)
@@ -250,44 +275,53 @@ class Warehouse:
             if self.memory_limit:
                 con.execute("SET memory_limit = $limit", {"limit": self.memory_limit})
 
-    def _append_night(self, con: duckdb.DuckDBPyConnection, files: NightFiles) -> None:
-        """Append one night in one transaction of its own (the tables first, in theirs)."""
+    def _append_night(self, con: duckdb.DuckDBPyConnection, files: ObservationFiles) -> None:
+        """Append one observation in one transaction of its own (the tables first, in
+        theirs)."""
         paths = {"tasks_path": str(files.tasks), "quarantine_path": str(files.quarantine)}
         with self._atomically(con):
             self._run(con, "tables.sql", **paths)
-        night = files.export_date
+        observation: Observation = files.observation
+        facts = {"observation": observation.id, "observed_on": observation.observed_on,
+                 "listing_started_at": observation.listing_started_at,
+                 "listing_finished_at": observation.listing_finished_at,
+                 "folder": observation.folder}
         with self._atomically(con):
             self._write_status_classes(con)
-            self._run(con, "night.sql", **paths)
-            self._run(con, "history_append.sql", export_date=night)
+            self._run(con, "night.sql", observation=observation.id, **paths)
+            self._run(con, "history_append.sql")
             self._run(con, "tasks_seen_again.sql")
             self._run(con, "tasks_new.sql", **paths)
             self._run(con, "night_changed.sql", **paths)
-            self._merge_tasks(con, night)
-            self._run(con, "night_facts.sql", export_date=night, **paths)
+            self._merge_tasks(con, observation.id)
+            self._run(con, "night_facts.sql", **facts, **paths)
             if files.coverage is not None:
                 coverage = Coverage.from_json(files.coverage).as_metadata()
-                self._run(con, "export_coverage.sql", **{**coverage, "export_date": night})
+                self._run(con, "export_coverage.sql",
+                          **{**coverage, "observation": observation.id})
             con.execute("DROP TABLE night")
             con.execute("DROP TABLE changed")
 
-    def rebuild(self) -> None:
-        """Rebuild the derived tables and the views from every night of the tree."""
+    def rebuild(self) -> LoadResult:
+        """Rebuild the derived tables and the views from every observation of the tree, each
+        at its own listing times."""
         with self._locked():
-            self._rebuild_unlocked(self.tree.published_dates())
+            observations = self.tree.observations()
+            self._rebuild_unlocked(observations)
             self._publish()
+        return self._result(len(observations), "rebuilt")
 
-    def _rebuild_unlocked(self, nights: list[date]) -> None:
-        """Append `nights` (every night of the tree, oldest first) to a fresh file, build the
-        views there with the stored settings, then let it replace the writer file: until then
-        the old warehouse stands whole, whatever fails."""
+    def _rebuild_unlocked(self, nights: list[Observation]) -> None:
+        """Append `nights` (every observation of the tree, oldest first) to a fresh file,
+        build the views there with the stored settings, then let it replace the writer file:
+        until then the old warehouse stands whole, whatever fails."""
         fresh = self._beside("rebuild")
         for leftover in (fresh, fresh.with_name(fresh.name + ".wal")):
             leftover.unlink(missing_ok=True)
         stuck_after_hours = self._stored_stuck_after_hours()
         with self._connect(fresh, read_only=False) as con:
             for night in nights:
-                with self.tree.night(night) as files:
+                with self.tree.files(night) as files:
                     self._append_with_headroom(con, files)
             if nights:
                 with self._atomically(con):
@@ -308,8 +342,8 @@ class Warehouse:
                 return DEFAULT_STUCK_AFTER_HOURS
             return con.execute("SELECT stuck_after_hours FROM analytics_settings").fetchone()[0]
 
-    def _merge_tasks(self, con: duckdb.DuckDBPyConnection, night: date) -> None:
-        """Merge the night's changed tasks into `tasks`, in buckets of task_ids."""
+    def _merge_tasks(self, con: duckdb.DuckDBPyConnection, night: str) -> None:
+        """Merge the observation's changed tasks into `tasks`, in buckets of task_ids."""
         # The merge holds the night's rows it merges and their tasks' old rows.
         rows = con.execute(
             "SELECT (SELECT count(*) FROM changed)"
@@ -317,7 +351,7 @@ class Warehouse:
         ).fetchone()[0]
         buckets = max(1, -(-rows // self.merge_bucket_rows))
         for bucket in range(buckets):
-            self._run(con, "tasks_merge.sql", export_date=night, bucket=bucket, buckets=buckets)
+            self._run(con, "tasks_merge.sql", observation=night, bucket=bucket, buckets=buckets)
 
     @staticmethod
     def _write_status_classes(con: duckdb.DuckDBPyConnection) -> None:
@@ -334,15 +368,19 @@ class Warehouse:
 
     def _build_views(self, con: duckdb.DuckDBPyConnection, stuck_after_hours: float) -> None:
         self._write_status_classes(con)
-        if self.tree.is_local and self.tree.published_dates():
-            # The tree by its absolute path, so the file opened from any folder finds it.
+        if self.tree.is_local and self.tree.observations():
+            # The tree by its absolute path, so the file opened from any folder finds it; each
+            # row with its observation, by the folder its file is in (a file's export_date
+            # column, in an earlier tree a caller's label, is left out).
             con.execute(
-                "CREATE OR REPLACE VIEW task_snapshots AS SELECT * FROM read_parquet("
+                "CREATE OR REPLACE VIEW task_snapshots AS SELECT n.observation_id,"
+                " n.observed_on, s.* EXCLUDE (export_date, filename) FROM read_parquet("
                 f"{_sql_string(self.tree.glob(TASKS_DATASET))}, union_by_name = true,"
-                " hive_partitioning = false)")
+                " hive_partitioning = false, filename = true) AS s JOIN export_nights AS n"
+                " ON n.folder = regexp_extract(s.filename, '([^/\\\\]+)[/\\\\][^/\\\\]+$', 1)")
         elif self.tree.is_local:
             # A view over no files cannot be made; one made before (the tree since moved) stays.
-            log.warning("no night is published in %s: task_snapshots is left as it was",
+            log.warning("no observation is published in %s: task_snapshots is left as it was",
                         self.tree)
         else:
             # DuckDB binds a view when it is created, and reads s3:// only through its httpfs

@@ -1,7 +1,7 @@
--- What one export date's snapshot covered and how it was checked: Coverage.as_metadata() in
--- mixpeek_tasks/snapshot/reconcile.py, one row per export date (a re-run replaces it).
+-- What one observation covered and how it was checked: Coverage.as_metadata() in
+-- mixpeek_tasks/snapshot/reconcile.py, one row per observation.
 CREATE TABLE IF NOT EXISTS export_coverage (
-    export_date DATE PRIMARY KEY,
+    observation_id VARCHAR PRIMARY KEY,
     strategy VARCHAR,
     strategy_reason VARCHAR,
     verdict VARCHAR,
@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS export_coverage (
 
 INSERT OR REPLACE INTO export_coverage BY NAME
 SELECT
-    CAST($export_date AS DATE) AS export_date,
+    CAST($observation AS VARCHAR) AS observation_id,
     CAST($strategy AS VARCHAR) AS strategy,
     CAST($strategy_reason AS VARCHAR) AS strategy_reason,
     CAST($verdict AS VARCHAR) AS verdict,

@@ -3,17 +3,23 @@
 -- night's full rows stay in its Parquet file (task_snapshots), and which tasks it listed in
 -- which status is in task_status_history.observed_in.
 INSERT INTO task_quarantine BY NAME
-SELECT * FROM read_parquet($quarantine_path);
+SELECT
+    CAST($observation AS VARCHAR) AS observation_id,
+    CAST($observed_on AS DATE) AS observed_on,
+    * EXCLUDE (export_date)
+FROM read_parquet($quarantine_path);
 
--- One row even for a night that listed nothing (its read times are then unknown): a load
--- says which nights it holds.
+-- One row even for an observation that listed nothing: a load says which observations it
+-- holds. Its listing times are its manifest's (an earlier tree's: its files' read times).
 INSERT INTO export_nights BY NAME
 SELECT
-    CAST($export_date AS DATE) AS export_date,
-    min(exported_at) AS started_at,
-    max(exported_at) AS as_of,
+    CAST($observation AS VARCHAR) AS observation_id,
+    CAST($observed_on AS DATE) AS observed_on,
+    CAST($listing_started_at AS TIMESTAMPTZ) AS listing_started_at,
+    CAST($listing_finished_at AS TIMESTAMPTZ) AS listing_finished_at,
     count(*) AS tasks_listed,
-    count(*) FILTER (WHERE from_mongodb) AS fallback_records
+    count(*) FILTER (WHERE from_mongodb) AS fallback_records,
+    CAST($folder AS VARCHAR) AS folder
 FROM night;
 
 -- A batch task's fallback record may have lost its batch keys: the task's `tasks` row still
@@ -21,7 +27,7 @@ FROM night;
 INSERT INTO batch_observations BY NAME
 WITH observed AS (
     SELECT
-        s.export_date,
+        s.observation_id,
         s.task_id,
         s.batch_id IS NULL AS from_fallback,
         s.current_tier,
@@ -34,7 +40,8 @@ WITH observed AS (
 in_force AS (
     SELECT
         task_id,
-        arg_max((from_fallback, current_tier, total_tiers, object_count), export_date) AS facts
+        arg_max((from_fallback, current_tier, total_tiers, object_count), observation_id)
+            AS facts
     FROM batch_observations
     WHERE task_id IN (SELECT task_id FROM observed)
     GROUP BY task_id
