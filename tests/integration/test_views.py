@@ -151,7 +151,7 @@ def test_failures_group_by_reason_without_ids_or_numbers(history, model):
 
 
 def _stuck(history, model, hours):
-    as_of = max(history.read_at[history.observations[-1]].values())
+    as_of = history.finished_at[history.observations[-1]]
     listed = history.served[history.observations[-1]]
     return {task_id for task_id, status in model["final"].items()
             if status in IN_FLIGHT and task_id in listed
@@ -169,7 +169,7 @@ def test_stuck_tasks_are_in_flight_past_the_threshold_with_their_tier_progress(
     finally:
         history.warehouse.build_views(stuck_after_hours=STUCK_AFTER_HOURS)
     assert {r[0] for r in rows} == _stuck(history, model, hours)
-    as_of = max(history.read_at[history.observations[-1]].values())
+    as_of = history.finished_at[history.observations[-1]]
     for task_id, age, tier, tiers, progress, objects in rows:
         assert age == pytest.approx((as_of - model["born"][task_id]).total_seconds() / 3600,
                                     abs=1e-6)
@@ -217,7 +217,7 @@ def test_daily_summary_has_one_row_per_observation(history, model):
     expected = {}
     for night in history.observations:
         served = history.served[night]
-        as_of = max(history.read_at[night].values())
+        as_of = history.finished_at[night]
         kept = {task_id: next(k for n, k, _ in model["nights"][task_id] if n == night)
                 for task_id in served}
         done = Counter(status for n, status in first_terminal.values() if n == night)

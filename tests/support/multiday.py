@@ -42,6 +42,8 @@ class History:
     observations: list[str]  # their ids, oldest first
     served: dict[str, dict[str, dict]]
     read_at: dict[str, dict[str, datetime]]
+    # When each listing read its last page (an empty one, at the end of a range, included).
+    finished_at: dict[str, datetime]
     thinned: set[str]
     regressed: set[str]
 
@@ -90,7 +92,7 @@ def _script(store: TaskStore, night: int, rng: random.Random, history: History) 
 
 def build_history(root: Path, *, stuck_after_hours: float = 24.0) -> History:
     warehouse = Warehouse(root / "warehouse.duckdb")
-    history = History(warehouse, [], {}, {}, set(), set())
+    history = History(warehouse, [], {}, {}, {}, set(), set())
     rng = random.Random(41)
     with running_emulator(tasks=2500, seed=29) as server:
         with MixpeekClient("k", server.base_url) as client:
@@ -103,6 +105,7 @@ def build_history(root: Path, *, stuck_after_hours: float = 24.0) -> History:
                 observation = result.observation.id
                 history.observations.append(observation)
                 history.served[observation] = served
+                history.finished_at[observation] = result.observation.listing_finished_at
                 read = pq.read_table(result.tasks_path, columns=["task_id", "exported_at"])
                 history.read_at[observation] = dict(zip(read.column("task_id").to_pylist(),
                                                         read.column("exported_at").to_pylist()))
