@@ -19,8 +19,8 @@ from dagster import (
 
 from assets.snapshot import task_snapshot
 from mixpeek_emulator import running_emulator
-from pipelines.resources import ExportStorage, MixpeekResource
 from pipelines.definitions import defs
+from pipelines.resources import ExportStorage, MixpeekResource
 from pipelines.sensors import nightly_export_failure_alert
 
 KEY = "sk_test_alert_key_0123456789"

@@ -5,9 +5,8 @@ import os
 import time
 from datetime import datetime, timezone
 
-import orjson
-
 import httpx
+import orjson
 import pyarrow.parquet as pq
 import pytest
 

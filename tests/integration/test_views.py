@@ -233,9 +233,9 @@ def test_daily_summary_has_one_row_per_observation(history, model):
             sum(1 for t, s in kept.items() if s != served[t]["status"]),
             0)
     rows = history.warehouse.query(
-        "SELECT observation_id, tasks_listed, new_tasks, finished, completed, completed_with_errors,"
-        " failed, canceled, success_rate, in_flight, stuck, fallback_records, status_regressions,"
-        " quarantined FROM daily_summary").rows
+        "SELECT observation_id, tasks_listed, new_tasks, finished, completed,"
+        " completed_with_errors, failed, canceled, success_rate, in_flight, stuck,"
+        " fallback_records, status_regressions, quarantined FROM daily_summary").rows
     assert len(rows) == len(history.observations)
     for observation, *figures in rows:
         assert tuple(figures) == pytest.approx(expected[observation])
