@@ -5,7 +5,6 @@ observation, filed under the moment it ran (README, "Observations"); nothing in 
 backfill or a re-run can file a listing under a date it did not see.
 """
 
-import os
 from datetime import timedelta
 
 import pyarrow.compute as pc
@@ -34,14 +33,6 @@ from mixpeek_tasks.snapshot.reconcile import Coverage, SnapshotIncomplete, judge
 from mixpeek_tasks.snapshot.tree import SnapshotTree
 from pipelines.resources import ExportStorage, MixpeekResource
 
-# A silently disabled schedule, or an observation that never ran, shows red in the asset's
-# health: one must have been made within MIXPEEK_FRESHNESS_HOURS (default 26: one night plus
-# slack; an hourly schedule wants 2). Dagster's daemon evaluates the policy; before the first
-# observation it is Unknown, not Failed: a fresh instance is calm until someone asks.
-SNAPSHOT_FRESHNESS = FreshnessPolicy.time_window(
-    fail_window=timedelta(hours=float(os.environ.get("MIXPEEK_FRESHNESS_HOURS", "26"))))
-
-
 # The metadata entry that names the observation a materialization made.
 OBSERVATION = "observation"
 
@@ -55,7 +46,6 @@ class SnapshotConfig(Config):
 @asset(
     group_name=GROUP,
     kinds={"parquet"},
-    freshness_policy=SNAPSHOT_FRESHNESS,
     check_specs=[
         AssetCheckSpec("quarantine_share", asset="task_snapshot",
                        description="share of records kept in task_quarantine because they could"
@@ -71,10 +61,6 @@ def task_snapshot(context: AssetExecutionContext, config: SnapshotConfig,
     try:
         mixpeek.preflight()
         storage.preflight()
-        adopted = storage.tree().adopt_nights_without_manifest()
-        if adopted:
-            context.log.info(f"wrote the manifest of {len(adopted)} night(s) published without"
-                             f" one: {', '.join(adopted)}")
         with mixpeek.client() as client:
             result = export_snapshot(client, storage.tree(), concurrency=mixpeek.concurrency,
                                      paging=mixpeek.paging, progress=context.log.info)
@@ -151,16 +137,13 @@ def task_ids_unique(context: AssetCheckExecutionContext,
                                       "distinct_task_ids": distinct})
 
 
-def _coverage(tree: SnapshotTree, observation: Observation) -> Coverage | None:
-    """The observation's coverage record; None for one published before exports kept one."""
+def _coverage(tree: SnapshotTree, observation: Observation) -> Coverage:
+    """The observation's coverage record, which every export publishes with its files."""
     raw = tree.coverage(observation)
-    return None if raw is None else Coverage.from_json(raw)
-
-
-NO_COVERAGE = AssetCheckResult(
-    passed=False, severity=AssetCheckSeverity.WARN,
-    description="no coverage record: this snapshot was published before exports reconciled "
-                "their counts; the next observation will have one")
+    if raw is None:
+        raise Failure(description=f"no coverage record for {observation}: it is not published,"
+                                  " or not by an export")
+    return Coverage.from_json(raw)
 
 
 @asset_check(asset=task_snapshot, blocking=True,
@@ -175,10 +158,8 @@ def snapshot_complete(context: AssetCheckExecutionContext,
     return completeness(_coverage(tree, observation))
 
 
-def completeness(coverage: Coverage | None) -> AssetCheckResult:
+def completeness(coverage: Coverage) -> AssetCheckResult:
     """snapshot_complete's verdict on a stored coverage record."""
-    if coverage is None:
-        return NO_COVERAGE
     try:
         verdict = judge(coverage.at_start, coverage.at_end, coverage.content,
                         positional=coverage.positional)
@@ -198,8 +179,6 @@ def listing_reaches_old_tasks(context: AssetCheckExecutionContext,
     if observation is None:
         return NOTHING_OBSERVED
     coverage = _coverage(tree, observation)
-    if coverage is None:
-        return NO_COVERAGE
     oldest = coverage.content.oldest_created_at
     reached_before = [earlier for earlier in tree.observations()
                       if earlier.id < observation.id
@@ -217,8 +196,14 @@ def listing_reaches_old_tasks(context: AssetCheckExecutionContext,
                                           len(reached_before)})
 
 
-def _old_tasks_listed(coverage: Coverage | None) -> bool:
-    if coverage is None:
-        return False
+def _old_tasks_listed(coverage: Coverage) -> bool:
     oldest = coverage.content.oldest_created_at
     return oldest is not None and oldest < coverage.cutoff - timedelta(days=1)
+
+
+def freshness_policy(*, hours: float) -> FreshnessPolicy:
+    """A silently disabled schedule, or an observation that never ran, shows red in the
+    snapshot's health: one must have been made within `hours` (MIXPEEK_FRESHNESS_HOURS; an
+    hourly schedule wants 2). Dagster's daemon evaluates the policy, launching nothing; before
+    the first observation it is Unknown, not Failed: a fresh instance is calm until asked."""
+    return FreshnessPolicy.time_window(fail_window=timedelta(hours=hours))

@@ -4,13 +4,13 @@ files, the warehouse has a local place."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from pathlib import Path
 
 import httpx
 
+from mixpeek_tasks import settings
 from mixpeek_tasks.api.errors import MixpeekError
 from mixpeek_tasks.snapshot.object_store import describe, is_s3_uri
 from mixpeek_tasks.snapshot.tree import SnapshotTree, export_tree
@@ -44,7 +44,7 @@ def check_base_url(base_url: str) -> None:
     if url.scheme not in ("http", "https") or not url.host:
         raise PreflightError(
             f"MIXPEEK_BASE_URL {base_url!r} is not an http(s) URL with a host, such as "
-            "https://api.mixpeek.com")
+            f"{settings.BASE_URL.default}")
 
 
 def check_export_dir(export_dir: Path, min_free_bytes: int = MIN_FREE_BYTES, *,
@@ -84,9 +84,9 @@ def warehouse_from_environment() -> Warehouse:
     """The warehouse of the command-line tools that run outside Dagster: at
     warehouse_file(MIXPEEK_EXPORT_DIR, MIXPEEK_WAREHOUSE), over the tree of MIXPEEK_EXPORT_DIR
     (staged in MIXPEEK_STAGING_DIR), as ExportStorage configures it for the assets."""
-    export_dir = os.environ.get("MIXPEEK_EXPORT_DIR", "./data")
-    return Warehouse(warehouse_file(export_dir, os.environ.get("MIXPEEK_WAREHOUSE")),
-                     export_tree(export_dir, os.environ.get("MIXPEEK_STAGING_DIR")))
+    export_dir = settings.EXPORT_DIR.read()
+    return Warehouse(warehouse_file(export_dir, settings.WAREHOUSE.read()),
+                     export_tree(export_dir, settings.STAGING_DIR.read()))
 
 
 def check_object_store(tree: SnapshotTree) -> None:

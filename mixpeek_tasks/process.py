@@ -3,6 +3,8 @@ a CLI, the benchmark) before it imports pyarrow, never as a side effect of impor
 
 import os
 
+from mixpeek_tasks.settings import ARROW_MEMORY_POOL
+
 
 def use_system_allocator() -> None:
     """Run Arrow on the system allocator.
@@ -13,4 +15,4 @@ def use_system_allocator() -> None:
     once, when it is first imported, so it must run before anything imports pyarrow; a value
     the user set stays.
     """
-    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+    os.environ.setdefault(ARROW_MEMORY_POOL.name, ARROW_MEMORY_POOL.default)

@@ -1,9 +1,3 @@
-"""The Dagster code location: definitions, jobs and schedules, resources, partitions.
-
-Importing it starts a Dagster process, so the process-wide settings are made here, before
-anything below imports pyarrow.
-"""
-
-from mixpeek_tasks.process import use_system_allocator
-
-use_system_allocator()
+"""The Dagster code location: definitions, jobs and schedules, sensors, resources, partitions,
+and the command-line entry points. Importing the package does nothing: the process-wide
+settings are made where a process starts (pipelines/definitions.py)."""

@@ -1,28 +1,42 @@
-"""The code location: one Definitions object, loaded by workspace.yaml and the dagster CLI."""
+"""The code location: one Definitions object, loaded by workspace.yaml and the dagster CLI.
 
-from __future__ import annotations
+Loading it is where a Dagster process starts (the webserver, the daemon, each run and step
+process, `python -m pipelines.run`), so the process-wide settings are made first, before
+anything below imports pyarrow.
+"""
 
-import os
+# The imports below follow the process settings on purpose.
+# ruff: noqa: E402
 
-from dagster import Definitions, EnvVar
+from mixpeek_tasks.process import use_system_allocator
+
+use_system_allocator()
+
+from dagster import Definitions, EnvVar, apply_freshness_policy
 
 from assets.analytics import task_analytics, terminal_counts_add_up, terminal_status_never_regresses
 from assets.report import task_report
 from assets.snapshot import (
+    freshness_policy,
     listing_reaches_old_tasks,
     snapshot_complete,
     task_ids_unique,
     task_snapshot,
 )
 from assets.warehouse import snapshot_rows_match_parquet, warehouse_tasks
+from mixpeek_tasks import settings
+from mixpeek_tasks.settings import Setting
 from pipelines.jobs import nightly_export_job, nightly_export_schedule, reload_warehouse_job
 from pipelines.resources import ExportStorage, MixpeekResource
 from pipelines.sensors import nightly_export_failure_alert
 
 
-def _env_or_default(name: str, default, kind=EnvVar):
-    """Read `name` from the environment at run time when it is set, else use `default`."""
-    return kind(name) if os.environ.get(name) else default
+def _from_environment(**fields: Setting) -> dict:
+    """The resource fields whose variable is set, as EnvVar: Dagster reads them at run time
+    and shows the name, never the value, in a run's config. An EnvVar of an unset variable
+    fails the run, so the other fields keep the resource's defaults (the settings' too)."""
+    return {field: EnvVar.int(setting.name) if setting.kind is int else EnvVar(setting.name)
+            for field, setting in fields.items() if setting.is_set()}
 
 
 defs = Definitions(
@@ -34,17 +48,16 @@ defs = Definitions(
     schedules=[nightly_export_schedule],
     sensors=[nightly_export_failure_alert],
     resources={
-        "mixpeek": MixpeekResource(
-            api_key=_env_or_default("MIXPEEK_API_KEY", ""),
-            base_url=_env_or_default("MIXPEEK_BASE_URL", "https://api.mixpeek.com"),
-            max_requests_per_minute=_env_or_default(
-                "MIXPEEK_MAX_REQUESTS_PER_MINUTE", None, EnvVar.int),
-            paging=_env_or_default("MIXPEEK_PAGING", "auto"),
-        ),
-        "storage": ExportStorage(
-            export_dir=_env_or_default("MIXPEEK_EXPORT_DIR", "./data"),
-            warehouse_path=_env_or_default("MIXPEEK_WAREHOUSE", None),
-            staging_dir=_env_or_default("MIXPEEK_STAGING_DIR", None),
-        ),
+        "mixpeek": MixpeekResource(**_from_environment(
+            api_key=settings.API_KEY, base_url=settings.BASE_URL,
+            max_requests_per_minute=settings.MAX_REQUESTS_PER_MINUTE, paging=settings.PAGING)),
+        "storage": ExportStorage(**_from_environment(
+            export_dir=settings.EXPORT_DIR, warehouse_path=settings.WAREHOUSE,
+            staging_dir=settings.STAGING_DIR)),
     },
+).map_asset_specs(
+    # The window is read once, when the code location loads.
+    func=lambda spec: apply_freshness_policy(
+        spec, freshness_policy(hours=settings.FRESHNESS_HOURS.read())),
+    selection=[task_snapshot.key],
 )

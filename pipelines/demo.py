@@ -1,4 +1,4 @@
-"""`make demo`: one observation, end to end, then a short report (`--debug`: a failed run's
+"""`make demo`: one nightly export, end to end, then a short report (`--debug`: a failed run's
 whole error). Dagster records the run in ./.dagster_home, which `make ui` opens.
 
 With MIXPEEK_API_KEY set it exports the real account; without it, it starts the built-in
@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from mixpeek_tasks import settings
 from mixpeek_tasks.preflight import warehouse_file
 from mixpeek_tasks.reporting.text import demo_report
 from mixpeek_tasks.warehouse.database import Warehouse
@@ -40,27 +41,28 @@ def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) 
 
 
 def main() -> int:
-    env = dict(os.environ)
-    export_dir = Path(env.setdefault("MIXPEEK_EXPORT_DIR", "./data")).resolve()
-    env["MIXPEEK_EXPORT_DIR"] = str(export_dir)
-    dagster_home = Path(env.setdefault("DAGSTER_HOME", str(Path(".dagster_home").resolve())))
+    env = dict(os.environ)  # the run's, with the demo's settings
+    export_dir = Path(settings.EXPORT_DIR.read(env)).resolve()
+    env[settings.EXPORT_DIR.name] = str(export_dir)
+    dagster_home = Path(settings.DAGSTER_HOME.read(env) or ".dagster_home").resolve()
+    env[settings.DAGSTER_HOME.name] = str(dagster_home)
     dagster_home.mkdir(parents=True, exist_ok=True)
     instance_config = dagster_home / "dagster.yaml"
     if not instance_config.exists():
         # A demo's output is the export and its report, not Dagster's first-run banners.
         instance_config.write_text("telemetry:\n  enabled: false\n")
     emulator = None
-    if not env.get("MIXPEEK_API_KEY"):
+    if not settings.API_KEY.is_set(env):
         port = _free_port()
         emulator = subprocess.Popen(
             [sys.executable, "-m", "mixpeek_emulator", "--port", str(port),
              "--tasks", str(EMULATOR_TASKS), "--seed", "7", "--churn", "2"],
             stdout=subprocess.DEVNULL)
         _wait_for_port(port, emulator)
-        env["MIXPEEK_API_KEY"] = "emulator-demo-key"
-        env["MIXPEEK_BASE_URL"] = f"http://127.0.0.1:{port}"
+        env[settings.API_KEY.name] = "emulator-demo-key"
+        env[settings.BASE_URL.name] = f"http://127.0.0.1:{port}"
         print(f"No MIXPEEK_API_KEY: exporting the built-in emulator's {EMULATOR_TASKS:,} tasks "
-              f"at {env['MIXPEEK_BASE_URL']}", flush=True)
+              f"at {env[settings.BASE_URL.name]}", flush=True)
     try:
         # The headless run prints progress, and on failure one line saying why (pipelines/run.py).
         run = subprocess.run([sys.executable, "-m", "pipelines.run", *sys.argv[1:]], env=env)
@@ -72,7 +74,7 @@ def main() -> int:
         print("A step that failed left what it writes as it was.", file=sys.stderr)
         return run.returncode
     print()
-    warehouse = Warehouse(warehouse_file(str(export_dir), env.get("MIXPEEK_WAREHOUSE")))
+    warehouse = Warehouse(warehouse_file(str(export_dir), settings.WAREHOUSE.read(env)))
     print(demo_report(warehouse, str(export_dir / "parquet")))
     return 0
 

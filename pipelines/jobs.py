@@ -5,11 +5,10 @@ No partitions: each run of `nightly_export` is one new observation, at the momen
 02:00 UTC; `0 * * * *` hourly), and two observations on one day are two points of the history.
 """
 
-import os
-
 from dagster import AssetSelection, DefaultScheduleStatus, ScheduleDefinition, define_asset_job
 
 from assets import GROUP
+from mixpeek_tasks import settings
 
 nightly_export_job = define_asset_job(
     "nightly_export",
@@ -28,12 +27,11 @@ reload_warehouse_job = define_asset_job(
                 " the views and the report; asks the service nothing.",
 )
 
-DEFAULT_CRON = "0 2 * * *"
-
 nightly_export_schedule = ScheduleDefinition(
     name="nightly_export_schedule",
     job=nightly_export_job,
-    cron_schedule=os.environ.get("MIXPEEK_SCHEDULE_CRON") or DEFAULT_CRON,
+    # Read once, when the code location loads.
+    cron_schedule=settings.SCHEDULE_CRON.read(),
     execution_timezone="UTC",
     # A person turns it on (UI, or `dagster schedule start`): a fresh instance observes
     # nothing before it is asked to.

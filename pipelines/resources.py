@@ -6,10 +6,11 @@ import httpx
 from dagster import ConfigurableResource
 from pydantic import Field
 
+from mixpeek_tasks import settings
 from mixpeek_tasks.api.budget import RequestBudget
 from mixpeek_tasks.api.paging.probe import PagingMode
 from mixpeek_tasks.api.retries import RetryPolicy
-from mixpeek_tasks.api.transport import DEFAULT_BASE_URL, MAX_PAGE_SIZE, MixpeekClient
+from mixpeek_tasks.api.transport import MAX_PAGE_SIZE, MixpeekClient
 from mixpeek_tasks.preflight import (
     check_api_key,
     check_base_url,
@@ -27,7 +28,7 @@ class MixpeekResource(ConfigurableResource):
 
     # Empty when MIXPEEK_API_KEY is unset, so the run can say so in one line (preflight).
     api_key: str = Field(default="", description="Mixpeek API key (MIXPEEK_API_KEY)")
-    base_url: str = DEFAULT_BASE_URL
+    base_url: str = settings.BASE_URL.default
     page_size: int = Field(default=MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     concurrency: int = Field(default=4, ge=1, le=16,
                              description="task-id ranges fetched at once")
@@ -35,7 +36,7 @@ class MixpeekResource(ConfigurableResource):
         default=None, ge=1, description="client-side request budget; None = no cap")
     timeout_seconds: float = Field(default=60.0, gt=0)
     paging: PagingMode = Field(
-        default=PagingMode.AUTO,
+        default=PagingMode(settings.PAGING.default),
         description="auto: probe the service and take the first strategy that is complete there;"
                     " keyset, sliced or cursor: force one (MIXPEEK_PAGING)")
     max_attempts: int = Field(default=6, ge=1, description="tries per page before the run fails")
@@ -64,7 +65,7 @@ class ExportStorage(ConfigurableResource):
     """Where the export lives: the Parquet tree at `<export_dir>/parquet/` (a folder or an
     s3:// prefix) and DuckDB at `warehouse_path` (default `<export_dir>/warehouse.duckdb`)."""
 
-    export_dir: str = Field(default="./data",
+    export_dir: str = Field(default=settings.EXPORT_DIR.default,
                             description="a folder, or s3://bucket/prefix (MIXPEEK_EXPORT_DIR)")
     warehouse_path: str | None = Field(
         default=None, description="the local DuckDB file; required when export_dir is on S3"

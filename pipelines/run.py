@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import os
 import re
 import sys
 import warnings
@@ -25,6 +24,7 @@ from datetime import date, datetime, timezone
 
 from dagster import DagsterInstance, ExecuteInProcessResult, InitLoggerContext, logger
 
+from mixpeek_tasks import settings
 from mixpeek_tasks.snapshot.tree import SnapshotTree, export_tree
 from pipelines.definitions import defs
 
@@ -102,9 +102,8 @@ class _StepFormatter(logging.Formatter):
 
 
 def _tree_from_environment() -> SnapshotTree:
-    """The tree the jobs' storage resource reads (pipelines/definitions.py's defaults)."""
-    return export_tree(os.environ.get("MIXPEEK_EXPORT_DIR") or "./data",
-                       os.environ.get("MIXPEEK_STAGING_DIR") or None)
+    """The tree the jobs' storage resource reads."""
+    return export_tree(settings.EXPORT_DIR.read(), settings.STAGING_DIR.read())
 
 
 def job_for_date(text: str, tree: SnapshotTree, today: date | None = None) -> str:
@@ -135,8 +134,8 @@ def run_job(name: str = JOB, instance: DagsterInstance | None = None) -> RunOutc
     with warnings.catch_warnings(), contextlib.ExitStack() as owned:
         warnings.simplefilter("ignore")  # Dagster's beta and deprecation notices: not for users
         if instance is None:
-            instance = owned.enter_context(DagsterInstance.get() if os.environ.get(
-                "DAGSTER_HOME") else DagsterInstance.ephemeral())
+            instance = owned.enter_context(DagsterInstance.get() if settings.DAGSTER_HOME.is_set()
+                                            else DagsterInstance.ephemeral())
         # Naming the logger in the run config is what makes Dagster use it instead of its own;
         # the reload job's own config (rebuild) is its default, kept beside it.
         config = {"loggers": {"console": {}}}
@@ -172,8 +171,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="today (UTC): observe now, as without it; a date with a stored"
                              " observation: reload it from the tree, asking the service"
                              " nothing; any other date is refused")
-    parser.add_argument("--debug", action="store_true", default=bool(os.environ.get(
-        "MIXPEEK_DEBUG")), help="print the whole error of a failed run")
+    parser.add_argument("--debug", action="store_true", default=settings.DEBUG.read(),
+                        help="print the whole error of a failed run")
     args = parser.parse_args(argv)
     try:
         name = job_for_date(args.date, _tree_from_environment()) if args.date else JOB

@@ -26,8 +26,8 @@ from mixpeek_tasks.api.errors import (
     PagingCancelled,
 )
 from mixpeek_tasks.api.retries import RetryPolicy, retry_after_seconds
+from mixpeek_tasks.settings import BASE_URL
 
-DEFAULT_BASE_URL = "https://api.mixpeek.com"
 LIST_PATH = "/v1/tasks/list"
 MAX_PAGE_SIZE = 1000
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -71,7 +71,7 @@ class MixpeekClient:
     def __init__(
         self,
         api_key: str,
-        base_url: str = DEFAULT_BASE_URL,
+        base_url: str = BASE_URL.default,
         *,
         page_size: int = MAX_PAGE_SIZE,
         retry: RetryPolicy = RetryPolicy(),

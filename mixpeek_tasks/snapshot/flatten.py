@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import date, datetime, timezone
 from functools import partial
 from itertools import chain
@@ -196,40 +196,43 @@ class Column:
     """A typed column: where its value is read from and how it is typed.
 
     `coerce` types one value or raises Unusable; `vectorize` types a page's values at once or
-    returns None when any of them needs `coerce`.
+    returns None when any of them needs `coerce`. The value is read at the record's top level,
+    else in its additional_data; `top_level=False` or `in_additional_data=False` reads only
+    the other place.
     """
 
     name: str
     type: pa.DataType
     coerce: Callable[[Any], Any]
     vectorize: Callable[[list], pa.Array | None]
-    top_level: bool
-    in_additional_data: bool
+    _: KW_ONLY
+    top_level: bool = True
+    in_additional_data: bool = True
 
 
 _vector_tier = partial(_vector_whole, low=0, high=INT32_MAX)
 _vector_count = partial(_vector_whole, low=0, high=INT64_MAX)
 
 COLUMNS = (
-    Column("error", pa.string(), _text, _vector_text, True, True),
-    Column("created_at", UTC_TIMESTAMP, _timestamp, _vector_timestamp, True, True),
-    Column("updated_at", UTC_TIMESTAMP, _timestamp, _vector_timestamp, True, True),
-    Column("started_at", UTC_TIMESTAMP, _timestamp, _vector_timestamp, True, True),
-    Column("completed_at", UTC_TIMESTAMP, _timestamp, _vector_timestamp, True, True),
-    Column("duration_ms", pa.float64(), _real, _vector_real, True, True),
-    Column("batch_id", pa.string(), _text, _vector_text, False, True),
-    Column("bucket_id", pa.string(), _text, _vector_text, False, True),
-    Column("namespace_id", pa.string(), _text, _vector_text, False, True),
-    Column("job_id", pa.string(), _text, _vector_text, False, True),
-    Column("current_tier", pa.int32(), _tier, _vector_tier, False, True),
-    Column("total_tiers", pa.int32(), _tier, _vector_tier, False, True),
-    Column("object_count", pa.int64(), _count, _vector_count, False, True),
-    Column("collection_ids", pa.list_(pa.string()), _text_list, _vector_text_list, False, True),
-    Column("sample_object_ids", pa.list_(pa.string()), _text_list, _vector_text_list, False,
-           True),
-    Column("from_mongodb", pa.bool_(), _flag, _vector_flag, False, True),
-    Column("queue_position", pa.int64(), _count, _vector_count, True, False),
-    Column("estimated_wait_minutes", pa.float64(), _real, _vector_real, True, False),
+    Column("error", pa.string(), _text, _vector_text),
+    Column("created_at", UTC_TIMESTAMP, _timestamp, _vector_timestamp),
+    Column("updated_at", UTC_TIMESTAMP, _timestamp, _vector_timestamp),
+    Column("started_at", UTC_TIMESTAMP, _timestamp, _vector_timestamp),
+    Column("completed_at", UTC_TIMESTAMP, _timestamp, _vector_timestamp),
+    Column("duration_ms", pa.float64(), _real, _vector_real),
+    Column("batch_id", pa.string(), _text, _vector_text, top_level=False),
+    Column("bucket_id", pa.string(), _text, _vector_text, top_level=False),
+    Column("namespace_id", pa.string(), _text, _vector_text, top_level=False),
+    Column("job_id", pa.string(), _text, _vector_text, top_level=False),
+    Column("current_tier", pa.int32(), _tier, _vector_tier, top_level=False),
+    Column("total_tiers", pa.int32(), _tier, _vector_tier, top_level=False),
+    Column("object_count", pa.int64(), _count, _vector_count, top_level=False),
+    Column("collection_ids", pa.list_(pa.string()), _text_list, _vector_text_list, top_level=False),
+    Column("sample_object_ids", pa.list_(pa.string()), _text_list, _vector_text_list,
+           top_level=False),
+    Column("from_mongodb", pa.bool_(), _flag, _vector_flag, top_level=False),
+    Column("queue_position", pa.int64(), _count, _vector_count, in_additional_data=False),
+    Column("estimated_wait_minutes", pa.float64(), _real, _vector_real, in_additional_data=False),
 )
 JSON_COLUMNS = ("inputs_json", "outputs_json", "additional_data_json", "extra_json")
 

@@ -11,7 +11,6 @@ instead of for the length of an upload.
 from __future__ import annotations
 
 import contextlib
-import os
 import tempfile
 import time
 import uuid
@@ -24,6 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from mixpeek_tasks import settings
 from mixpeek_tasks.api.errors import MixpeekError
 from mixpeek_tasks.atomic_files import publish, replace_atomically
 
@@ -32,7 +32,7 @@ S3_SCHEME = "s3://"
 UPLOADS = "_uploads"
 CHUNK = 8 * 1024 * 1024
 # Variables whose values must never reach a message, even quoted back by the AWS SDK.
-SECRET_VARIABLES = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+SECRET_VARIABLES = (settings.AWS_SECRET_ACCESS_KEY, settings.AWS_SESSION_TOKEN)
 MIN_SECRET_CHARS = 8
 
 
@@ -44,8 +44,8 @@ def describe(error: OSError) -> str:
     """The first line of a filesystem error (the AWS SDK's run to several), secrets masked."""
     text = str(error).strip()
     line = text.splitlines()[0] if text else type(error).__name__
-    for name in SECRET_VARIABLES:
-        secret = os.environ.get(name, "")
+    for variable in SECRET_VARIABLES:
+        secret = variable.read() or ""
         # A value too short to be a real secret would mask ordinary letters of the message.
         if len(secret) >= MIN_SECRET_CHARS:
             line = line.replace(secret, "***")
@@ -64,13 +64,13 @@ def is_s3_uri(root: str | Path) -> bool:
 def s3_filesystem() -> pafs.S3FileSystem:
     """S3 as the standard AWS variables describe it. pyarrow (26) reads the credentials and
     the region itself but not AWS_ENDPOINT_URL, so the endpoint is passed on from it."""
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    endpoint = settings.AWS_ENDPOINT_URL_S3.read() or settings.AWS_ENDPOINT_URL.read()
     options: dict[str, str] = {}
     if endpoint:
         url = urlsplit(endpoint)
         options = {"endpoint_override": url.netloc + url.path.rstrip("/"),
                    "scheme": url.scheme or "https"}
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    region = settings.AWS_REGION.read() or settings.AWS_DEFAULT_REGION.read()
     return pafs.S3FileSystem(region=region, **options)
 
 

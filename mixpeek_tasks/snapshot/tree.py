@@ -35,7 +35,6 @@ from mixpeek_tasks.snapshot.object_store import (
     is_s3_uri,
 )
 from mixpeek_tasks.snapshot.observation import (
-    LEGACY_KEY,
     OBSERVATION_KEY,
     Observation,
     folder_kind,
@@ -236,24 +235,6 @@ class SnapshotTree:
                             observation and observation.listing_finished_at)
         self._store.write_bytes(manifest_key(folder), manifest.to_json())
         return manifest
-
-    def adopt_nights_without_manifest(self) -> list[str]:
-        """Write the manifest of every night of an earlier tree (`export_date=` folders)
-        whose tasks and quarantine files are both in place but that has none: nights
-        published before exports wrote manifests (the tasks file, put in place last, marked
-        them published), and first publishes killed between their files and their manifest.
-        The files go in place coverage, quarantine, tasks, so such a night's files are
-        complete and of one run. Returns their folders."""
-        placed = (self._folders_having(TASKS_DATASET, DATA_FILE)
-                  & self._folders_having(QUARANTINE_DATASET, DATA_FILE))
-        published = self._folders_having(TASKS_DATASET, MANIFEST_NAME)
-        orphans = sorted(f for f in placed - published if f.startswith(f"{LEGACY_KEY}="))
-        for folder in orphans:
-            roles = [TASKS, QUARANTINE]
-            if self._store.size(coverage_key(folder)) is not None:
-                roles.append(COVERAGE)
-            self._write_manifest(folder, roles)
-        return orphans
 
     def sweep_uploads(self, older_than: timedelta) -> None:
         """Remove uploads to S3 that killed runs left and no run can still be sending."""

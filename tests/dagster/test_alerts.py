@@ -123,7 +123,7 @@ def test_staleness_is_a_freshness_policy_and_a_fresh_instance_launches_nothing()
     # Dagster's daemon evaluates the policy: Unknown before the first materialization, Failed
     # only once the latest is older than the window. Nothing launches a run by itself: the
     # schedule starts stopped and no sensor targets a job.
-    (spec,) = task_snapshot.specs
+    (spec,) = [spec for spec in defs.resolve_all_asset_specs() if spec.key == task_snapshot.key]
     policy = spec.freshness_policy
     assert policy.fail_window.to_timedelta() == timedelta(hours=26)
     (schedule,) = defs.schedules

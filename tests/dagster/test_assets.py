@@ -2,7 +2,7 @@
 
 import duckdb
 import pytest
-from dagster import AssetSelection, DagsterInstance, materialize
+from dagster import AssetSelection, DagsterInstance, Failure, build_op_context, materialize
 
 from assets.analytics import task_analytics, terminal_counts_add_up, terminal_status_never_regresses
 from assets.snapshot import (
@@ -136,7 +136,7 @@ def test_a_setup_problem_fails_the_step_with_its_one_line(tmp_path, instance):
     assert not (tmp_path / "parquet" / "tasks").exists()
 
 
-def test_a_snapshot_published_without_coverage_warns_instead_of_failing_its_check(
+def test_the_completeness_check_judges_the_stored_coverage_and_fails_without_it(
         tmp_path, instance):
     with running_emulator(tasks=300, seed=7) as server:
         result = run(server, tmp_path, instance)
@@ -146,9 +146,13 @@ def test_a_snapshot_published_without_coverage_warns_instead_of_failing_its_chec
     exact = completeness(Coverage.from_json(stored.read_bytes()))
     assert exact.passed and exact.description.startswith("exact: 300 listed")
     stored.unlink()
-    missing = completeness(None)
-    assert not missing.passed and missing.severity.value == "WARN"
-    assert "published before exports reconciled" in missing.description
+    context = build_op_context(instance=instance,
+                               resources={"storage": ExportStorage(export_dir=str(tmp_path))})
+    with pytest.raises(Failure) as failed:
+        snapshot_complete(context)
+    assert failed.value.description == (
+        f"no coverage record for {folder.replace('=', ' ')}: it is not published, or not by an"
+        " export")
 
 
 def test_a_night_listing_only_recent_tasks_after_nights_that_reached_older_ones_warns(

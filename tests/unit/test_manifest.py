@@ -62,10 +62,6 @@ def test_files_that_differ_from_the_manifest_name_the_first_one(sizes, names):
         MANIFEST.check_sizes(sizes)
 
 
-def test_files_the_manifest_describes_pass():
-    MANIFEST.check_sizes({"tasks": 5120, "quarantine": 900, "coverage": 311})
-
-
 def _tables(n: int) -> tuple[pa.Table, pa.Table]:
     """A night of `n` tasks and no quarantined record."""
     records = [{"task_id": f"t{i:03d}", "task_type": "thumbnail", "status": "COMPLETED"}
@@ -138,23 +134,3 @@ def test_a_night_of_an_earlier_tree_is_the_observation_its_files_show_not_its_la
     with tree.files(night) as files:
         assert files.observation == night
         assert files.tasks == tmp_path / "tasks/export_date=2026-11-18/data.parquet"
-
-
-def test_nights_published_before_manifests_are_adopted_and_half_placed_ones_are_not(tmp_path):
-    tree = SnapshotTree(tmp_path)
-    legacy, half = legacy_night(date(2026, 11, 20)), legacy_night(date(2026, 11, 21))
-    publish_tables(tree, legacy, *_tables(4))
-    publish_tables(tree, half, *_tables(2))
-    for night in (legacy, half):  # as an export before manifests left them
-        (tmp_path / f"tasks/{night.folder}/_manifest.json").unlink()
-    (tmp_path / f"tasks/{legacy.folder}/_coverage.json").write_bytes(b'{"v": 1}')
-    tree.location("tasks", half).unlink()  # killed before its tasks file was in place
-    publish_tables(tree, OBSERVATION, *_tables(1))
-
-    assert [o.folder for o in tree.observations()] == [FOLDER]
-    assert tree.adopt_nights_without_manifest() == [legacy.folder]
-    assert tree.manifest(legacy).files["tasks"].rows == 4
-    (adopted,) = [o for o in tree.observations() if o.legacy]
-    with tree.files(adopted) as files:
-        assert files.coverage == b'{"v": 1}'
-    assert tree.adopt_nights_without_manifest() == []
