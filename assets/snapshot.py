@@ -26,12 +26,22 @@ from dagster import (
 from pydantic import Field
 
 from assets import GROUP
+from mixpeek_tasks import settings
 from mixpeek_tasks.api.errors import MixpeekError
 from mixpeek_tasks.snapshot.export import export_snapshot
 from mixpeek_tasks.snapshot.observation import Observation
 from mixpeek_tasks.snapshot.reconcile import Coverage, SnapshotIncomplete, judge
 from mixpeek_tasks.snapshot.tree import SnapshotTree
 from pipelines.resources import ExportStorage, MixpeekResource
+
+
+def freshness_policy(*, hours: float) -> FreshnessPolicy:
+    """A silently disabled schedule, or an observation that never ran, shows red in the
+    snapshot's health: one must have been made within `hours` (MIXPEEK_FRESHNESS_HOURS; an
+    hourly schedule wants 2). Dagster's daemon evaluates the policy, launching nothing; before
+    the first observation it is Unknown, not Failed: a fresh instance is calm until asked."""
+    return FreshnessPolicy.time_window(fail_window=timedelta(hours=hours))
+
 
 # The metadata entry that names the observation a materialization made.
 OBSERVATION = "observation"
@@ -46,6 +56,8 @@ class SnapshotConfig(Config):
 @asset(
     group_name=GROUP,
     kinds={"parquet"},
+    # The window is read once, when the code location loads.
+    freshness_policy=freshness_policy(hours=settings.FRESHNESS_HOURS.read()),
     check_specs=[
         AssetCheckSpec("quarantine_share", asset="task_snapshot",
                        description="share of records kept in task_quarantine because they could"
@@ -200,10 +212,3 @@ def _old_tasks_listed(coverage: Coverage) -> bool:
     oldest = coverage.content.oldest_created_at
     return oldest is not None and oldest < coverage.cutoff - timedelta(days=1)
 
-
-def freshness_policy(*, hours: float) -> FreshnessPolicy:
-    """A silently disabled schedule, or an observation that never ran, shows red in the
-    snapshot's health: one must have been made within `hours` (MIXPEEK_FRESHNESS_HOURS; an
-    hourly schedule wants 2). Dagster's daemon evaluates the policy, launching nothing; before
-    the first observation it is Unknown, not Failed: a fresh instance is calm until asked."""
-    return FreshnessPolicy.time_window(fail_window=timedelta(hours=hours))

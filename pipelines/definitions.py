@@ -12,12 +12,11 @@ from mixpeek_tasks.process import use_system_allocator
 
 use_system_allocator()
 
-from dagster import Definitions, EnvVar, apply_freshness_policy
+from dagster import Definitions, EnvVar
 
 from assets.analytics import task_analytics, terminal_counts_add_up, terminal_status_never_regresses
 from assets.report import task_report
 from assets.snapshot import (
-    freshness_policy,
     listing_reaches_old_tasks,
     snapshot_complete,
     task_ids_unique,
@@ -55,9 +54,4 @@ defs = Definitions(
             export_dir=settings.EXPORT_DIR, warehouse_path=settings.WAREHOUSE,
             staging_dir=settings.STAGING_DIR)),
     },
-).map_asset_specs(
-    # The window is read once, when the code location loads.
-    func=lambda spec: apply_freshness_policy(
-        spec, freshness_policy(hours=settings.FRESHNESS_HOURS.read())),
-    selection=[task_snapshot.key],
 )
