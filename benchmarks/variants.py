@@ -57,7 +57,7 @@ def snapshot(args: argparse.Namespace):
     from mixpeek_tasks.snapshot.export import export_snapshot
 
     with MixpeekClient(API_KEY, args.base_url) as client:
-        return export_snapshot(client, args.workdir / "parquet", EXPORT_DATE,
+        return export_snapshot(client, args.workdir / "parquet",
                                concurrency=args.concurrency, progress=lambda _: None)
 
 
@@ -80,7 +80,7 @@ def load(args: argparse.Namespace) -> Run:
 
     def run() -> dict:
         warehouse = Warehouse(args.workdir / "warehouse.duckdb")
-        loaded = warehouse.load_night(args.date)
+        loaded = warehouse.load()
         if args.views:
             warehouse.build_views()
         return {"rows": loaded.snapshot_rows, "tasks_rows": loaded.tasks_rows,
@@ -140,7 +140,7 @@ def nights(args: argparse.Namespace) -> Run:
                 loads[number] = {"seconds": step["seconds"], "peak_mb": step["peak_mb"]}
                 continue
             started = time.perf_counter()
-            loaded = warehouse.load_night(export_date)
+            loaded = warehouse.load()
             loads[number] = {"seconds": time.perf_counter() - started}
             if not loaded.appended:
                 sys.exit(f"night {number} was rebuilt, not appended")

@@ -25,9 +25,9 @@ def test_two_runs_of_one_date_at_once_leave_it_whole_and_single(tmp_path):
     def run(server):
         try:
             with MixpeekClient("k", server.base_url, page_size=200) as client:
-                result = export_snapshot(client, tmp_path / "parquet", EXPORT_DATE,
+                result = export_snapshot(client, tmp_path / "parquet",
                                          concurrency=2)
-            Warehouse(tmp_path / "warehouse.duckdb").load_night(EXPORT_DATE)
+            Warehouse(tmp_path / "warehouse.duckdb").load()
             results.append(result)
         except BaseException as error:  # surfaced by the assertion below
             errors.append(error)

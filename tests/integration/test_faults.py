@@ -29,7 +29,7 @@ def test_each_fault_is_retried_and_the_export_is_complete(tmp_path, kind):
     faults = Faults(rate=0.4, kinds=(kind,), seed=3, slow_seconds=1.0)
     with running_emulator(tasks=1500, seed=9, faults=faults) as server:
         with quick_client(server) as client:
-            result = export_snapshot(client, tmp_path, EXPORT_DATE, concurrency=2)
+            result = export_snapshot(client, tmp_path, concurrency=2)
         expected = set(server.store.tasks)
     assert faults.injected and set(faults.injected) == {kind}
     ids = pq.read_table(result.tasks_path, columns=["task_id"]).column("task_id").to_pylist()
@@ -51,12 +51,12 @@ def test_a_retry_after_of_zero_or_in_the_past_still_waits_the_floor():
 def test_when_the_retry_budget_is_spent_the_export_fails_naming_the_page(tmp_path):
     with running_emulator(tasks=600, seed=2) as server:
         with quick_client(server) as client:
-            first = export_snapshot(client, tmp_path, EXPORT_DATE, concurrency=1)
+            first = export_snapshot(client, tmp_path, concurrency=1)
         before = pq.read_table(first.tasks_path)
         server.faults = Faults(rate=1.0, kinds=("503", "reset_mid_body"), seed=4)
         with quick_client(server, retry=RetryPolicy(max_attempts=3, min_delay=0.001)) as client:
             with pytest.raises(MixpeekRetriesExhausted) as raised:
-                export_snapshot(client, tmp_path, EXPORT_DATE, concurrency=1)
+                export_snapshot(client, tmp_path, concurrency=1)
     # Every request fails, so the first one, the probe's, names itself and the attempts.
     assert "probe: lowest task ids: gave up after 3 attempts" in str(raised.value)
     assert pq.read_table(first.tasks_path).equals(before)

@@ -84,7 +84,7 @@ def test_every_task_id_lands_in_snapshots_or_quarantine(tmp_path_factory, page_l
         typed_ids.update(flat.tasks.column("task_id").to_pylist())
     publish_tables(tree, EXPORT_DATE, tasks, quarantine)
     warehouse = Warehouse(root / "warehouse.duckdb", tree)
-    warehouse.load_night(EXPORT_DATE)
+    warehouse.load()
     landed = {row[0] for row in warehouse.query(
         "SELECT task_id FROM tasks UNION SELECT task_id FROM task_quarantine"
         " WHERE task_id IS NOT NULL").rows}
@@ -133,7 +133,7 @@ def test_any_load_order_gives_the_warehouse_of_a_rebuild(tmp_path_factory, night
     for name, order in (("in_order", loads), ("shuffled", shuffled)):
         warehouse = Warehouse(root / f"{name}.duckdb", merge_bucket_rows=2)
         for export_date in order:
-            warehouse.load_night(export_date)
+            warehouse.load()
         results.append([warehouse.query(query) for query in derived])
     warehouse.rebuild()
     results.append([warehouse.query(query) for query in derived])

@@ -27,7 +27,7 @@ def _snapshots(root):
         with MixpeekClient("k", server.base_url) as client:
             for night in NIGHTS:
                 server.store.churn(2_000)
-                export_snapshot(client, root / "parquet", night, progress=lambda _: None)
+                export_snapshot(client, root / "parquet", progress=lambda _: None)
                 paths.append(night)
     return paths
 
@@ -36,7 +36,7 @@ def _load_three_nights(warehouse, snapshots):
     seconds = []
     for night in snapshots[1:]:
         started = time.perf_counter()
-        warehouse.load_night(night)
+        warehouse.load()
         warehouse.build_views()
         seconds.append(time.perf_counter() - started)
     return seconds
@@ -50,7 +50,7 @@ def test_a_reader_held_open_through_three_loads_never_waits_nor_sees_a_mix(tmp_p
                    for name in ("alone", "read"))
     for warehouse in (alone, read):
         warehouse.path.parent.mkdir()
-        warehouse.load_night(snapshots[0])
+        warehouse.load()
         warehouse.build_views()
     without_reader = _load_three_nights(alone, snapshots)
 

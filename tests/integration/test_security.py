@@ -6,7 +6,6 @@ import ssl
 import subprocess
 import sys
 import threading
-from datetime import date
 from pathlib import Path
 
 import orjson
@@ -67,9 +66,9 @@ def test_hostile_keys_and_values_stay_data(tmp_path):
                   HOSTILE: "top level"}
         server.store.add_record(record)
         with MixpeekClient("k", server.base_url) as client:
-            export_snapshot(client, tmp_path / "parquet", date(2026, 11, 23))
+            export_snapshot(client, tmp_path / "parquet")
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
-    warehouse.load_night(date(2026, 11, 23))
+    warehouse.load()
     warehouse.build_views()
     row = warehouse.query(
         "SELECT task_type, status, error, batch_id, additional_data_json, extra_json"

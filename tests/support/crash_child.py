@@ -10,12 +10,12 @@ from mixpeek_tasks.warehouse.database import Warehouse
 
 base_url, export_dir, export_date = sys.argv[1], Path(sys.argv[2]), date.fromisoformat(sys.argv[3])
 with MixpeekClient("sk_test_crash", base_url, page_size=100) as client:
-    result = export_snapshot(client, export_dir / "parquet", export_date, concurrency=2,
+    result = export_snapshot(client, export_dir / "parquet", concurrency=2,
                              part_rows=400)
 warehouse = Warehouse(export_dir / "warehouse.duckdb")
 # With --load-forever the child reloads the date until killed, to be killed inside a load.
 while True:
-    warehouse.load_night(export_date)
+    warehouse.load()
     warehouse.build_views()
     if "--load-forever" not in sys.argv:
         break
