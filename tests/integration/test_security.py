@@ -22,13 +22,13 @@ from tests.support import ROOT
 SENTINEL = "sk_test_SENTINEL_d41d8cd98f00b204e9800998ecf8427e"
 
 
-def materialize(server, tmp_path: Path, partition: str) -> subprocess.CompletedProcess:
+def materialize(server, tmp_path: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "MIXPEEK_API_KEY": SENTINEL, "MIXPEEK_BASE_URL": server.base_url,
            "MIXPEEK_EXPORT_DIR": str(tmp_path / "data"), "DAGSTER_HOME": str(tmp_path / "home"),
            "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "pipelines.definitions",
-         "--select", "*", "--partition", partition],
+         "--select", "*"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -37,12 +37,12 @@ def test_the_key_appears_in_no_file_log_or_error(tmp_path):
     (tmp_path / "home").mkdir()
     faults = Faults(rate=0.3, kinds=("503", "429", "reset_mid_body"), seed=2)
     with running_emulator(tasks=1500, seed=3, api_key=SENTINEL, faults=faults) as server:
-        ok = materialize(server, tmp_path, "2026-11-22")
+        ok = materialize(server, tmp_path)
         server.faults = Faults(rate=1.0, kinds=("500",), seed=3)
-        exhausted = materialize(server, tmp_path, "2026-11-23")
+        exhausted = materialize(server, tmp_path)
         server.faults = Faults()
         server.api_key = "sk_test_rotated_key"
-        refused = materialize(server, tmp_path, "2026-11-23")
+        refused = materialize(server, tmp_path)
     assert ok.returncode == 0, ok.stderr[-3000:]
     assert exhausted.returncode != 0 and "gave up after" in exhausted.stderr
     assert refused.returncode != 0 and "401" in refused.stderr
