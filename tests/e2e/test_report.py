@@ -192,4 +192,3 @@ def test_analytics_metadata_has_tables_charts_and_flags_regressions(history, mat
     assert regression.metadata["observation"].value == history.observations[3]
     assert checks["terminal_counts_add_up"].passed
     assert outcome(3)[1]["terminal_status_never_regresses"].passed
-    assert outcome("all")[1]["terminal_status_never_regresses"].passed  # none in the fifth
