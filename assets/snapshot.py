@@ -28,9 +28,10 @@ from pydantic import Field
 from assets import GROUP
 from mixpeek_tasks import settings
 from mixpeek_tasks.api.errors import MixpeekError
+from mixpeek_tasks.snapshot.coverage import Coverage
 from mixpeek_tasks.snapshot.export import export_snapshot
 from mixpeek_tasks.snapshot.observation import Observation
-from mixpeek_tasks.snapshot.reconcile import Coverage, SnapshotIncomplete, judge
+from mixpeek_tasks.snapshot.reconcile import SnapshotIncomplete, verdict_for
 from mixpeek_tasks.snapshot.tree import SnapshotTree
 from pipelines.resources import ExportStorage, MixpeekResource
 
@@ -173,7 +174,7 @@ def snapshot_complete(context: AssetCheckExecutionContext,
 def completeness(coverage: Coverage) -> AssetCheckResult:
     """snapshot_complete's verdict on a stored coverage record."""
     try:
-        verdict = judge(coverage.at_start, coverage.at_end, coverage.content,
+        verdict = verdict_for(coverage.at_start, coverage.at_end, coverage.content,
                         positional=coverage.positional)
     except SnapshotIncomplete as incomplete:
         return AssetCheckResult(passed=False, description=str(incomplete),

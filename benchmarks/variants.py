@@ -40,12 +40,13 @@ def peak_rss_mb() -> float:
 def floor(args: argparse.Namespace) -> Run:
     """Fetch every page and decode it with the export's own client, nothing else."""
     from mixpeek_tasks.api.paging.keyset import KeysetPaging, split_task_ids
+    from mixpeek_tasks.api.paging.runner import PagingRunner
     from mixpeek_tasks.api.transport import MixpeekClient
 
     def run() -> dict:
         with MixpeekClient(API_KEY, args.base_url) as client:
-            pages = KeysetPaging(client, split_task_ids(args.concurrency)).iter_pages(
-                concurrency=args.concurrency)
+            pages = PagingRunner.of(client).pages(KeysetPaging(split_task_ids(args.concurrency)),
+                                                  concurrency=args.concurrency)
             return {"rows": sum(len(page.tasks) for page in pages)}
 
     return run

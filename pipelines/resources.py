@@ -8,7 +8,7 @@ from pydantic import Field
 
 from mixpeek_tasks import settings
 from mixpeek_tasks.api.budget import RequestBudget
-from mixpeek_tasks.api.paging.probe import PagingMode
+from mixpeek_tasks.api.paging.modes import PagingMode
 from mixpeek_tasks.api.retries import RetryPolicy
 from mixpeek_tasks.api.transport import MAX_PAGE_SIZE, MixpeekClient
 from mixpeek_tasks.preflight import (

@@ -4,36 +4,40 @@ The service has no as-of query, so an export can only ever observe the present: 
 the observation's id at its start (observation.py) and no caller chooses a date for it.
 
 The same function serves the Dagster asset, the benchmark and the tests. It first probes the
-service and picks a paging strategy whose assumptions hold there (api/paging/probe.py), and
-last reconciles the snapshot with the service's counts, publishing nothing it cannot show
-complete (reconcile.py). In between it streams: pages are flattened as they arrive and
-staged in parts of PART_ROWS rows with a checkpoint of the paging position (staging.py), so
-memory stays flat however many tasks the account has and an interrupted listing resumes.
+service and picks a paging strategy whose assumptions hold there (api/paging/probe.py and
+choice.py). Then it streams (PageStager): pages are flattened as they arrive and staged in
+parts of PART_ROWS rows with a checkpoint of the paging position (staging.py), so memory stays
+flat however many tasks the account has and an interrupted listing resumes. Last it reconciles
+the snapshot with the service's counts and publishes it (reconcile_and_publish), publishing
+nothing it cannot show complete (reconcile.py).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pyarrow as pa
 
-from mixpeek_tasks.api.paging.probe import PagingMode, choose, probe
+from mixpeek_tasks.api.paging.choice import choose
+from mixpeek_tasks.api.paging.modes import PagingMode
+from mixpeek_tasks.api.paging.pages import Page, PagingStrategy
+from mixpeek_tasks.api.paging.probe import ProbeReport, probe
+from mixpeek_tasks.api.paging.runner import PagingRunner
 from mixpeek_tasks.api.transport import MixpeekClient
+from mixpeek_tasks.snapshot.coverage import Coverage, ServiceCounts
 from mixpeek_tasks.snapshot.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA, flatten_tasks
 from mixpeek_tasks.snapshot.observation import Observation
 from mixpeek_tasks.snapshot.reconcile import (
     CLOCK_MARGIN,
-    Coverage,
     EndCount,
-    ServiceCounts,
     count_created_before,
-    judge,
     read_content,
+    verdict_for,
 )
 from mixpeek_tasks.snapshot.staging import SnapshotStaging, StreamProgress
 from mixpeek_tasks.snapshot.tree import SnapshotTree
@@ -72,6 +76,90 @@ def progress_line(pages: int, records: int, per_second: float, total: int | None
     return line
 
 
+class PageStager:
+    """Flattens pages as they arrive and stages them in parts of at least `part_rows` records,
+    each with the positions its pages reached, reporting progress every few seconds."""
+
+    def __init__(self, staging: SnapshotStaging, *, part_rows: int,
+                 progress: Callable[[str], None], total: int | None, started: float):
+        self.staging = staging
+        # The files' export_date column: the observation's UTC date.
+        self.observed_on = staging.observation().observed_on
+        self.part_rows = part_rows
+        self.progress = progress
+        self.total = total
+        self.started = started
+        self.bytes_received = 0
+        self._tasks: list[pa.Table] = []
+        self._quarantine: list[pa.Table] = []
+        self._reached: dict[str, StreamProgress] = {}
+        self._buffered = self._pages = 0
+
+    @property
+    def records(self) -> int:
+        """Records listed so far: staged, by this run or the one it resumes, and buffered."""
+        return self.staging.rows + self.staging.quarantined + self._buffered
+
+    def stage(self, pages: Iterable[Page], *, listed: Callable[[int], None]) -> None:
+        """Stage every page; `listed` hears how many records the listing holds with each."""
+        resumed_records = self.records
+        last_report = self.started
+        for page in pages:
+            listed(self.records + len(page.tasks))
+            self._add(page)
+            now = time.monotonic()
+            if now - last_report >= PROGRESS_EVERY_SECONDS:
+                last_report = now
+                self.progress(progress_line(
+                    self.staging.pages + self._pages, self.records,
+                    (self.records - resumed_records) / (now - self.started), self.total))
+        self._flush()
+
+    def _add(self, page: Page) -> None:
+        self.staging.note_page(page.fetched_at)
+        flat = flatten_tasks(page.tasks, self.observed_on, page.fetched_at)
+        self._tasks.append(flat.tasks)
+        self._quarantine.append(flat.quarantine)
+        self._reached[page.stream] = StreamProgress(page.after, page.is_last)
+        self._buffered += len(page.tasks)
+        self._pages += 1
+        self.bytes_received += page.size_bytes
+        if self._buffered >= self.part_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._pages:
+            return
+        self.staging.add_part(
+            pa.concat_tables(self._tasks) if self._tasks else TASK_SCHEMA.empty_table(),
+            pa.concat_tables(self._quarantine) if self._quarantine
+            else QUARANTINE_SCHEMA.empty_table(),
+            self._pages, dict(self._reached))
+        self._tasks.clear(), self._quarantine.clear(), self._reached.clear()
+        self._buffered = self._pages = 0
+
+
+def reconcile_and_publish(staging: SnapshotStaging, strategy: PagingStrategy, reason: str,
+                          report: ProbeReport, *, at_start: ServiceCounts,
+                          at_end: ServiceCounts, requests: int,
+                          progress: Callable[[str], None]
+                          ) -> tuple[Coverage, Observation, Path | str, Path | str]:
+    """Check the staged snapshot against the service's counts and publish it with its coverage
+    record (SnapshotIncomplete, and nothing published, if it cannot be shown complete); return
+    the record, the observation and where its tasks and quarantine files are."""
+    cutoff = staging.started_at - CLOCK_MARGIN
+    content = read_content(staging.finished_tasks_file(), staging.quarantined, cutoff)
+    verdict = verdict_for(at_start, at_end, content, positional=strategy.positional)
+    coverage = Coverage(strategy=strategy.name, reason=reason, positional=strategy.positional,
+                        cutoff=cutoff, at_start=at_start, at_end=at_end, content=content,
+                        requests=requests, probe=report.as_metadata(),
+                        strategy_facts=strategy.facts(), verdict=verdict)
+    progress(f"reconciled: {coverage.verdict}")
+    observation, tasks_path, quarantine_path = staging.publish(coverage.to_json())
+    staging.discard()
+    return coverage, observation, tasks_path, quarantine_path
+
+
 def export_snapshot(
     client: MixpeekClient,
     tree: SnapshotTree | Path | str,
@@ -91,13 +179,13 @@ def export_snapshot(
     `paging` forces a strategy (MixpeekProtocolError if the probe shows it cannot work here).
     """
     started = time.monotonic()
-    report = probe(client)
-    strategy, reason = choose(client, report, paging, concurrency)
+    runner = PagingRunner.of(client)
+    report = probe(runner)
+    strategy, reason = choose(runner, report, paging, concurrency=concurrency)
     progress(f"paging by {strategy.name}: {reason}")
     tree = tree if isinstance(tree, SnapshotTree) else SnapshotTree(tree)
     with SnapshotStaging.open(tree, strategy, resume_within=resume_within,
                               lock_timeout=lock_timeout) as staging:
-        observed_on = staging.observation().observed_on
         cutoff = staging.started_at - CLOCK_MARGIN
         # A listing by position can skip a task for every task deleted while it runs, and a
         # deletion also hides a miss in the counts: such a listing counts what exists before
@@ -106,60 +194,21 @@ def export_snapshot(
                        if strategy.positional else None)
         end_count = EndCount(client, cutoff, total=report.total, positional=strategy.positional)
         resumed_rows = staging.rows
-        resumed_records = staging.rows + staging.quarantined
         if staging.resumed:
             progress(f"resuming the listing of observation {staging.observation_id}: "
                      f"{staging.rows:,} tasks in {staging.pages} pages already staged")
         else:
             progress(f"observation {staging.observation_id}")
-        tasks: list[pa.Table] = []
-        quarantine: list[pa.Table] = []
-        reached: dict[str, StreamProgress] = {}
-        buffered = pages = bytes_received = 0
-        last_report = started
-
-        def flush() -> None:
-            nonlocal buffered, pages
-            staging.add_part(
-                pa.concat_tables(tasks) if tasks else TASK_SCHEMA.empty_table(),
-                pa.concat_tables(quarantine) if quarantine else QUARANTINE_SCHEMA.empty_table(),
-                pages, dict(reached))
-            tasks.clear(), quarantine.clear(), reached.clear()
-            buffered = pages = 0
-
-        for page in strategy.iter_pages(staging.pending(), concurrency=concurrency):
-            buffered += len(page.tasks)
-            end_count.listed(staging.rows + staging.quarantined + buffered)
-            staging.note_page(page.fetched_at)
-            flat = flatten_tasks(page.tasks, observed_on, page.fetched_at)
-            tasks.append(flat.tasks)
-            quarantine.append(flat.quarantine)
-            reached[page.stream] = StreamProgress(page.after, page.is_last)
-            pages += 1
-            bytes_received += page.size_bytes
-            if buffered >= part_rows:
-                flush()
-            now = time.monotonic()
-            if now - last_report >= PROGRESS_EVERY_SECONDS:
-                last_report = now
-                records = staging.rows + staging.quarantined + buffered
-                progress(progress_line(staging.pages + pages, records,
-                                       (records - resumed_records) / (now - started),
-                                       report.total))
-        if pages:
-            flush()
+        stager = PageStager(staging, part_rows=part_rows, progress=progress,
+                            total=report.total, started=started)
+        stager.stage(runner.pages(strategy, staging.pending(), concurrency=concurrency),
+                     listed=end_count.listed)
+        at_end = end_count.counts()
         # The total must be from before the first page (a task created at the head of the
         # listing after it is never seen by a positional listing): the probe's is.
-        at_start = ServiceCounts(report.total, start_count)
-        at_end = end_count.counts()
-        content = read_content(staging.finished_tasks_file(), staging.quarantined, cutoff)
-        verdict = judge(at_start, at_end, content, positional=strategy.positional)
-        coverage = Coverage(strategy.name, reason, strategy.positional, cutoff, at_start, at_end,
-                            content, client.requests_sent, report.as_metadata(),
-                            strategy.facts(), verdict)
-        progress(f"reconciled: {coverage.verdict}")
-        observation, tasks_path, quarantine_path = staging.publish(coverage.to_json())
-        staging.discard()
+        coverage, observation, tasks_path, quarantine_path = reconcile_and_publish(
+            staging, strategy, reason, report, at_start=ServiceCounts(report.total, start_count),
+            at_end=at_end, requests=client.requests_sent, progress=progress)
     return SnapshotResult(
         observation=observation,
         tasks_path=tasks_path,
@@ -169,7 +218,7 @@ def export_snapshot(
         pages=staging.pages,
         resumed_rows=resumed_rows,
         requests=client.requests_sent,
-        bytes_received=bytes_received,
+        bytes_received=stager.bytes_received,
         seconds=time.monotonic() - started,
         throttled_seconds=client.budget.waited_seconds,
         coverage=coverage,

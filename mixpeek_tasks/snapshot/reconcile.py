@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
-import orjson
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from mixpeek_tasks.api.errors import MixpeekAPIError, MixpeekError
 from mixpeek_tasks.api.transport import MixpeekClient
 from mixpeek_tasks.api.vocabulary import api_timestamp
+from mixpeek_tasks.snapshot.coverage import ServiceCounts, SnapshotContent
 
 # Tasks created this long before the export started count as created during it: the service's
 # clock and ours may disagree, and a task created in that margin may rightly be missing.
@@ -36,67 +34,8 @@ class SnapshotIncomplete(MixpeekError):
     them all: it is not published."""
 
 
-@dataclass(frozen=True)
-class ServiceCounts:
-    """The service's counts at one moment: every task, and those created before the cutoff."""
-
-    total: int | None
-    created_before: int | None
-
-
-@dataclass(frozen=True)
-class SnapshotContent:
-    listed: int
-    listed_from_before: int
-    oldest_created_at: datetime | None
-    newest_created_at: datetime | None
-    from_mongodb_share: float | None
-
-
-@dataclass(frozen=True)
-class Coverage:
-    """What the export covered and how it was checked: metadata, and the `export_coverage`
-    table."""
-
-    strategy: str
-    reason: str
-    positional: bool
-    cutoff: datetime
-    at_start: ServiceCounts
-    at_end: ServiceCounts
-    content: SnapshotContent
-    requests: int
-    probe: dict[str, Any] = field(default_factory=dict)
-    strategy_facts: dict[str, Any] = field(default_factory=dict)
-    verdict: str = ""
-
-    def to_json(self) -> bytes:
-        return orjson.dumps(asdict(self), option=orjson.OPT_INDENT_2)
-
-    @classmethod
-    def from_json(cls, raw: bytes) -> Coverage:
-        saved = orjson.loads(raw)
-        content = saved.pop("content")
-        for moment in ("oldest_created_at", "newest_created_at"):
-            if content[moment] is not None:
-                content[moment] = datetime.fromisoformat(content[moment])
-        return cls(**{**saved, "cutoff": datetime.fromisoformat(saved["cutoff"]),
-                      "at_start": ServiceCounts(**saved["at_start"]),
-                      "at_end": ServiceCounts(**saved["at_end"]),
-                      "content": SnapshotContent(**content)})
-
-    def as_metadata(self) -> dict[str, Any]:
-        flat = {"strategy": self.strategy, "strategy_reason": self.reason,
-                "verdict": self.verdict, "requests": self.requests,
-                "created_before": self.cutoff.isoformat(),
-                **{f"{k}_at_start": v for k, v in asdict(self.at_start).items()},
-                **{f"{k}_at_end": v for k, v in asdict(self.at_end).items()},
-                **asdict(self.content)}
-        return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in flat.items()}
-
-
-def _total(client: MixpeekClient, body: dict, what: str) -> int | None:
-    payload, _ = client.request_page(body, limit=1, what=f"reconcile: {what}",
+def _total(client: MixpeekClient, body: dict, label: str) -> int | None:
+    payload, _ = client.request_page(body, limit=1, what=f"reconcile: {label}",
                                      params={"include_total": "true"})
     value = (payload.get("pagination") or {}).get("total")
     return value if isinstance(value, int) and not isinstance(value, bool) else None
@@ -180,8 +119,8 @@ def read_content(tasks_file: Path, quarantined: int, cutoff: datetime) -> Snapsh
     )
 
 
-def judge(at_start: ServiceCounts, at_end: ServiceCounts, content: SnapshotContent, *,
-          positional: bool) -> str:
+def verdict_for(at_start: ServiceCounts, at_end: ServiceCounts, content: SnapshotContent, *,
+                positional: bool) -> str:
     """The verdict on a snapshot: a line for the metadata, or SnapshotIncomplete naming the
     numbers."""
     if at_end.total is None:
@@ -194,17 +133,17 @@ def judge(at_start: ServiceCounts, at_end: ServiceCounts, content: SnapshotConte
         # Every task created before the export that still exists at its end was there all
         # along: each must be listed.
         required, listed = at_end.created_before, content.listed_from_before
-        what = "created before the export"
+        counted = "created before the export"
         deleted = (None if at_start.created_before is None
                    else max(0, at_start.created_before - at_end.created_before))
     else:
         start = at_start.total if at_start.total is not None else at_end.total
         required, listed = min(start, at_end.total), content.listed
-        what = "in the listing at its start and its end"
+        counted = "in the listing at its start and its end"
         deleted = None if at_start.total is None else max(0, start - at_end.total)
     if listed < required:
         raise SnapshotIncomplete(
-            f"the snapshot holds {listed:,} tasks {what}, the service reports {required:,}: "
+            f"the snapshot holds {listed:,} tasks {counted}, the service reports {required:,}: "
             f"at least {required - listed:,} missing (totals: {at_start.total} at the start, "
             f"{at_end.total} at the end); it is not published")
     if positional and deleted is None:
@@ -217,4 +156,4 @@ def judge(at_start: ServiceCounts, at_end: ServiceCounts, content: SnapshotConte
             f"{deleted:,} tasks were deleted while the export paged by position, which can skip "
             "as many tasks without a trace; the snapshot cannot be shown complete and is not "
             "published (re-run, or use a strategy that pages by key)")
-    return f"exact: {listed:,} listed of the {required:,} tasks {what} the service reports"
+    return f"exact: {listed:,} listed of the {required:,} tasks {counted} the service reports"

@@ -14,8 +14,8 @@ from assets.snapshot import (
 )
 from assets.warehouse import snapshot_rows_match_parquet, warehouse_tasks
 from mixpeek_emulator import running_emulator
+from mixpeek_tasks.snapshot.coverage import Coverage
 from mixpeek_tasks.snapshot.parquet_files import coverage_key
-from mixpeek_tasks.snapshot.reconcile import Coverage
 from pipelines.resources import ExportStorage, MixpeekResource
 
 ASSETS = [task_snapshot, task_ids_unique, snapshot_complete, listing_reaches_old_tasks,

@@ -13,7 +13,7 @@ import pytest
 from mixpeek_emulator import Faults, running_emulator
 from mixpeek_tasks.api.budget import RequestBudget
 from mixpeek_tasks.api.errors import MixpeekRetriesExhausted
-from mixpeek_tasks.api.paging.keyset import KeysetPaging
+from mixpeek_tasks.api.paging.runner import PagingRunner
 from mixpeek_tasks.api.retries import RetryPolicy
 from mixpeek_tasks.api.transport import MixpeekClient
 from mixpeek_tasks.snapshot.export import export_snapshot
@@ -93,7 +93,7 @@ def test_an_interrupted_export_resumes_where_it_stopped(tmp_path, monkeypatch):
         at_start = set(server.store.tasks)
         retry = RetryPolicy(max_attempts=2, min_delay=0.001, base_delay=0.001)
         with MixpeekClient("k", server.base_url, page_size=200, retry=retry) as client:
-            pages = KeysetPaging.iter_pages
+            pages = PagingRunner.pages
 
             def pages_then_outage(*args, **kwargs):
                 for number, page in enumerate(pages(*args, **kwargs)):
@@ -102,7 +102,7 @@ def test_an_interrupted_export_resumes_where_it_stopped(tmp_path, monkeypatch):
                     yield page
 
             with monkeypatch.context() as patch:
-                patch.setattr(KeysetPaging, "iter_pages", pages_then_outage)
+                patch.setattr(PagingRunner, "pages", pages_then_outage)
                 with pytest.raises(MixpeekRetriesExhausted):
                     export_snapshot(client, tmp_path, concurrency=2,
                                     part_rows=500)

@@ -4,9 +4,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from mixpeek_tasks.snapshot.coverage import Coverage, ServiceCounts, SnapshotContent
 from mixpeek_tasks.snapshot.observation import Observation
 from mixpeek_tasks.snapshot.parquet_files import coverage_key
-from mixpeek_tasks.snapshot.reconcile import Coverage, ServiceCounts, SnapshotContent
 from mixpeek_tasks.warehouse.database import Warehouse
 from tests.support.snapshots import write_snapshot
 

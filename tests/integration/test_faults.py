@@ -10,6 +10,7 @@ import pytest
 from mixpeek_emulator import FAULT_KINDS, Faults, running_emulator
 from mixpeek_tasks.api.errors import MixpeekRetriesExhausted
 from mixpeek_tasks.api.paging.keyset import KeysetPaging
+from mixpeek_tasks.api.paging.runner import PagingRunner
 from mixpeek_tasks.api.retries import RetryPolicy
 from mixpeek_tasks.api.transport import MixpeekClient
 from mixpeek_tasks.snapshot.export import export_snapshot
@@ -44,7 +45,7 @@ def test_a_retry_after_of_zero_or_in_the_past_still_waits_the_floor():
         client = quick_client(server, retry=RetryPolicy(max_attempts=4, min_delay=0.05))
         client.budget.pause = waits.append
         with pytest.raises(MixpeekRetriesExhausted):
-            list(KeysetPaging(client).iter_range())
+            list(PagingRunner.of(client).pages(KeysetPaging()))
     assert waits == [0.05, 0.05, 0.05]
 
 
@@ -68,4 +69,4 @@ def test_connection_refused_is_retried_then_reported(tmp_path):
         dead_url = server.base_url
     client = MixpeekClient("sk_test_faults", dead_url, retry=RetryPolicy(3, min_delay=0.001))
     with pytest.raises(MixpeekRetriesExhausted, match="ConnectError"):
-        list(KeysetPaging(client).iter_range())
+        list(PagingRunner.of(client).pages(KeysetPaging()))

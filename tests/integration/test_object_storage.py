@@ -22,11 +22,11 @@ from assets.snapshot import task_snapshot as task_snapshot_asset
 from mixpeek_emulator import running_emulator
 from mixpeek_tasks.api.transport import MixpeekClient
 from mixpeek_tasks.preflight import PreflightError, WarehouseNotSet, check_object_store
+from mixpeek_tasks.snapshot.coverage import Coverage
 from mixpeek_tasks.snapshot.export import export_snapshot
 from mixpeek_tasks.snapshot.flatten import flatten_tasks
 from mixpeek_tasks.snapshot.object_store import ObjectStoreError, s3_filesystem
 from mixpeek_tasks.snapshot.observation import Observation
-from mixpeek_tasks.snapshot.reconcile import Coverage
 from mixpeek_tasks.snapshot.tree import SnapshotTree
 from mixpeek_tasks.warehouse.database import Warehouse
 from pipelines.resources import ExportStorage, MixpeekResource

@@ -12,7 +12,7 @@ import pytest
 
 from mixpeek_emulator import FAULT_KINDS, Faults, running_emulator
 from mixpeek_tasks.api.errors import MixpeekProtocolError
-from mixpeek_tasks.api.paging.keyset import KeysetPaging
+from mixpeek_tasks.api.paging.runner import PagingRunner
 from mixpeek_tasks.api.retries import RetryPolicy
 from mixpeek_tasks.api.transport import MixpeekClient
 from mixpeek_tasks.snapshot import export, reconcile
@@ -200,16 +200,16 @@ def test_an_end_count_taken_while_the_last_pages_come_still_refuses_a_task_missi
         victim = sorted(server.store.tasks)[1500]
         newcomer = {**server.store.tasks[victim], "task_id": "ffffffff-new",
                     "created_at": datetime.now(timezone.utc).isoformat()}
-        iter_range = KeysetPaging.iter_range
+        stream_pages = PagingRunner.stream_pages
 
         def skipping(self, *args, **kwargs):
             with server.store.lock:
                 server.store.add_record(newcomer)
-            for page in iter_range(self, *args, **kwargs):
+            for page in stream_pages(self, *args, **kwargs):
                 yield dataclasses.replace(
                     page, tasks=[t for t in page.tasks if t["task_id"] != victim])
 
-        monkeypatch.setattr(KeysetPaging, "iter_range", skipping)
+        monkeypatch.setattr(PagingRunner, "stream_pages", skipping)
         with pytest.raises(SnapshotIncomplete, match="at least 1 missing"):
             _export(server, tmp_path)
     (end,) = made

@@ -14,6 +14,7 @@ import pytest
 from mixpeek_emulator import EmulatorServer, Faults, TaskStore, running_emulator
 from mixpeek_tasks.api.errors import MixpeekError
 from mixpeek_tasks.api.paging.keyset import KeysetPaging
+from mixpeek_tasks.api.paging.runner import PagingRunner
 from mixpeek_tasks.api.transport import MixpeekClient
 from mixpeek_tasks.snapshot.export import export_snapshot
 from mixpeek_tasks.warehouse.database import Warehouse
@@ -103,7 +104,7 @@ def test_an_unverifiable_certificate_fails_at_once_without_sending_the_key(tls_e
     url = tls_emulator.base_url.replace("http://", "https://")
     client = MixpeekClient(SENTINEL, url)
     with pytest.raises(MixpeekError, match="could not be verified") as raised:
-        list(KeysetPaging(client).iter_range())
+        list(PagingRunner.of(client).pages(KeysetPaging()))
     assert client.requests_sent == 1 and tls_emulator.request_log == []
     assert SENTINEL not in str(raised.value)
 

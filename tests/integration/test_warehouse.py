@@ -14,7 +14,8 @@ from mixpeek_emulator import running_emulator
 from mixpeek_tasks.api.transport import MixpeekClient
 from mixpeek_tasks.snapshot.export import export_snapshot
 from mixpeek_tasks.snapshot.flatten import TASK_SCHEMA
-from mixpeek_tasks.warehouse.database import DERIVED_TABLES, Warehouse
+from mixpeek_tasks.warehouse.database import Warehouse
+from mixpeek_tasks.warehouse.schema import DERIVED_TABLES
 from tests.support.snapshots import observation_at, publish_night, write_snapshot
 
 EARLIER = datetime(2026, 11, 22, 2, tzinfo=timezone.utc)
@@ -222,8 +223,8 @@ FALLBACK = {**FULL, "additional_data": {"from_mongodb": True}}
 ])
 def test_a_record_listed_again_unchanged_only_moves_when_it_was_seen(tmp_path, records,
                                                                      last_full_night, batch_id):
-    # A record equal to the one `tasks` holds skips the merge (tasks_seen_again.sql): what it
-    # tells must still come out as if it had been merged.
+    # A record equal to the one `tasks` holds skips the merge (load/03_tasks_seen_again.sql):
+    # what it tells must still come out as if it had been merged.
     reads = [datetime(2026, 11, 20 + n, 2, tzinfo=timezone.utc) for n in range(3)]
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
     nights = []

@@ -10,6 +10,7 @@ import pytest
 from mixpeek_tasks.api.budget import RequestBudget
 from mixpeek_tasks.api.errors import MixpeekAPIError, MixpeekProtocolError, MixpeekRetriesExhausted
 from mixpeek_tasks.api.paging.keyset import KeysetPaging, TaskIdRange, split_task_ids
+from mixpeek_tasks.api.paging.runner import PagingRunner
 from mixpeek_tasks.api.retries import RetryPolicy
 from mixpeek_tasks.api.transport import MixpeekClient
 
@@ -71,7 +72,7 @@ def make_client(script: Script, sleeps: list, **kwargs) -> MixpeekClient:
 def test_pages_by_task_id_keyset_with_bearer_auth_and_no_offset():
     script = Script(ok([task("a"), task("b")]), ok([task("c")]))
     sleeps: list = []
-    pages = list(KeysetPaging(make_client(script, sleeps, page_size=2)).iter_range())
+    pages = list(PagingRunner.of(make_client(script, sleeps, page_size=2)).pages(KeysetPaging()))
     assert [[t["task_id"] for t in p.tasks] for p in pages] == [["a", "b"], ["c"], []]
     assert [p.is_last for p in pages] == [False, False, True]
     first, second, third = (orjson.loads(r.content) for r in script.requests)
@@ -87,7 +88,8 @@ def test_pages_by_task_id_keyset_with_bearer_auth_and_no_offset():
 
 def test_a_range_sends_its_bounds():
     script = Script(ok([task("4a")]))
-    list(KeysetPaging(make_client(script, [], page_size=5)).iter_range(TaskIdRange("4", "8")))
+    client = make_client(script, [], page_size=5)
+    list(PagingRunner.of(client).pages(KeysetPaging([TaskIdRange("4", "8")])))
     body = orjson.loads(script.requests[0].content)
     assert body["filters"]["AND"] == [
         {"field": "task_id", "operator": "gte", "value": "4"},
@@ -115,7 +117,7 @@ def test_a_range_sends_its_bounds():
 def test_transient_failures_are_retried_with_backoff(failure):
     script = Script(failure, failure, ok([task("a")]))
     sleeps: list = []
-    pages = list(KeysetPaging(make_client(script, sleeps, page_size=5)).iter_range())
+    pages = list(PagingRunner.of(make_client(script, sleeps, page_size=5)).pages(KeysetPaging()))
     assert pages[0].tasks == [task("a")]
     assert len(script.requests) == 4  # two failures, the page, the closing empty page
     policy = RetryPolicy()
@@ -131,7 +133,7 @@ def test_transient_failures_are_retried_with_backoff(failure):
 def test_retry_after_is_honoured_with_a_floor_and_a_cap(retry_after, expected):
     script = Script(error(429, headers={"Retry-After": retry_after}), ok([]))
     sleeps: list = []
-    list(KeysetPaging(make_client(script, sleeps)).iter_range())
+    list(PagingRunner.of(make_client(script, sleeps)).pages(KeysetPaging()))
     if expected is None:  # unparseable: plain backoff
         assert RetryPolicy().min_delay <= sleeps[0] <= RetryPolicy().base_delay
     else:
@@ -142,14 +144,14 @@ def test_retry_after_as_an_http_date():
     when = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
     script = Script(error(503, headers={"Retry-After": when}), ok([]))
     sleeps: list = []
-    list(KeysetPaging(make_client(script, sleeps)).iter_range())
+    list(PagingRunner.of(make_client(script, sleeps)).pages(KeysetPaging()))
     assert 27 <= sleeps[0] <= 30
 
 
 def test_a_huge_retry_after_is_capped_and_reported(caplog):
     script = Script(error(429, headers={"Retry-After": "86400"}), ok([]))
     with caplog.at_level(logging.WARNING):
-        list(KeysetPaging(make_client(script, [])).iter_range())
+        list(PagingRunner.of(make_client(script, [])).pages(KeysetPaging()))
     assert "Retry-After of 86400s capped at 120s" in caplog.text
 
 
@@ -157,7 +159,7 @@ def test_exhausted_retries_name_the_page_and_the_last_error():
     script = Script(ok([task("a"), task("b")]), *[error(503)] * 3)
     client = make_client(script, [], page_size=2, retry=RetryPolicy(max_attempts=3))
     with pytest.raises(MixpeekRetriesExhausted) as raised:
-        list(KeysetPaging(client).iter_range())
+        list(PagingRunner.of(client).pages(KeysetPaging()))
     message = str(raised.value)
     assert "page 2 of task ids [, ) after 'b'" in message
     assert "gave up after 3 attempts" in message and "HTTP 503" in message
@@ -168,7 +170,7 @@ def test_client_errors_fail_at_once_with_the_api_message_and_no_key(status):
     script = Script(error(status, f"bad key {KEY} given"))
     sleeps: list = []
     with pytest.raises(MixpeekAPIError) as raised:
-        list(KeysetPaging(make_client(script, sleeps)).iter_range())
+        list(PagingRunner.of(make_client(script, sleeps)).pages(KeysetPaging()))
     assert raised.value.status == status
     assert "bad key *** given" in str(raised.value)
     assert KEY not in str(raised.value) and KEY not in repr(raised.value)
@@ -178,20 +180,21 @@ def test_client_errors_fail_at_once_with_the_api_message_and_no_key(status):
 def test_transport_errors_never_carry_the_key(caplog):
     script = Script(httpx.ConnectError(f"refused for {KEY}"), ok([]))
     with caplog.at_level(logging.DEBUG):
-        list(KeysetPaging(make_client(script, [])).iter_range())
+        list(PagingRunner.of(make_client(script, [])).pages(KeysetPaging()))
     assert "refused for ***" in caplog.text and KEY not in caplog.text
 
 
 def test_a_page_out_of_order_stops_the_export_instead_of_skipping_tasks():
     script = Script(ok([task("a"), task("c")]), ok([task("b")]))
     with pytest.raises(MixpeekProtocolError, match="did not honour sort by task_id"):
-        list(KeysetPaging(make_client(script, [], page_size=2)).iter_range())
+        list(PagingRunner.of(make_client(script, [], page_size=2)).pages(KeysetPaging()))
 
 
 def test_a_task_outside_the_requested_range_is_refused():
     script = Script(ok([task("9x")]))
+    client = make_client(script, [], page_size=2)
     with pytest.raises(MixpeekProtocolError):
-        list(KeysetPaging(make_client(script, [], page_size=2)).iter_range(TaskIdRange("4", "8")))
+        list(PagingRunner.of(client).pages(KeysetPaging([TaskIdRange("4", "8")])))
 
 
 @pytest.mark.parametrize(
@@ -202,7 +205,7 @@ def test_a_task_outside_the_requested_range_is_refused():
 def test_values_orjson_refuses_still_decode(value, decoded):
     body = b'{"results": [{"task_id": "a", "n": %s}]}' % value
     script = Script(httpx.Response(200, content=body))
-    page, _ = KeysetPaging(make_client(script, [])).iter_range()
+    page, _ = PagingRunner.of(make_client(script, [])).pages(KeysetPaging())
     assert page.tasks[0]["n"] == decoded
 
 
@@ -229,7 +232,7 @@ def test_id_ranges_cover_every_id_exactly_once(parts, task_id):
 
 def test_concurrent_ranges_deliver_every_page_and_raise_worker_errors(emulator):
     with MixpeekClient("k", emulator.base_url, page_size=100) as client:
-        pages = KeysetPaging(client, split_task_ids(4)).iter_pages(concurrency=4)
+        pages = PagingRunner.of(client).pages(KeysetPaging(split_task_ids(4)), concurrency=4)
         ids = [t["task_id"] for p in pages for t in p.tasks]
     assert sorted(ids) == sorted(emulator.store.tasks)
 
@@ -238,20 +241,20 @@ def test_concurrent_ranges_deliver_every_page_and_raise_worker_errors(emulator):
 
     http = httpx.Client(transport=httpx.MockTransport(broken))
     with pytest.raises(MixpeekAPIError, match="revoked"):
-        pager = KeysetPaging(MixpeekClient("k", "https://x", http_client=http), split_task_ids(4))
-        list(pager.iter_pages(concurrency=4))
+        runner = PagingRunner.of(MixpeekClient("k", "https://x", http_client=http))
+        list(runner.pages(KeysetPaging(split_task_ids(4)), concurrency=4))
 
 
 def test_a_server_answering_fewer_than_the_limit_is_paged_to_the_end():
     script = Script(ok([task("a"), task("b")]), ok([task("c"), task("d")]), ok([task("e")]))
-    pages = list(KeysetPaging(make_client(script, [], page_size=1000)).iter_range())
+    pages = list(PagingRunner.of(make_client(script, [], page_size=1000)).pages(KeysetPaging()))
     assert [t["task_id"] for p in pages for t in p.tasks] == ["a", "b", "c", "d", "e"]
 
 
 def test_a_page_without_any_task_id_stops_instead_of_looping():
     script = Script(*[ok([{"status": "FAILED"}, {"task_id": None}])] * 5)
     with pytest.raises(MixpeekProtocolError, match="no task on the page has a task_id"):
-        list(KeysetPaging(make_client(script, [], page_size=2)).iter_range())
+        list(PagingRunner.of(make_client(script, [], page_size=2)).pages(KeysetPaging()))
     assert len(script.requests) == 1
 
 
@@ -259,7 +262,7 @@ def test_the_key_is_masked_before_a_long_error_body_is_shortened():
     body = "x" * 490 + f" key={KEY} rejected"
     script = Script(httpx.Response(401, text=body))
     with pytest.raises(MixpeekAPIError) as raised:
-        list(KeysetPaging(make_client(script, [])).iter_range())
+        list(PagingRunner.of(make_client(script, [])).pages(KeysetPaging()))
     assert KEY[:6] not in str(raised.value) and len(str(raised.value)) < 600
 
 
@@ -279,6 +282,6 @@ def test_one_failing_range_stops_the_others_promptly():
                            retry=RetryPolicy(max_attempts=6, base_delay=2.0, min_delay=1.0))
     started = time.monotonic()
     with pytest.raises(MixpeekAPIError, match="bad filter"):
-        list(KeysetPaging(client, split_task_ids(4)).iter_pages(concurrency=4))
+        list(PagingRunner.of(client).pages(KeysetPaging(split_task_ids(4)), concurrency=4))
     assert time.monotonic() - started < 1.0
     assert len(requests) <= 4

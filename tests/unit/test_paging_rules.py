@@ -9,13 +9,9 @@ import pytest
 
 from mixpeek_tasks.api.paging.keyset import ranges_between
 from mixpeek_tasks.snapshot import reconcile
+from mixpeek_tasks.snapshot.coverage import ServiceCounts, SnapshotContent
 from mixpeek_tasks.snapshot.export import progress_line
-from mixpeek_tasks.snapshot.reconcile import (
-    ServiceCounts,
-    SnapshotContent,
-    SnapshotIncomplete,
-    judge,
-)
+from mixpeek_tasks.snapshot.reconcile import SnapshotIncomplete, verdict_for
 
 RNG = random.Random(3)
 UUIDS = sorted(str(uuid.UUID(int=RNG.getrandbits(128), version=4)) for _ in range(5000))
@@ -67,7 +63,7 @@ def _content(listed, before):
 ])
 def test_the_verdict_on_a_snapshot(start, end, content, positional, outcome):
     try:
-        verdict = judge(start, end, content, positional=positional)
+        verdict = verdict_for(start, end, content, positional=positional)
     except SnapshotIncomplete as refused:
         verdict = str(refused)
         assert "not published" in verdict

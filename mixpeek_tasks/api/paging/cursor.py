@@ -10,64 +10,71 @@ refuses a snapshot that deletions during the run leave unprovable.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator, Mapping
-from datetime import datetime, timezone
+from collections.abc import Mapping
 from typing import Any
 
 from mixpeek_tasks.api.errors import MixpeekProtocolError
-from mixpeek_tasks.api.paging.pages import Page, PagingStrategy, task_ids
-from mixpeek_tasks.api.transport import MixpeekClient
+from mixpeek_tasks.api.paging.pages import PageRequest, PagingStrategy, Reading, Stream, task_ids
 
 STREAM = "cursor"
 
 
+class CursorStream(Stream):
+    """The whole listing, following `pagination.next_cursor` until the service gives none."""
+
+    key = STREAM
+
+    def __init__(self, *, page_size: int):
+        self.page_size = page_size
+        self.number = 0
+        self.label = ""
+        self.cursor: str | None = None
+        self.seen: set[str] = set()
+        self.repeats_dropped = 0
+
+    def next_request(self) -> PageRequest:
+        self.number += 1
+        self.label = f"page {self.number} of the cursor listing"
+        params = {"cursor": self.cursor} if self.cursor else None
+        return PageRequest({}, self.page_size, self.label, params)
+
+    def read(self, payload: dict) -> Reading:
+        tasks = payload["results"]
+        ids = task_ids(tasks)
+        if ids and self.seen.issuperset(ids):
+            raise MixpeekProtocolError(
+                f"{self.label}: every task on it was on an earlier page; the cursor did not move "
+                "forward, so cursor paging cannot be trusted")
+        fresh = [t for t in tasks
+                 if not (isinstance(t, dict) and t.get("task_id") in self.seen)]
+        self.repeats_dropped += len(tasks) - len(fresh)
+        self.seen.update(ids)
+        following = (payload.get("pagination") or {}).get("next_cursor")
+        if following is not None and not isinstance(following, str):
+            raise MixpeekProtocolError(
+                f"{self.label}: next_cursor is not a string: {following!r}")
+        if following is not None and following == self.cursor:
+            raise MixpeekProtocolError(f"{self.label}: next_cursor points at the same page again")
+        self.cursor = following
+        return Reading(fresh, following, is_last=following is None)
+
+
 class CursorPaging(PagingStrategy):
-    """One stream that follows `pagination.next_cursor` until the service gives none."""
+    """One stream that follows `pagination.next_cursor` from the first page."""
 
     name = "cursor"
 
-    def __init__(self, client: MixpeekClient):
-        self.client = client
-        self.repeats_dropped = 0
+    def __init__(self) -> None:
+        self._stream: CursorStream | None = None
 
     def plan(self) -> dict[str, Any]:
         return {STREAM: None}
 
     def facts(self) -> dict[str, Any]:
-        return {"repeats_dropped": self.repeats_dropped}
+        return {"repeats_dropped": self._stream.repeats_dropped if self._stream else 0}
 
-    def iter_pages(self, positions: Mapping[str, str | None] | None = None,
-                   concurrency: int = 1) -> Iterator[Page]:
-        return self._pages(threading.Event())
-
-    def _pages(self, stop: threading.Event) -> Iterator[Page]:
-        seen: set[str] = set()
-        cursor: str | None = None
-        number = 0
-        while True:
-            number += 1
-            what = f"page {number} of the cursor listing"
-            params = {"cursor": cursor} if cursor else None
-            payload, size = self.client.request_page({}, limit=self.client.page_size,
-                                                     what=what, stop=stop, params=params)
-            tasks = payload["results"]
-            ids = task_ids(tasks)
-            if ids and seen.issuperset(ids):
-                raise MixpeekProtocolError(
-                    f"{what}: every task on it was on an earlier page; the cursor did not move "
-                    "forward, so cursor paging cannot be trusted")
-            fresh = [t for t in tasks
-                     if not (isinstance(t, dict) and t.get("task_id") in seen)]
-            self.repeats_dropped += len(tasks) - len(fresh)
-            seen.update(ids)
-            following = (payload.get("pagination") or {}).get("next_cursor")
-            if following is not None and not isinstance(following, str):
-                raise MixpeekProtocolError(f"{what}: next_cursor is not a string: {following!r}")
-            if following is not None and following == cursor:
-                raise MixpeekProtocolError(f"{what}: next_cursor points at the same page again")
-            yield Page(STREAM, number, fresh, datetime.now(timezone.utc), size, following,
-                       following is None)
-            if following is None:
-                return
-            cursor = following
+    def streams(self, positions: Mapping[str, str | None] | None, *,
+                page_size: int) -> list[Stream]:
+        # Not resumable: the one stream always starts from the first page.
+        self._stream = CursorStream(page_size=page_size)
+        return [self._stream]

@@ -5,7 +5,8 @@ and offset paging over a list that changes while it is read skips or repeats row
 paging sorts by `task_id` (unique and immutable) and asks for ids greater than the last one
 seen: a task that exists for the whole export is returned exactly once whatever is created,
 deleted or changes status meanwhile, and no offset is ever sent. The id space is cut into
-disjoint ranges so several workers page at once without overlap.
+disjoint ranges so several workers page at once without overlap. Nothing here sends a
+request: the runner (runner.py) sends what a range's stream asks for.
 
 It relies on three things the API does not document, which the probe (probe.py) checks first:
 the sort by task_id is honoured, range filters on task_id narrow the result, and the sort is
@@ -14,16 +15,12 @@ applied before the limit.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from mixpeek_tasks.api.errors import MixpeekProtocolError
-from mixpeek_tasks.api.paging.pages import Page, PagingStrategy, fan_out
-from mixpeek_tasks.api.transport import MixpeekClient
+from mixpeek_tasks.api.paging.pages import PageRequest, PagingStrategy, Reading, Stream
 
 HEX_DIGITS = "0123456789abcdef"
 
@@ -90,111 +87,94 @@ def ranges_between(sample: Sequence[str], parts: int) -> list[TaskIdRange]:
     return _ranges(cuts)
 
 
+class KeysetStream(Stream):
+    """The tasks whose id lies in one range, in id order, resumed after `after`.
+
+    Only an empty page ends the range: a server that answers fewer than `limit` tasks (a lower
+    cap of its own) must not end the export early.
+    """
+
+    def __init__(self, id_range: TaskIdRange, after: str | None, *, page_size: int):
+        self.key = str(id_range)
+        self.id_range = id_range
+        self.after = after
+        self.page_size = page_size
+        self.number = 0
+        self.label = ""
+
+    def next_request(self) -> PageRequest:
+        self.number += 1
+        self.label = f"page {self.number} of task ids {self.id_range} after {self.after!r}"
+        return PageRequest(keyset_body(self.id_range, self.after), self.page_size, self.label)
+
+    def read(self, payload: dict) -> Reading:
+        tasks = payload["results"]
+        reached = check_order(tasks, self.id_range, self.after, label=self.label)
+        if tasks and reached is None:
+            raise MixpeekProtocolError(
+                f"{self.label}: no task on the page has a task_id, so paging cannot move past it")
+        self.after = reached or self.after
+        return Reading(tasks, self.after, is_last=not tasks)
+
+
 class KeysetPaging(PagingStrategy):
     """Pages every task in task_id order, one stream per id range."""
 
     name = "keyset"
     resumable = True
     positional = False
+    prefetches_first_pages = True
 
-    def __init__(self, client: MixpeekClient, ranges: Sequence[TaskIdRange] = (TaskIdRange(),)):
-        self.client = client
+    def __init__(self, ranges: Sequence[TaskIdRange] = (TaskIdRange(),)):
         self.ranges = {str(r): r for r in ranges}
-        self.pages_per_range: dict[str, int] = {}
-        self._first_pages: dict[str, Future] = {}
+        self._streams: dict[str, KeysetStream] = {}
 
     def facts(self) -> dict[str, Any]:
         # A range that holds most of the pages shows a split that did not fit the ids.
-        return {"ranges": len(self.ranges), "pages_per_range": dict(self.pages_per_range)}
+        return {"ranges": len(self.ranges),
+                "pages_per_range": {key: stream.number for key, stream in self._streams.items()
+                                    if stream.number}}
 
     def plan(self) -> dict[str, Any]:
         return {key: [r.start, r.end] for key, r in self.ranges.items()}
 
-    def start(self) -> None:
-        """Ask for the first page of every range at once, beside the probe's last question;
-        a range paged from its start takes its page up."""
-        pool = ThreadPoolExecutor(max_workers=len(self.ranges), thread_name_prefix="mixpeek-page")
-        self._first_pages = {key: pool.submit(self._request, r, None, self._what(r, 1, None))
-                             for key, r in self.ranges.items()}
-        pool.shutdown(wait=False)  # its threads end with these requests
-
-    @staticmethod
-    def _what(id_range: TaskIdRange, number: int, after: str | None) -> str:
-        return f"page {number} of task ids {id_range} after {after!r}"
-
-    def _request(self, id_range: TaskIdRange, after: str | None, what: str,
-                 stop: threading.Event | None = None) -> tuple[dict, int]:
-        return self.client.request_page(keyset_body(id_range, after),
-                                        limit=self.client.page_size, what=what, stop=stop)
-
     def adopt(self, plan: dict[str, Any]) -> None:
         self.ranges = {key: TaskIdRange(start, end) for key, (start, end) in plan.items()}
 
-    def iter_pages(self, positions: Mapping[str, str | None] | None = None,
-                   concurrency: int = 1) -> Iterator[Page]:
-        """Yield the pages of every range (of `positions`' keys, each resumed after its
-        position; all ranges from their start when None), up to `concurrency` at once."""
+    def streams(self, positions: Mapping[str, str | None] | None, *,
+                page_size: int) -> list[Stream]:
         if positions is None:
             positions = dict.fromkeys(self.ranges)
-        return fan_out({key: lambda stop, r=self.ranges[key], after=after:
-                        self.iter_range(r, after, stop)
-                        for key, after in positions.items()}, concurrency)
-
-    def iter_range(self, id_range: TaskIdRange = TaskIdRange(), after: str | None = None,
-                   stop: threading.Event | None = None) -> Iterator[Page]:
-        """Yield the pages of every task whose id lies in `id_range` (and is greater than
-        `after`, to resume), in id order, ending with an empty page.
-
-        Only an empty page ends the range: a server that answers fewer than `limit` tasks
-        (a lower cap of its own) must not end the export early.
-        """
-        number = 0
-        first = self._first_pages.pop(str(id_range), None) if after is None else None
-        while True:
-            number += 1
-            what = self._what(id_range, number, after)
-            if first is not None:
-                (payload, size), first = first.result(), None
-            else:
-                payload, size = self._request(id_range, after, what, stop)
-            tasks = payload["results"]
-            reached = self._check_order(tasks, id_range, after, what)
-            if tasks and reached is None:
-                raise MixpeekProtocolError(
-                    f"{what}: no task on the page has a task_id, so paging cannot move past it")
-            after = reached or after
-            is_last = not tasks
-            self.pages_per_range[str(id_range)] = number
-            yield Page(str(id_range), number, tasks, datetime.now(timezone.utc), size, after,
-                       is_last)
-            if is_last:
-                return
-
-    @staticmethod
-    def _check_order(tasks: list, id_range: TaskIdRange, after: str | None,
-                     what: str) -> str | None:
-        """Return the page's last task_id (None if it has none), refusing pages that would
-        break the keyset.
-
-        If the API ignored the sort or the filter, paging on would silently skip tasks, so
-        that is an error. Equal neighbours (a task listed twice) are left for the flattening
-        to quarantine, and records without a string id are skipped here for the same reason.
-        """
-        last = None
-        for task in tasks:
-            task_id = task.get("task_id") if isinstance(task, dict) else None
-            if not isinstance(task_id, str):
-                continue
-            if (task_id not in id_range or (after is not None and task_id <= after)
-                    or (last is not None and task_id < last)):
-                raise MixpeekProtocolError(
-                    f"{what}: task {task_id!r} is out of task_id order; the API did not honour "
-                    "sort by task_id with a task_id filter, so keyset paging cannot be trusted")
-            last = task_id
-        return last
+        made = {key: KeysetStream(self.ranges[key], after, page_size=page_size)
+                for key, after in positions.items()}
+        self._streams = made  # the listing's streams, for its facts
+        return list(made.values())
 
 
-def keyset_body(id_range: TaskIdRange, after: str | None = None,
+def check_order(tasks: list, id_range: TaskIdRange, after: str | None, *,
+                label: str) -> str | None:
+    """Return the page's last task_id (None if it has none), refusing pages that would break
+    the keyset.
+
+    If the API ignored the sort or the filter, paging on would silently skip tasks, so that is
+    an error. Equal neighbours (a task listed twice) are left for the flattening to quarantine,
+    and records without a string id are skipped here for the same reason.
+    """
+    last = None
+    for task in tasks:
+        task_id = task.get("task_id") if isinstance(task, dict) else None
+        if not isinstance(task_id, str):
+            continue
+        if (task_id not in id_range or (after is not None and task_id <= after)
+                or (last is not None and task_id < last)):
+            raise MixpeekProtocolError(
+                f"{label}: task {task_id!r} is out of task_id order; the API did not honour "
+                "sort by task_id with a task_id filter, so keyset paging cannot be trusted")
+        last = task_id
+    return last
+
+
+def keyset_body(id_range: TaskIdRange, after: str | None = None, *,
                 direction: str = "asc") -> dict:
     """The list body of one keyset page: ids in `id_range` greater than `after`, sorted."""
     conditions = []

@@ -1,18 +1,43 @@
-"""What every paging strategy shares: the page it yields, its interface, and the fan-out that
-pages several streams (id ranges, slices) at once."""
+"""What every paging strategy shares: the request a stream asks to send, what it reads from the
+answer, the page the runner yields, and the strategy's interface.
+
+Nothing here sends a request: a strategy only builds requests and reads answers, so it can be
+driven by any function that answers them (the runner's client, or a test's list of tasks).
+"""
 
 from __future__ import annotations
 
-import queue
-import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from mixpeek_tasks.api.errors import PagingCancelled
+
+@dataclass(frozen=True)
+class PageRequest:
+    """One list request: its body, its `limit`, further query parameters (`cursor`, `offset`,
+    `include_total`), and the label that names it in logs and errors."""
+
+    body: dict
+    limit: int
+    label: str
+    params: dict | None = None
+
+
+# Sends one request and returns the decoded answer: how a strategy that must ask something
+# before it can plan (sliced paging's counts) reaches the service without sending itself.
+Ask = Callable[[PageRequest], dict]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a stream read from one answer: the tasks new to it, the position to resume after
+    once they are consumed, and whether the stream is exhausted."""
+
+    tasks: list = field(repr=False)
+    after: str | None
+    is_last: bool
 
 
 @dataclass(frozen=True)
@@ -33,9 +58,25 @@ class Page:
     is_last: bool
 
 
+class Stream(ABC):
+    """One part of the listing, paged in order: it says what to ask next and reads each answer,
+    raising MixpeekProtocolError when the answer breaks what its strategy relies on, rather
+    than skip tasks. `number` counts the pages asked for so far."""
+
+    key: str
+    number: int = 0
+
+    @abstractmethod
+    def next_request(self) -> PageRequest:
+        """The request for the next page (counted in `number`)."""
+
+    @abstractmethod
+    def read(self, payload: dict) -> Reading:
+        """Read the answer to the last request and move the position on."""
+
+
 class PagingStrategy(ABC):
-    """One way of listing every task. A strategy checks its own invariants while it pages and
-    raises MixpeekProtocolError when the service breaks one, rather than skip tasks."""
+    """One way of listing every task: the streams it pages and how to resume them."""
 
     name: ClassVar[str]
     # Whether an interrupted export may resume from the staged positions of its streams.
@@ -43,82 +84,31 @@ class PagingStrategy(ABC):
     # Whether it pages by position (offsets, a cursor), where a task deleted meanwhile can
     # make it skip another unseen: the reconciliation then refuses a run with deletions.
     positional: ClassVar[bool] = True
+    # Whether the first page of every stream may be sent while the probe's last question is
+    # still out (read only if the strategy is chosen).
+    prefetches_first_pages: ClassVar[bool] = False
+
+    def prepare(self, ask: Ask) -> None:
+        """Ask what the plan needs before paging starts (nothing, unless a strategy says
+        otherwise); MixpeekProtocolError if the answers show the plan cannot work."""
 
     @abstractmethod
     def plan(self) -> dict[str, Any]:
         """The streams to page, each key with what rebuilds it (JSON), for the checkpoint."""
-
-    def start(self) -> None:
-        """Send what needs no answer the probe has still to give (nothing, unless a strategy
-        says otherwise); what comes back is read only if the strategy is chosen."""
 
     def adopt(self, plan: dict[str, Any]) -> None:
         """Page the streams of a checkpoint's `plan` instead (only for resumable strategies)."""
         raise NotImplementedError(f"{self.name} paging does not resume")
 
     @abstractmethod
-    def iter_pages(self, positions: Mapping[str, str | None],
-                   concurrency: int = 1) -> Iterator[Page]:
-        """Yield the pages of the streams in `positions`, each resumed after its position."""
+    def streams(self, positions: Mapping[str, str | None] | None, *,
+                page_size: int) -> list[Stream]:
+        """The streams of `positions`' keys, each resumed after its position (all streams from
+        their start when None), asking for `page_size` tasks a page."""
 
     def facts(self) -> dict[str, Any]:
         """What the strategy observed while paging (repeats dropped, slices...), for metadata."""
         return {}
-
-
-def fan_out(streams: Mapping[str, Callable[[threading.Event | None], Iterator[Page]]],
-            concurrency: int) -> Iterator[Page]:
-    """Yield the pages of every stream, running up to `concurrency` of them at once.
-
-    Pages arrive in no particular order across streams. Workers stop when the consumer stops
-    iterating; the first worker error is raised to the consumer.
-    """
-    if concurrency <= 1 or len(streams) <= 1:
-        for run in streams.values():
-            yield from run(None)
-        return
-    pages: queue.Queue = queue.Queue(maxsize=2 * concurrency)
-    stop = threading.Event()
-    done = object()
-
-    def offer(item: object) -> bool:
-        while not stop.is_set():
-            try:
-                pages.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def work(run: Callable[[threading.Event | None], Iterator[Page]]) -> None:
-        try:
-            for page in run(stop):
-                if not offer(page):
-                    return
-        except PagingCancelled:
-            return
-        except BaseException as error:  # handed to the consumer, which re-raises it
-            offer(error)
-        finally:
-            offer(done)
-
-    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="mixpeek-page")
-    for run in streams.values():
-        pool.submit(work, run)
-    try:
-        remaining = len(streams)
-        while remaining:
-            item = pages.get()
-            if item is done:
-                remaining -= 1
-            elif isinstance(item, BaseException):
-                raise item
-            else:
-                yield item
-    finally:
-        # Workers give up at their next attempt or wait; streams not started never start.
-        stop.set()
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def task_ids(tasks: list) -> list[str]:

@@ -20,14 +20,20 @@ sliced listing during which any task was deleted (snapshot/reconcile.py).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from mixpeek_tasks.api.errors import MixpeekProtocolError
-from mixpeek_tasks.api.paging.pages import Page, PagingStrategy, fan_out, task_ids
-from mixpeek_tasks.api.transport import MixpeekClient
+from mixpeek_tasks.api.paging.pages import (
+    Ask,
+    PageRequest,
+    PagingStrategy,
+    Reading,
+    Stream,
+    task_ids,
+)
 from mixpeek_tasks.api.vocabulary import TASK_TYPES, api_timestamp
 
 MAX_OFFSET = 10_000
@@ -56,7 +62,7 @@ class Slice:
         return f"{self.task_type or 'other types'} [{self.created_from or ''}, " \
                f"{self.created_to or ''})"
 
-    def body(self, sort: str = "asc") -> dict:
+    def body(self, *, sort: str = "asc") -> dict:
         body: dict = {"sort": {"field": "created_at", "direction": sort}}
         conditions = []
         if self.task_type is None:
@@ -74,154 +80,186 @@ class Slice:
         return body
 
 
+def count_request(piece: Slice) -> PageRequest:
+    return PageRequest(piece.body(), 1, f"slicing: count of {piece}", {"include_total": "true"})
+
+
+def read_count(piece: Slice, payload: dict) -> int:
+    value = (payload.get("pagination") or {}).get("total")
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise MixpeekProtocolError(f"slicing: the count of {piece} came back as {value!r}")
+    return value
+
+
+def edge_request(piece: Slice, direction: str) -> PageRequest:
+    return PageRequest(piece.body(sort=direction), 1, f"slicing: {direction} edge of {piece}")
+
+
+def read_edge(piece: Slice, payload: dict) -> datetime:
+    created = next((t.get("created_at") for t in payload["results"] if isinstance(t, dict)),
+                   None)
+    if not isinstance(created, str):
+        raise MixpeekProtocolError(
+            f"slicing: {piece} holds more than {SLICE_CAP:,} tasks and its records carry "
+            "no created_at to cut it by")
+    return datetime.fromisoformat(created.replace("Z", "+00:00"))
+
+
+def halve(piece: Slice, low: datetime, high: datetime, count: int) -> list[Slice]:
+    """`piece` cut in two at the middle of its oldest and newest created_at."""
+    if high - low < timedelta(milliseconds=2):
+        raise MixpeekProtocolError(
+            f"slicing: {count:,} tasks of {piece} share one created_at; no window is "
+            f"small enough for offset paging ({MAX_OFFSET:,} at most)")
+    middle = api_timestamp(low + (high - low) / 2)
+    return [Slice(piece.task_type, piece.created_from, middle),
+            Slice(piece.task_type, middle, piece.created_to)]
+
+
+def cut_slices(ask: Ask, total: int | None) -> dict[Slice, int]:
+    """Slices that each hold at most SLICE_CAP tasks and together hold every task, with the
+    count of each, from the service's counts (`total`: the listing's, when it gave one)."""
+    pieces: dict[Slice, int] = {}
+    for piece in [Slice(t) for t in TASK_TYPES] + [Slice(None)]:
+        count = read_count(piece, ask(count_request(piece)))
+        if count:
+            pieces.update(_windows(ask, piece, count))
+    counted = sum(pieces.values())
+    if total is not None and counted < total - _churn_allowance(total):
+        raise MixpeekProtocolError(
+            f"slicing: the slices hold {counted:,} tasks, the listing {total:,}: the "
+            "task_type filter or the created_at windows leave tasks out")
+    return pieces
+
+
+def _windows(ask: Ask, piece: Slice, count: int) -> dict[Slice, int]:
+    if count <= SLICE_CAP:
+        return {piece: count}
+    low = read_edge(piece, ask(edge_request(piece, "asc")))
+    high = read_edge(piece, ask(edge_request(piece, "desc")))
+    halves = halve(piece, low, high, count)
+    counts = [read_count(half, ask(count_request(half))) for half in halves]
+    if abs(sum(counts) - count) > _churn_allowance(count):
+        raise MixpeekProtocolError(
+            f"slicing: the created_at windows of {piece} hold {counts[0]:,} and "
+            f"{counts[1]:,} of its {count:,} tasks: the created_at filters are not honoured")
+    return {window: n for half, count_of_half in zip(halves, counts) if count_of_half
+            for window, n in _windows(ask, half, count_of_half).items()}
+
+
+class SliceClaims:
+    """Which slice listed each task. Slices are disjoint when the service honours their
+    filters; a task in two is proof it does not, and the counts that planned them cannot be
+    trusted. Shared by the streams of one listing, which run in several threads."""
+
+    def __init__(self) -> None:
+        self._seen_in: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def claim(self, key: str, ids: list[str]) -> None:
+        with self._lock:
+            for task_id in ids:
+                other = self._seen_in.setdefault(task_id, key)
+                if other != key:
+                    raise MixpeekProtocolError(
+                        f"task {task_id!r} is in two slices ({other} and {key}): the "
+                        "service does not honour the filters the slices rely on")
+
+
+class SliceStream(Stream):
+    """One slice paged by offset, each page anchored in the last tasks of the one before."""
+
+    def __init__(self, key: str, piece: Slice, claims: SliceClaims, *, page_size: int):
+        self.key = key
+        self.piece = piece
+        self.claims = claims
+        self.page_size = page_size
+        # At most a quarter of a page is read twice, so every full page moves the offset on.
+        self.overlap = max(1, min(OVERLAP, page_size // 4))
+        self.offset = self.number = 0
+        self.label = ""
+        self.tail: list[str] = []
+        self.anchored_pages = 0
+
+    def next_request(self) -> PageRequest:
+        self.number += 1
+        self.label = f"page {self.number} of slice {self.piece} at offset {self.offset}"
+        if self.offset > MAX_OFFSET:
+            raise MixpeekProtocolError(
+                f"{self.label}: the slice grew past the offset cap while it was paged")
+        return PageRequest(self.piece.body(), self.page_size, self.label,
+                           {"offset": self.offset})
+
+    def read(self, payload: dict) -> Reading:
+        tasks = payload["results"]
+        ids = task_ids(tasks)
+        start = 0
+        if self.tail:
+            anchors = [i for i, task_id in enumerate(ids) if task_id in self.tail]
+            if not anchors:
+                raise MixpeekProtocolError(
+                    f"{self.label}: none of the last {len(self.tail)} tasks of the page before "
+                    f"is on it; the listing moved by more than {self.overlap} tasks between two "
+                    "requests, so offsets cannot be trusted")
+            start = _after_anchor(tasks, anchors[-1])
+            self.anchored_pages += 1
+        fresh = tasks[start:]
+        self.claims.claim(self.key, task_ids(fresh))
+        reading = Reading(fresh, str(self.offset), is_last=not fresh)
+        self.tail = (self.tail + task_ids(fresh))[-self.overlap:]
+        # Past a short page the next one reads its overlap again and ends the slice.
+        self.offset += max(len(tasks) - self.overlap, 0)
+        return reading
+
+
+def _after_anchor(tasks: list, last_anchor_id_index: int) -> int:
+    """Index in `tasks` just past the last task already read (ids list and tasks list differ
+    only by records without an id, which stay with the new ones)."""
+    seen = 0
+    for index, task in enumerate(tasks):
+        if isinstance(task, dict) and isinstance(task.get("task_id"), str):
+            if seen == last_anchor_id_index:
+                return index + 1
+            seen += 1
+    return len(tasks)
+
+
 class SlicedPaging(PagingStrategy):
-    """One stream per slice; the plan is made from the service's counts when first asked."""
+    """One stream per slice; the plan is cut from the service's counts in `prepare`."""
 
     name = "sliced"
 
-    def __init__(self, client: MixpeekClient, total: int | None):
-        self.client = client
+    def __init__(self, total: int | None):
         self.total = total
-        self._slices: dict[str, Slice] | None = None
+        self.slices: dict[str, Slice] | None = None
         self.totals: dict[str, int] = {}
-        self.anchored_pages = 0
+        self._streams: list[SliceStream] = []
 
     def facts(self) -> dict[str, Any]:
         return {"slices": len(self.totals), "tasks_counted_in_slices": sum(self.totals.values()),
                 "total_when_planned": self.total, "pages_read_after_an_overlap":
-                self.anchored_pages}
+                sum(stream.anchored_pages for stream in self._streams)}
+
+    def prepare(self, ask: Ask) -> None:
+        if self.slices is None:
+            counted = cut_slices(ask, self.total)
+            self.slices = {str(piece): piece for piece in counted}
+            self.totals = {str(piece): count for piece, count in counted.items()}
+
+    def _prepared(self) -> dict[str, Slice]:
+        if self.slices is None:
+            raise RuntimeError("sliced paging is planned by prepare() before it pages")
+        return self.slices
 
     def plan(self) -> dict[str, Any]:
-        if self._slices is None:
-            self._slices = self._cut()
         return {key: [s.task_type, s.created_from, s.created_to]
-                for key, s in self._slices.items()}
+                for key, s in self._prepared().items()}
 
-    def _count(self, piece: Slice) -> int:
-        payload, _ = self.client.request_page(
-            piece.body(), limit=1, what=f"slicing: count of {piece}",
-            params={"include_total": "true"})
-        value = (payload.get("pagination") or {}).get("total")
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise MixpeekProtocolError(f"slicing: the count of {piece} came back as {value!r}")
-        return value
-
-    def _edge(self, piece: Slice, direction: str) -> datetime:
-        payload, _ = self.client.request_page(piece.body(direction), limit=1,
-                                              what=f"slicing: {direction} edge of {piece}")
-        created = next((t.get("created_at") for t in payload["results"] if isinstance(t, dict)),
-                       None)
-        if not isinstance(created, str):
-            raise MixpeekProtocolError(
-                f"slicing: {piece} holds more than {SLICE_CAP:,} tasks and its records carry "
-                "no created_at to cut it by")
-        return datetime.fromisoformat(created.replace("Z", "+00:00"))
-
-    def _cut(self) -> dict[str, Slice]:
-        """Slices that each hold at most SLICE_CAP tasks and together hold every task."""
-        pieces: list[tuple[Slice, int]] = []
-        for piece in [Slice(t) for t in TASK_TYPES] + [Slice(None)]:
-            count = self._count(piece)
-            if count:
-                pieces.extend(self._windows(piece, count))
-        counted = sum(count for _, count in pieces)
-        if self.total is not None and counted < self.total - _churn_allowance(self.total):
-            raise MixpeekProtocolError(
-                f"slicing: the slices hold {counted:,} tasks, the listing {self.total:,}: the "
-                "task_type filter or the created_at windows leave tasks out")
-        slices = {}
-        for piece, count in pieces:
-            slices[str(piece)] = piece
-            self.totals[str(piece)] = count
-        return slices
-
-    def _windows(self, piece: Slice, count: int) -> list[tuple[Slice, int]]:
-        if count <= SLICE_CAP:
-            return [(piece, count)]
-        low, high = self._edge(piece, "asc"), self._edge(piece, "desc")
-        if high - low < timedelta(milliseconds=2):
-            raise MixpeekProtocolError(
-                f"slicing: {count:,} tasks of {piece} share one created_at; no window is "
-                f"small enough for offset paging ({MAX_OFFSET:,} at most)")
-        middle = api_timestamp(low + (high - low) / 2)
-        halves = [Slice(piece.task_type, piece.created_from, middle),
-                  Slice(piece.task_type, middle, piece.created_to)]
-        counts = [self._count(half) for half in halves]
-        if abs(sum(counts) - count) > _churn_allowance(count):
-            raise MixpeekProtocolError(
-                f"slicing: the created_at windows of {piece} hold {counts[0]:,} and "
-                f"{counts[1]:,} of its {count:,} tasks: the created_at filters are not honoured")
-        return [window for half, n in zip(halves, counts) if n
-                for window in self._windows(half, n)]
-
-    def iter_pages(self, positions: Mapping[str, str | None] | None = None,
-                   concurrency: int = 1) -> Iterator[Page]:
-        self.plan()
-        assert self._slices is not None
-        keys: Sequence[str] = list(positions) if positions is not None else list(self._slices)
-        seen_in: dict[str, str] = {}
-        lock = threading.Lock()
-
-        def claim(key: str, ids: list[str]) -> None:
-            # Slices are disjoint when the service honours their filters; a task in two is
-            # proof it does not, and the counts that planned them cannot be trusted.
-            with lock:
-                for task_id in ids:
-                    other = seen_in.setdefault(task_id, key)
-                    if other != key:
-                        raise MixpeekProtocolError(
-                            f"task {task_id!r} is in two slices ({other} and {key}): the "
-                            "service does not honour the filters the slices rely on")
-
-        return fan_out({key: lambda stop, key=key: self._slice_pages(key, claim, stop)
-                        for key in keys}, concurrency)
-
-    def _slice_pages(self, key: str, claim, stop: threading.Event | None) -> Iterator[Page]:
-        piece = self._slices[key]
-        limit = self.client.page_size
-        # At most a quarter of a page is read twice, so every full page moves the offset on.
-        overlap = max(1, min(OVERLAP, limit // 4))
-        offset = number = 0
-        tail: list[str] = []
-        while True:
-            number += 1
-            what = f"page {number} of slice {piece} at offset {offset}"
-            if offset > MAX_OFFSET:
-                raise MixpeekProtocolError(
-                    f"{what}: the slice grew past the offset cap while it was paged")
-            payload, size = self.client.request_page(piece.body(), limit=limit, what=what,
-                                                     stop=stop, params={"offset": offset})
-            tasks = payload["results"]
-            ids = task_ids(tasks)
-            start = 0
-            if tail:
-                anchors = [i for i, task_id in enumerate(ids) if task_id in tail]
-                if not anchors:
-                    raise MixpeekProtocolError(
-                        f"{what}: none of the last {len(tail)} tasks of the page before is on "
-                        f"it; the listing moved by more than {overlap} tasks between two "
-                        "requests, so offsets cannot be trusted")
-                start = self._after_anchor(tasks, set(tail), anchors[-1])
-                self.anchored_pages += 1
-            fresh = tasks[start:]
-            claim(key, task_ids(fresh))
-            is_last = not fresh
-            yield Page(key, number, fresh, datetime.now(timezone.utc), size, str(offset),
-                       is_last)
-            if is_last:
-                return
-            tail = (tail + task_ids(fresh))[-overlap:]
-            # Past a short page the next one reads its overlap again and ends the slice.
-            offset += max(len(tasks) - overlap, 0)
-
-    @staticmethod
-    def _after_anchor(tasks: list, tail: set[str], last_anchor_id_index: int) -> int:
-        """Index in `tasks` just past the last task already read (ids list and tasks list
-        differ only by records without an id, which stay with the new ones)."""
-        seen = 0
-        for index, task in enumerate(tasks):
-            if isinstance(task, dict) and isinstance(task.get("task_id"), str):
-                if seen == last_anchor_id_index:
-                    return index + 1
-                seen += 1
-        return len(tasks)
+    def streams(self, positions: Mapping[str, str | None] | None, *,
+                page_size: int) -> list[Stream]:
+        slices = self._prepared()
+        claims = SliceClaims()
+        keys = list(positions) if positions is not None else list(slices)
+        made = [SliceStream(key, slices[key], claims, page_size=page_size) for key in keys]
+        self._streams = made  # the listing's streams, for its facts
+        return list(made)

@@ -1,4 +1,5 @@
 -- One row per observation (two on a day observed twice), for dashboards.
+-- depends on: analytics_settings, export_runs
 CREATE OR REPLACE VIEW daily_summary AS
 WITH in_flight AS (
     -- Each observation that listed a task in flight, by the status kept: a record that reports

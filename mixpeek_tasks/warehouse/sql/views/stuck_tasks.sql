@@ -1,5 +1,6 @@
 -- In-flight tasks (PENDING, QUEUED, IN_PROGRESS, PROCESSING) older than
 -- analytics_settings.stuck_after_hours at the latest observation (as of its last page).
+-- depends on: analytics_settings, export_runs
 CREATE OR REPLACE VIEW stuck_tasks AS
 WITH latest_export AS (
     SELECT observation_id, listing_finished_at AS as_of

@@ -1,4 +1,5 @@
 -- Failure reasons per task_type, most frequent first (rank 1 = top reason).
+-- depends on: task_failures
 CREATE OR REPLACE VIEW task_failure_reasons AS
 SELECT
     task_type,

@@ -1,4 +1,5 @@
 -- Every failed task with its error and the error's normalised reason.
+-- depends on: normalize_error
 CREATE OR REPLACE VIEW task_failures AS
 SELECT
     t.task_id,

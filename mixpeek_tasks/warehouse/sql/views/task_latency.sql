@@ -1,6 +1,7 @@
 -- Per task_type and duration source: how long finished tasks took, in seconds. Sources are
 -- never mixed within a row; error_bar_seconds is the widest export interval behind an
 -- `observed` row (NULL for the API's own figures).
+-- depends on: task_durations
 CREATE OR REPLACE VIEW task_latency AS
 SELECT
     task_type,

@@ -1,4 +1,5 @@
 -- The same per ISO week (starting Monday); rates are recomputed from the week's counts.
+-- depends on: task_success_rate
 CREATE OR REPLACE VIEW task_success_rate_weekly AS
 SELECT
     task_type,

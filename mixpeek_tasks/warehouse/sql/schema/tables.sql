@@ -3,9 +3,11 @@
 -- the file, and into a table created empty in the same transaction such rows are invisible to
 -- that transaction's scans (a big account's first load once built an empty `tasks`).
 -- Columns follow the snapshot's Parquet schema (mixpeek_tasks/snapshot/flatten.py), the one
--- source of truth; the snapshots themselves stay in Parquet (views/task_snapshots.sql).
+-- source of truth; the snapshots themselves stay in Parquet (the view task_snapshots,
+-- warehouse/views.py).
 
--- One row per task: its latest state, the richest value known of every column (tasks_merge.sql).
+-- One row per task: its latest state, the richest value known of every column
+-- (load/06_tasks_merge.sql).
 CREATE TABLE IF NOT EXISTS tasks AS
 SELECT
     task_id,
@@ -31,7 +33,7 @@ SELECT
 FROM read_parquet($tasks_path)
 WHERE false;
 
--- One row per task per status interval (history_append.sql), read through the view
+-- One row per task per status interval (load/02_history_append.sql), read through the view
 -- task_status_history below. valid_from and valid_to are read times: of the first record that
 -- showed the status, and of the first that showed the next one. An observation is its id
 -- (mixpeek_tasks/snapshot/observation.py), which sorts as its time does.
@@ -73,7 +75,7 @@ SELECT
 FROM read_parquet($quarantine_path) LIMIT 0;
 
 -- One row per observation: when its listing read its first and last page, and what it held,
--- counted when it was loaded (night_facts.sql): what the views need per observation, instead
+-- counted when it was loaded (load/08_export_nights.sql): what the views need per observation, instead
 -- of a copy of every snapshot row. `folder` is its folder in the tree (task_snapshots).
 CREATE TABLE IF NOT EXISTS export_nights (
     observation_id VARCHAR PRIMARY KEY,

@@ -1,7 +1,7 @@
 -- The night's tasks that `tasks` has never seen: a record is then the task's whole story, so
 -- it becomes its row as it is, straight from the night's file, without the merge (on a first
 -- load, every task; on a nightly account, the night's new tasks). The same row
--- tasks_merge.sql would give a task of one record.
+-- 06_tasks_merge.sql would give a task of one record.
 INSERT INTO tasks BY NAME
 SELECT
     p.* EXCLUDE (file_row_number, export_date, exported_at, status),

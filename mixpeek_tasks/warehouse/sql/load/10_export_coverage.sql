@@ -1,23 +1,4 @@
--- What one observation covered and how it was checked: Coverage.as_metadata() in
--- mixpeek_tasks/snapshot/reconcile.py, one row per observation.
-CREATE TABLE IF NOT EXISTS export_coverage (
-    observation_id VARCHAR PRIMARY KEY,
-    strategy VARCHAR,
-    strategy_reason VARCHAR,
-    verdict VARCHAR,
-    requests BIGINT,
-    created_before TIMESTAMPTZ,
-    total_at_start BIGINT,
-    created_before_at_start BIGINT,
-    total_at_end BIGINT,
-    created_before_at_end BIGINT,
-    listed BIGINT,
-    listed_from_before BIGINT,
-    oldest_created_at TIMESTAMPTZ,
-    newest_created_at TIMESTAMPTZ,
-    from_mongodb_share DOUBLE
-);
-
+-- The night's coverage record (schema/export_coverage.sql), when it has one.
 INSERT OR REPLACE INTO export_coverage BY NAME
 SELECT
     CAST($observation AS VARCHAR) AS observation_id,

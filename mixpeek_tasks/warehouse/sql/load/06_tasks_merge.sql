@@ -1,5 +1,5 @@
 -- One bucket of task_ids ($bucket of $buckets) of the night appended, merged into `tasks`:
--- the night's changed records (night_changed.sql) with their tasks' old `tasks` rows, which
+-- the night's changed records (05_night_changed.sql) with their tasks' old `tasks` rows, which
 -- are then deleted. The merge holds every input row of a bucket at once;
 -- buckets keep that under the load's memory limit. `task_status_intervals` is already up to
 -- date.

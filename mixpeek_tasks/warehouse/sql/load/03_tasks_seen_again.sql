@@ -1,7 +1,7 @@
 -- The night's tasks whose record is the one `tasks` last saw, unchanged (its hash is
 -- tasks.record_hash): merging it again would give the same row, so only when the exports saw
 -- it moves on. On a nightly account that is most tasks: old tasks finished long ago and are
--- listed again as they were. tasks_merge.sql merges the rest.
+-- listed again as they were. 06_tasks_merge.sql merges the rest.
 UPDATE tasks AS t
 SET
     last_seen_at = s.exported_at,

@@ -1,8 +1,8 @@
 -- The observation being appended (the "night"), read once from its Parquet file: the few columns the history and
 -- the per-night facts need, a hash of each record's content (all but when it was read), and
 -- whether `tasks` knows the task and with which record: a record equal to the one `tasks`
--- holds needs no merge (tasks_seen_again.sql), one it has never seen none either
--- (tasks_new.sql). The wide rows stay in the file until those that changed are merged.
+-- holds needs no merge (03_tasks_seen_again.sql), one it has never seen none either
+-- (04_tasks_new.sql). The wide rows stay in the file until those that changed are merged.
 -- Every later statement asks `night` whether a task is known instead of looking it up in
 -- `tasks` (a hash table of every task id: over DuckDB's memory limit past a few hundred
 -- thousand tasks); this join is built on the night's side.

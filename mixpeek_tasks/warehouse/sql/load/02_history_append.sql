@@ -1,6 +1,7 @@
 -- An observation newer than every one loaded so far changes only its own tasks, so they are
 -- merged into the regressions and the status intervals: a load costs one observation's rows,
--- however long the history. A rebuild appends every observation in time order (database.py).
+-- however long the history. A rebuild appends every observation in time order
+-- (warehouse/load.py).
 -- A task's open interval (valid_to NULL) holds its current status. Once a task was seen
 -- terminal, its first terminal status stands: the open interval keeps it and never closes.
 -- Times are the read times of the task's own records (exported_at): an interval starts when a

@@ -1,0 +1,118 @@
+"""A fake `send` for the paging runner: answers list requests from an in-memory list of tasks,
+in the same process, with switches for the ways the live service may page (the emulator's
+server profiles). Filters and sort keys follow the emulator's own rules (mixpeek_emulator.query);
+a cursor is the offset of the next page, written as text."""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import orjson
+
+from mixpeek_emulator.query import compile_filters, lookup, sort_key
+from mixpeek_tasks.api.errors import MixpeekAPIError
+from mixpeek_tasks.api.paging.pages import PageRequest
+from mixpeek_tasks.api.paging.runner import PagingRunner
+
+NEWEST_FIRST = {"field": "created_at", "direction": "desc"}
+TIMESTAMP_FIELDS = ("created_at", "updated_at")
+START = datetime(2026, 11, 1, tzinfo=timezone.utc)
+
+
+def make_tasks(count: int, *, id_prefix: str = "", types: tuple[str, ...] = ("thumbnail",),
+               seed: int = 0) -> list[dict]:
+    """`count` tasks one second apart, ids random (UUID v4, or `id_prefix` and hex)."""
+    rng = random.Random(seed)
+    tasks = []
+    for i in range(count):
+        bits = rng.getrandbits(128)
+        task_id = (f"{id_prefix}{bits:032x}"[:len(id_prefix) + 24] if id_prefix
+                   else str(uuid.UUID(int=bits, version=4)))
+        tasks.append(new_task(task_id, START + timedelta(seconds=i), types[i % len(types)]))
+    return tasks
+
+
+def new_task(task_id: str, created: datetime, task_type: str = "thumbnail") -> dict:
+    stamp = created.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return {"task_id": task_id, "task_type": task_type, "status": "COMPLETED",
+            "created_at": stamp}
+
+
+def _ordered(tasks: list[dict], sort: dict) -> list[dict]:
+    return sorted(tasks, key=lambda t: sort_key(lookup(t, sort["field"])),
+                  reverse=sort.get("direction") == "desc")
+
+
+@dataclass
+class FakeService:
+    """Answers `PageRequest`s as the service would, and records each one in `sent`.
+
+    Switches: `ignores_sort` (newest first whatever is asked), `ignores_filters` (the
+    `filters` key is ignored), `sorts_page_only` (takes the newest page, then sorts it),
+    `timestamp_sort_only` (a sort on another field is refused with 422), `cursor_cap` (no
+    next_cursor once the next page would start there), `no_total` (include_total answers
+    null), `ignores_cursor` (a cursor sent back reads the first page again). `before_answer` runs
+    before each answer (tasks created or deleted meanwhile).
+    """
+
+    tasks: list[dict]
+    ignores_sort: bool = False
+    ignores_filters: bool = False
+    sorts_page_only: bool = False
+    timestamp_sort_only: bool = False
+    cursor_cap: int | None = None
+    no_total: bool = False
+    ignores_cursor: bool = False
+    before_answer: Callable[[FakeService], None] | None = None
+    sent: list[PageRequest] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def runner(self, *, page_size: int = 10) -> PagingRunner:
+        return PagingRunner(self, page_size=page_size)
+
+    def labels(self) -> list[str]:
+        return [request.label for request in self.sent]
+
+    def __call__(self, request: PageRequest,
+                 stop: threading.Event | None = None) -> tuple[dict, int]:
+        with self._lock:
+            self.sent.append(request)
+            if self.before_answer is not None:
+                self.before_answer(self)
+            payload = self._answer(request.body, request.limit, request.params or {})
+        return payload, len(orjson.dumps(payload))
+
+    def _matching(self, body: dict) -> list[dict]:
+        conditions = []
+        if body.get("filters") and not self.ignores_filters:
+            conditions.append(compile_filters(body["filters"]))
+        if body.get("task_type"):
+            conditions.append(lambda t: t.get("task_type") == body["task_type"])
+        return [t for t in self.tasks if all(c(t) for c in conditions)]
+
+    def _answer(self, body: dict, limit: int, params: dict) -> dict:
+        sort = body.get("sort")
+        if sort and self.timestamp_sort_only and sort["field"] not in TIMESTAMP_FIELDS:
+            raise MixpeekAPIError(422, "sort field must be one of created_at, updated_at",
+                                  "validation_error")
+        sort = (None if self.ignores_sort else sort) or NEWEST_FIRST
+        matching = self._matching(body)
+        cursor = None if self.ignores_cursor else params.get("cursor")
+        offset = int(cursor or params.get("offset") or 0)
+        end = offset + limit
+        if self.sorts_page_only:
+            page = _ordered(_ordered(matching, NEWEST_FIRST)[offset:end], sort)
+        else:
+            page = _ordered(matching, sort)[offset:end]
+        following = None
+        if len(matching) > end and (self.cursor_cap is None or end < self.cursor_cap):
+            following = str(end)
+        counted = params.get("include_total") == "true" and not self.no_total
+        return {"results": [dict(t) for t in page],
+                "pagination": {"total": len(matching) if counted else None,
+                               "next_cursor": following}}
