@@ -308,11 +308,13 @@ def test_a_new_warehouse_takes_every_observation_and_an_older_one_rebuilds_in_ti
 
 
 def test_a_warehouse_keyed_on_dates_heals_by_rebuilding_from_the_tree(tmp_path):
-    # A file written before observations: its history is keyed on dates a caller chose.
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
-        for table in DERIVED_TABLES:
-            con.execute(f"CREATE TABLE {table} (export_date DATE)")
-        con.execute("INSERT INTO export_nights VALUES (DATE '2026-11-15')")
+    # Files written before observations (the published one and the loads' writer file): the
+    # history is keyed on dates a caller chose.
+    for name in ("warehouse.duckdb", "warehouse.writer.duckdb"):
+        with duckdb.connect(str(tmp_path / name)) as con:
+            for table in DERIVED_TABLES:
+                con.execute(f"CREATE TABLE {table} (export_date DATE)")
+            con.execute("INSERT INTO export_nights VALUES (DATE '2026-11-15')")
     read_at = datetime(2026, 11, 20, 2, tzinfo=timezone.utc)
     observed = write_snapshot(tmp_path, [FULL], read_at)
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
