@@ -13,7 +13,7 @@ from dagster import (
 from pydantic import Field
 
 from assets import GROUP
-from assets.warehouse import NEWEST_LOADED, warehouse_tasks
+from assets.warehouse import NOTHING_LOADED, newest_loaded, warehouse_tasks
 from mixpeek_tasks.reporting.markdown import bar_chart, markdown_table
 from mixpeek_tasks.reporting.queries import (
     DAILY_SUMMARY,
@@ -79,13 +79,13 @@ def terminal_counts_add_up(storage: ExportStorage) -> AssetCheckResult:
                          " anything else (the first terminal status is kept either way)")
 def terminal_status_never_regresses(storage: ExportStorage) -> AssetCheckResult:
     warehouse = storage.warehouse()
-    newest = warehouse.query(NEWEST_LOADED).rows
-    if not newest:
-        return AssetCheckResult(passed=True, description="no observation loaded yet")
-    regressions = warehouse.query(REGRESSIONS, {"observation": newest[0][0]})
+    newest = newest_loaded(warehouse)
+    if newest is None:
+        return NOTHING_LOADED
+    regressions = warehouse.query(REGRESSIONS, {"observation": newest[0]})
     return AssetCheckResult(
         passed=not regressions.rows,
         severity=AssetCheckSeverity.WARN,
-        metadata={"observation": newest[0][0], "regressions": len(regressions.rows),
+        metadata={"observation": newest[0], "regressions": len(regressions.rows),
                   "examples": MetadataValue.md(markdown_table(regressions, limit=10))},
     )

@@ -16,11 +16,19 @@ from pydantic import Field
 from assets import GROUP
 from assets.snapshot import task_snapshot
 from mixpeek_tasks.snapshot.tree import TASKS
+from mixpeek_tasks.warehouse.database import Warehouse
 from pipelines.resources import ExportStorage
 
 WAREHOUSE_POOL = "mixpeek_duckdb"
-NEWEST_LOADED = ("SELECT observation_id, tasks_listed FROM export_nights"
-                 " ORDER BY listing_started_at DESC, observation_id DESC LIMIT 1")
+NOTHING_LOADED = AssetCheckResult(passed=True, description="no observation loaded yet")
+
+
+def newest_loaded(warehouse: Warehouse) -> tuple[str, int] | None:
+    """The newest observation the warehouse holds (ids sort as their times), with its tasks
+    listed; None when it holds none. What the warehouse's checks judge."""
+    rows = warehouse.query("SELECT observation_id, tasks_listed FROM export_nights"
+                           " ORDER BY observation_id DESC LIMIT 1").rows
+    return rows[0] if rows else None
 
 
 class WarehouseConfig(Config):
@@ -67,10 +75,10 @@ def warehouse_tasks(context: AssetExecutionContext, config: WarehouseConfig,
                          " rows")
 def snapshot_rows_match_parquet(storage: ExportStorage) -> AssetCheckResult:
     warehouse = storage.warehouse()
-    newest = warehouse.query(NEWEST_LOADED).rows
-    if not newest:
-        return AssetCheckResult(passed=True, description="no observation loaded yet")
-    observation_id, duckdb_rows = newest[0]
+    newest = newest_loaded(warehouse)
+    if newest is None:
+        return NOTHING_LOADED
+    observation_id, duckdb_rows = newest
     # The manifest counted the file's rows when it was published: no download from S3.
     matching = [o for o in warehouse.tree.observations() if o.id == observation_id]
     manifest = warehouse.tree.manifest(matching[0]) if matching else None
