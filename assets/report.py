@@ -6,13 +6,11 @@ from assets import GROUP, OWNERS
 from assets.analytics import task_analytics
 from assets.catalog import URI, uri
 from mixpeek_tasks.reporting.html import write_report
-from pipelines.partitions import export_partitions
 from pipelines.resources import ExportStorage
 
 
 @asset(
     deps=[task_analytics],
-    partitions_def=export_partitions,
     group_name=GROUP,
     owners=OWNERS,
     kinds={"html"},

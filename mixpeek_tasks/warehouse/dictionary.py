@@ -15,7 +15,7 @@ import pyarrow as pa
 from mixpeek_tasks.snapshot.flatten import TASK_SCHEMA
 
 TIMESTAMPTZ = "TIMESTAMP WITH TIME ZONE"
-# Where each object is (re)built: `load` with every night's load (load.py),
+# Where each object is (re)built: `load` with every load (load.py),
 # `views` when the analysts' views are built (build_views).
 LOAD, VIEWS = "load", "views"
 
@@ -48,7 +48,7 @@ _DUCKDB_TYPES = {pa.string(): "VARCHAR", pa.date32(): "DATE", pa.float64(): "DOU
 _LIST_JSON = "`{}` as JSON text (`[\"a\",\"b\"]`), for SQL clients that cannot read a list"
 # What each field of a snapshot record holds (mixpeek_tasks/snapshot/flatten.py).
 _SNAPSHOT_FIELDS = {
-    "export_date": "the export date (a Dagster partition) whose snapshot listed the record",
+    "export_date": "the observation's UTC date (in an earlier tree, a label a caller chose)",
     "exported_at": "when the export read the record's page",
     "task_id": "the task",
     "task_type": "what the task does (`api_buckets_batches_process`, ...)",
@@ -81,10 +81,11 @@ _SNAPSHOT_FIELDS = {
 }
 
 
-def _snapshot_columns(overrides: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
-    overrides = overrides or {}
-    return [(field.name, _DUCKDB_TYPES[field.type],
-             overrides.get(field.name, _SNAPSHOT_FIELDS[field.name])) for field in TASK_SCHEMA]
+def _snapshot_columns() -> list[tuple[str, str, str]]:
+    """The snapshot's columns but its `export_date`, which the observation's own id and date
+    stand for in the warehouse."""
+    return [(field.name, _DUCKDB_TYPES[field.type], _SNAPSHOT_FIELDS[field.name])
+            for field in TASK_SCHEMA if field.name != "export_date"]
 
 
 def _list_twins(names: list[str]) -> list[tuple[str, str, str]]:
@@ -92,6 +93,16 @@ def _list_twins(names: list[str]) -> list[tuple[str, str, str]]:
 
 
 _LISTS = [field.name for field in TASK_SCHEMA if pa.types.is_list(field.type)]
+_OBSERVATION = [
+    ("observation_id", "VARCHAR", "the observation (`2026-12-04T020013Z`: the instant its run "
+                                  "started; ids sort as their times)"),
+    ("observed_on", "DATE", "its UTC date"),
+]
+_LISTING = [
+    ("listing_started_at", TIMESTAMPTZ, "when its listing read its first page (a resumed "
+                                        "listing's first page is its first attempt's)"),
+    ("listing_finished_at", TIMESTAMPTZ, "when its listing read its last page"),
+]
 _LATEST = "from the latest record only"
 _OUTCOMES = [
     ("tasks", "BIGINT", "tasks created that {period}"),
@@ -115,12 +126,12 @@ def _outcomes(period: str) -> list[tuple[str, str, str]]:
 OBJECTS: tuple[WarehouseObject, ...] = (
     WarehouseObject(
         "task_snapshots", "view", VIEWS,
-        "Every task on every export date, as the API listed it that night: the tree's "
-        "`tasks/export_date=*/data.parquet` files, read where they are (named by absolute path "
-        "when the views were built; after moving the export directory, run `task_analytics` or "
-        "`make report` once to point the view at the new place). A filter on `export_date` "
-        "reads only that night's file's row groups.",
-        _columns(*_snapshot_columns(), *_list_twins(_LISTS)),
+        "Every task of every observation, as the API listed it then: the tree's "
+        "`tasks/*/data.parquet` files (`observation=<id>/`, and `export_date=D/` of earlier "
+        "trees), read where they are (named by absolute path when the views were built; after "
+        "moving the export directory, run `task_analytics` or `make report` once to point the "
+        "view at the new place), each joined to its observation by its folder.",
+        _columns(*_OBSERVATION, *_snapshot_columns(), *_list_twins(_LISTS)),
     ),
     WarehouseObject(
         "tasks", "table", LOAD,
@@ -136,7 +147,7 @@ OBJECTS: tuple[WarehouseObject, ...] = (
                                            "after a regression)"),
             *[(name, kind, f"{text}: latest non-empty value over all snapshots")
               for name, kind, text in _snapshot_columns()
-              if name not in ("export_date", "exported_at", "task_id", "task_type", "status",
+              if name not in ("exported_at", "task_id", "task_type", "status",
                               "additional_data_json", "queue_position",
                               "estimated_wait_minutes", "from_mongodb", "flatten_issues")],
             ("additional_data_json", "VARCHAR",
@@ -150,16 +161,17 @@ OBJECTS: tuple[WarehouseObject, ...] = (
             ("flatten_issues", "VARCHAR[]", f"{_SNAPSHOT_FIELDS['flatten_issues']}, {_LATEST}"),
             ("first_seen_at", TIMESTAMPTZ, "first time an export read the task"),
             ("last_seen_at", TIMESTAMPTZ, "last time an export read the task"),
-            ("first_export_date", "DATE", "first export date that listed it"),
-            ("last_export_date", "DATE", "last export date that listed it"),
-            ("last_full_record_date", "DATE",
-             "last export date whose record was not a fallback record (`from_mongodb` not "
+            ("first_observation", "VARCHAR", "first observation that listed it"),
+            ("last_observation", "VARCHAR", "last observation that listed it"),
+            ("last_full_record_observation", "VARCHAR",
+             "last observation whose record was not a fallback record (`from_mongodb` not "
              "true): how fresh the rich facts are"),
-            ("snapshots", "BIGINT", "export dates that listed it"),
+            ("snapshots", "BIGINT", "observations that listed it"),
             ("record_hash", "BIGINT",
              "63 bits of a hash of the latest record's content (all but `export_date` and "
-             "`exported_at`): a night whose record hashes the same only moves the four columns "
-             "above. Two different records sharing a hash (odds about 2^-63 per task and night) "
+             "`exported_at`): an observation whose record hashes the same only moves the four "
+             "columns above. Two different records sharing a hash (odds about 2^-63 per task "
+             "and observation) "
              "would leave the task's facts as they were until its next change; the status "
              "history never reads it"),
             *_list_twins(_LISTS),
@@ -167,24 +179,24 @@ OBJECTS: tuple[WarehouseObject, ...] = (
     ),
     WarehouseObject(
         "export_nights", "table", LOAD,
-        "One row per export date loaded, counted from its snapshot at load time.",
+        "One row per observation loaded (two on a day observed twice), counted from its "
+        "snapshot at load time.",
         _columns(
-            ("export_date", "DATE", "the export date"),
-            ("started_at", TIMESTAMPTZ, "when the night's first page was read; NULL for a "
-                                        "night that listed nothing"),
-            ("as_of", TIMESTAMPTZ, "when the night's last page was read"),
-            ("tasks_listed", "BIGINT", "tasks in the night's snapshot (each task once)"),
+            *_OBSERVATION, *_LISTING,
+            ("tasks_listed", "BIGINT", "tasks in the observation's snapshot (each task once)"),
             ("fallback_records", "BIGINT", "of those, fallback records (`from_mongodb`)"),
+            ("folder", "VARCHAR", "its folder in the tree (`observation=<id>`, or an earlier "
+                                  "tree's `export_date=D`)"),
         ),
     ),
     WarehouseObject(
         "batch_observations", "table", LOAD,
         "The tier facts of a batch task's record (a task whose `tasks.batch_id` is known), kept "
-        "from the night they changed: a row only when they differ from the task's previous row. "
-        "`batch_progress` takes, for each night the history saw the task, the row in force "
-        "then.",
+        "from the observation they changed in: a row only when they differ from the task's "
+        "previous row. `batch_progress` takes, for each observation that saw the task, the row "
+        "in force then.",
         _columns(
-            ("export_date", "DATE", "the night these facts were first reported"),
+            ("observation_id", "VARCHAR", "the observation that first reported these facts"),
             ("task_id", "VARCHAR", "the task"),
             ("from_fallback", "BOOLEAN", "the record had lost its batch keys (a fallback "
                                          "record)"),
@@ -197,7 +209,7 @@ OBJECTS: tuple[WarehouseObject, ...] = (
         "task_quarantine", "table", LOAD,
         "Records that could not be rows, with the reason.",
         _columns(
-            ("export_date", "DATE", "the export date whose listing held the record"),
+            *_OBSERVATION,
             ("exported_at", TIMESTAMPTZ, "when the export read it"),
             ("task_id", "VARCHAR", "the record's task_id, if it had a usable one"),
             ("reason", "VARCHAR", "why it could not be a row"),
@@ -206,14 +218,13 @@ OBJECTS: tuple[WarehouseObject, ...] = (
     ),
     WarehouseObject(
         "export_coverage", "table", LOAD,
-        "What each export date's snapshot covered and how it was checked against the service's "
-        "own counts (`Coverage` in `mixpeek_tasks/snapshot/reconcile.py`, also the asset's "
-        "`coverage` metadata and `parquet/tasks/export_date=D/_coverage.json`). One row per "
-        "export date, written in the load's transaction from the night's `_coverage.json` (a "
-        "night published before exports kept one has no row); a re-run of the date replaces "
-        "its row.",
+        "What each observation's snapshot covered and how it was checked against the "
+        "service's own counts (`Coverage` in `mixpeek_tasks/snapshot/coverage.py`, also the "
+        "asset's `coverage` metadata and the observation's `_coverage.json`). One row per "
+        "observation, written in the load's transaction from its `_coverage.json` (one "
+        "published without it has no row).",
         _columns(
-            ("export_date", "DATE", "the export date (primary key)"),
+            ("observation_id", "VARCHAR", "the observation (primary key)"),
             ("strategy", "VARCHAR", "how the export paged (`keyset`, `cursor`, ... : "
                                     "`mixpeek_tasks/api/paging/`)"),
             ("strategy_reason", "VARCHAR", "why it was chosen, and why any strategy tried "
@@ -246,60 +257,63 @@ OBJECTS: tuple[WarehouseObject, ...] = (
     ),
     WarehouseObject(
         "task_status_history", "view", LOAD,
-        "One row per task per status interval. A nightly load extends it with the night's "
-        "tasks; a backfilled or re-run date rebuilds it from every night of the tree. "
-        "`observed_in` is also where the views learn which night listed which task "
-        "(`daily_summary`'s in-flight counts, `batch_progress`).",
+        "One row per task per status interval. A load extends it with the new observation's "
+        "tasks; one that reaches the tree out of time order rebuilds it from every "
+        "observation of the tree. `observed_in` is also where the views learn which "
+        "observation listed which task (`daily_summary`'s in-flight counts, "
+        "`batch_progress`).",
         _columns(
             ("task_id", "VARCHAR", "the task"),
             ("interval_no", "INTEGER", "1 for the first status seen, then 2, 3, ..."),
             ("status", "VARCHAR", "status during the interval; after the first terminal "
                                   "status, that status (see `task_status_regressions`)"),
-            ("valid_from", "DATE", "first export date that saw this status"),
-            ("valid_to", "DATE", "first export date that saw the next status; NULL for the "
-                                 "current interval"),
-            ("observed_in", "DATE[]", "every export date that saw the task in this status"),
+            ("valid_from", TIMESTAMPTZ, "when a page first showed the task in this status "
+                                        "(its record's `exported_at`)"),
+            ("valid_to", TIMESTAMPTZ, "when a page first showed the next status; NULL for the "
+                                      "current interval"),
+            ("observed_in", "VARCHAR[]", "every observation that saw the task in this status"),
             ("first_observed_at", TIMESTAMPTZ, "when the first of those exports read the task"),
             ("last_observed_at", TIMESTAMPTZ, "when the last of those exports read the task"),
             *_list_twins(["observed_in"]),
         ),
         "The status changed at some moment between the previous interval's `last_observed_at` "
-        "and this interval's `first_observed_at`; the exports cannot say more precisely. A date "
-        "on which the task was not listed does not split an interval.",
+        "and this interval's `first_observed_at`; the exports cannot say more precisely. An "
+        "observation that did not list the task does not split an interval.",
     ),
     WarehouseObject(
         "task_status_intervals", "table", LOAD,
-        "The table behind `task_status_history`: each interval kept as a span of loaded nights, "
-        "so a nightly load changes two fixed-width values per task instead of rewriting a list.",
+        "The table behind `task_status_history`: each interval kept as a span of loaded "
+        "observations, so a load changes two fixed-width values per task instead of rewriting "
+        "a list.",
         _columns(
             ("task_id", "VARCHAR", "the task"),
             ("interval_no", "INTEGER", "as in `task_status_history`"),
             ("status", "VARCHAR", "as in `task_status_history`"),
-            ("valid_from", "DATE", "as in `task_status_history`"),
-            ("valid_to", "DATE", "as in `task_status_history`"),
+            ("valid_from", TIMESTAMPTZ, "as in `task_status_history`"),
+            ("valid_to", TIMESTAMPTZ, "as in `task_status_history`"),
             ("first_observed_at", TIMESTAMPTZ, "as in `task_status_history`"),
             ("last_observed_at", TIMESTAMPTZ, "as in `task_status_history`"),
-            ("last_observed_on", "DATE", "the last export date that saw the task in this "
-                                         "status"),
-            ("unlisted_on", "DATE[]", "the loaded nights between `valid_from` and "
-                                      "`last_observed_on` that did not list the task; NULL "
-                                      "when none"),
-            *_list_twins(["unlisted_on"]),
+            ("first_observation", "VARCHAR", "the first observation that saw the task in this "
+                                             "status"),
+            ("last_observation", "VARCHAR", "the last one"),
+            ("unlisted_in", "VARCHAR[]", "the loaded observations between those two that did "
+                                         "not list the task; NULL when none"),
+            *_list_twins(["unlisted_in"]),
         ),
     ),
     WarehouseObject(
         "task_status_regressions", "table", LOAD,
         "Records that reported a task as anything but the terminal status it had already "
         "reached (fallback records past the 24-hour TTL do this). History keeps the first "
-        "terminal status; the asset check `terminal_status_never_regresses` warns on the export "
-        "dates listed here.",
+        "terminal status; the asset check `terminal_status_never_regresses` warns on the "
+        "observations listed here.",
         _columns(
             ("task_id", "VARCHAR", "the task"),
-            ("export_date", "DATE", "the night the record said otherwise"),
+            ("observation_id", "VARCHAR", "the observation whose record said otherwise"),
             ("exported_at", TIMESTAMPTZ, "when it was read"),
             ("reported_status", "VARCHAR", "what the API said"),
             ("kept_status", "VARCHAR", "the first terminal status, which stands"),
-            ("terminal_since", "DATE", "first export date that saw `kept_status`"),
+            ("terminal_since", TIMESTAMPTZ, "when a page first showed `kept_status`"),
             ("from_mongodb", "BOOLEAN", "the record's `additional_data.from_mongodb`"),
         ),
     ),
@@ -346,12 +360,13 @@ OBJECTS: tuple[WarehouseObject, ...] = (
             ("status", "VARCHAR", "its terminal status"),
             ("duration_source", "VARCHAR",
              "`api_duration` (`duration_ms`), else `api_timestamps` ((`completed_at` or "
-             "`updated_at`) - (`started_at` or `created_at`)), else `observed` (first export "
-             "that saw it unfinished to first export that saw it terminal), else NULL"),
+             "`updated_at`) - (`started_at` or `created_at`)), else `observed` (first "
+             "observation that saw it unfinished to first observation that saw it terminal), "
+             "else NULL"),
             ("seconds", "DOUBLE", "the duration from that source"),
             ("error_bar_seconds", "DOUBLE",
-             "`observed` only: the export interval in which it finished (first terminal "
-             "sighting - last unfinished sighting)"),
+             "`observed` only: the span in which it finished (first terminal sighting - last "
+             "unfinished sighting)"),
         ),
     ),
     WarehouseObject(
@@ -381,7 +396,7 @@ OBJECTS: tuple[WarehouseObject, ...] = (
              "become `<id>`, numbers `<n>`, whitespace collapsed; `(no error message)` when "
              "there is none"),
             ("created_at", TIMESTAMPTZ, "when the task was created"),
-            ("failed_seen_on", "DATE", "first export date that saw it FAILED"),
+            ("failed_seen_on", "DATE", "the UTC date a page first showed the task FAILED"),
             ("job_id", "VARCHAR", "for following up"),
             ("batch_id", "VARCHAR", "for following up"),
         ),
@@ -402,10 +417,8 @@ OBJECTS: tuple[WarehouseObject, ...] = (
     ),
     WarehouseObject(
         "export_runs", "view", VIEWS,
-        "Per `export_date`: when that night's export read its first and last page.",
-        _columns(("export_date", "DATE", "the export date"),
-                 ("started_at", TIMESTAMPTZ, "first page read"),
-                 ("as_of", TIMESTAMPTZ, "last page read")),
+        "Per observation: when its listing read its first and last page.",
+        _columns(*_OBSERVATION, *_LISTING),
     ),
     WarehouseObject(
         "stuck_tasks", "view", VIEWS,
@@ -416,9 +429,9 @@ OBJECTS: tuple[WarehouseObject, ...] = (
             ("task_id", "VARCHAR", "the task"),
             ("task_type", "VARCHAR", "the task type"),
             ("status", "VARCHAR", "its in-flight status"),
-            ("age_hours", "DOUBLE", "latest export's `as_of` - (`created_at`, else first "
-                                    "sighting)"),
-            ("status_since", "DATE", "first export date that saw the current status"),
+            ("age_hours", "DOUBLE", "`as_of` - (`created_at`, else first sighting)"),
+            ("status_since", TIMESTAMPTZ, "when a page first showed the current status "
+                                          "(`valid_from`)"),
             ("current_tier", "INTEGER", "0-indexed, NULL before the first tier"),
             ("total_tiers", "INTEGER", "tiers of the batch"),
             ("tier_progress", "VARCHAR", "`tier k of n` (k = current_tier + 1), `not started`, "
@@ -427,39 +440,39 @@ OBJECTS: tuple[WarehouseObject, ...] = (
             ("batch_id", "VARCHAR", "the batch"),
             ("created_at", TIMESTAMPTZ, "when the task was created"),
             ("first_seen_at", TIMESTAMPTZ, "first time an export read it"),
-            ("as_of", TIMESTAMPTZ, "the reference time"),
+            ("as_of", TIMESTAMPTZ, "the reference time: the latest observation's "
+                                   "`listing_finished_at`"),
         ),
     ),
     WarehouseObject(
         "batch_progress", "view", VIEWS,
-        "Per `batch_id` and `export_date` (tasks with a known `batch_id`).",
+        "Per `batch_id` and observation (tasks with a known `batch_id`).",
         _columns(
             ("batch_id", "VARCHAR", "the batch"),
-            ("export_date", "DATE", "a night that listed the batch's task"),
-            ("task_id", "VARCHAR", "the batch's task that night (the most recently created, "
-                                   "if the batch ran more than once)"),
-            ("tasks", "BIGINT", "tasks of the batch listed that night"),
-            ("status", "VARCHAR", "that night's status, terminal facts kept"),
-            ("current_tier", "INTEGER", "that night's value; a fallback record that lost its "
-                                        "batch keys shows the task's last known values"),
+            ("observation_id", "VARCHAR", "an observation that listed the batch's task"),
+            ("task_id", "VARCHAR", "the batch's task then (the most recently created, if the "
+                                   "batch ran more than once)"),
+            ("tasks", "BIGINT", "tasks of the batch the observation listed"),
+            ("status", "VARCHAR", "the status then, terminal facts kept"),
+            ("current_tier", "INTEGER", "the value then; a fallback record that lost its batch "
+                                        "keys shows the task's last known values"),
             ("total_tiers", "INTEGER", "likewise"),
             ("tiers_done", "INTEGER", "`total_tiers` once COMPLETED or COMPLETED_WITH_ERRORS, "
                                       "else `current_tier` (0 before the first tier)"),
             ("object_count", "BIGINT", "likewise"),
-            ("from_fallback", "BOOLEAN", "that night's record had lost its batch keys"),
+            ("from_fallback", "BOOLEAN", "the record then had lost its batch keys"),
         ),
     ),
     WarehouseObject(
         "daily_summary", "view", VIEWS,
-        "One row per export date, for dashboards.",
+        "One row per observation (two on a day observed twice: the name is kept for "
+        "dashboards).",
         _columns(
-            ("export_date", "DATE", "the export date"),
-            ("export_started_at", TIMESTAMPTZ, "first page read"),
-            ("export_finished_at", TIMESTAMPTZ, "last page read"),
-            ("tasks_listed", "BIGINT", "tasks in that night's snapshot"),
+            *_OBSERVATION, *_LISTING,
+            ("tasks_listed", "BIGINT", "tasks in the observation's snapshot"),
             ("new_tasks", "BIGINT", "tasks listed for the first time"),
-            ("finished", "BIGINT", "tasks first seen terminal that night (on the first export "
-                                   "date this includes the whole backlog)"),
+            ("finished", "BIGINT", "tasks first seen terminal in it (in the first observation "
+                                   "this includes the whole backlog)"),
             ("completed", "BIGINT", "of `finished`, COMPLETED"),
             ("completed_with_errors", "BIGINT", "of `finished`, COMPLETED_WITH_ERRORS"),
             ("failed", "BIGINT", "of `finished`, FAILED"),
@@ -467,11 +480,11 @@ OBJECTS: tuple[WarehouseObject, ...] = (
             ("success_rate", "DOUBLE", "completed / finished"),
             ("failure_rate", "DOUBLE", "failed / finished"),
             ("in_flight", "BIGINT", "listed in an in-flight status"),
-            ("stuck", "BIGINT", "of those, older than `stuck_after_hours` at that night's "
-                                "`export_finished_at`"),
+            ("stuck", "BIGINT", "of those, older than `stuck_after_hours` at its "
+                                "`listing_finished_at`"),
             ("fallback_records", "BIGINT", "records with `from_mongodb` true"),
-            ("status_regressions", "BIGINT", "rows of `task_status_regressions` that night"),
-            ("quarantined", "BIGINT", "rows of `task_quarantine` that night"),
+            ("status_regressions", "BIGINT", "its rows of `task_status_regressions`"),
+            ("quarantined", "BIGINT", "its rows of `task_quarantine`"),
         ),
     ),
 )
@@ -483,29 +496,32 @@ mixpeek_tasks/warehouse/dictionary.py: edit that file, not this one. -->
 
 Every table and view in `warehouse.duckdb`, column by column, as Dagster's catalog shows them
 (one asset per object, downstream of `warehouse_tasks` or `task_analytics`). Times are
-`TIMESTAMP WITH TIME ZONE` in UTC; an *export date* is the date of one nightly snapshot (a
-Dagster partition). Every type is one a BI driver reads: no unsigned or 128-bit integers, and
-each list column (`VARCHAR[]`, `DATE[]`) has a `<name>_json` twin holding it as JSON text for
-SQL clients without lists (an ODBC driver, Superset's column editor). The snapshots stay in the
-Parquet tree (`parquet/tasks/export_date=D/data.parquet`), read in place by the view
-`task_snapshots`; the file holds what is derived from them.
+`TIMESTAMP WITH TIME ZONE` in UTC; an *observation* is one listing of the whole account at the
+moment it ran, known by its id (`2026-12-04T020013Z`, the instant its run started; ids sort as
+their times), its UTC date `observed_on` and when its listing read its first and last page
+(README, Observations). Every time below is one of those read times, never a date a caller
+chose. Every type is one a BI driver reads: no unsigned or 128-bit integers, and each list
+column (`VARCHAR[]`) has a `<name>_json` twin holding it as JSON text for SQL clients without
+lists ([bi-tools.md](bi-tools.md)). The snapshots stay in the Parquet tree
+(`parquet/tasks/observation=<id>/data.parquet`), read in place by the view `task_snapshots`;
+the file holds what is derived from them.
 
 SQL lives in `mixpeek_tasks/warehouse/sql/`, each file on bound parameters only: `schema/`
-creates every table, `load/` holds a night's load as numbered steps, each writing the tables
-its name says (declared in order in `LOAD_STEPS`, `mixpeek_tasks/warehouse/load.py`), and
-`views/` one file per analysts' object. A night newer than every loaded one is appended:
-`schema/tables.sql` in a transaction of its own (the tables, empty, the first time), then in
-one transaction `schema/task_status_classes.sql` and the steps `load/01_night.sql` (the
-night's file read once, narrow, each record hashed), `02_history_append.sql` (the status
-intervals and regressions), `03_tasks_seen_again.sql` (records unchanged since the last
-night), `04_tasks_new.sql` (tasks never seen), `05_night_changed.sql` (the changed records),
-`06_tasks_merge.sql` per bucket of the changed task_ids, `07_task_quarantine.sql`,
+creates every table, `load/` holds an observation's load as numbered steps, each writing the
+tables its name says (declared in order in `LOAD_STEPS`, `mixpeek_tasks/warehouse/load.py`),
+and `views/` one file per analysts' object. An observation newer than every loaded one is
+appended: `schema/tables.sql` in a transaction of its own (the tables, empty, the first time),
+then in one transaction `schema/task_status_classes.sql` and the steps `load/01_night.sql`
+(the observation's file read once, narrow, each record hashed), `02_history_append.sql` (the
+status intervals and regressions), `03_tasks_seen_again.sql` (records unchanged since the
+last observation), `04_tasks_new.sql` (tasks never seen), `05_night_changed.sql` (the changed
+records), `06_tasks_merge.sql` per bucket of the changed task_ids, `07_task_quarantine.sql`,
 `08_export_nights.sql`, `09_batch_observations.sql`, and `10_export_coverage.sql` (its table
-from `schema/export_coverage.sql`) when the night has a coverage record. Any other load (a
-backfill, a re-run of a date) rebuilds: every night of the tree appended in date order into a
-fresh file, which replaces the old one once complete. *Load* objects below change with every
-load; *views* objects are rebuilt when `task_analytics` materializes (or `make report`), each
-after the files its `-- depends on:` line names.
+from `schema/export_coverage.sql`) when the observation has a coverage record. One that
+reaches the tree out of time order rebuilds: every observation of the tree appended in time
+order into a fresh file, which replaces the old one once complete. *Load* objects below change
+with every load; *views* objects are rebuilt when `task_analytics` materializes (or `make
+report`), each after the files its `-- depends on:` line names.
 """
 
 _OUTRO = """## Macro
@@ -523,7 +539,7 @@ def render() -> str:
     """docs/data-dictionary.md."""
     parts = [_INTRO]
     for obj in OBJECTS:
-        built = "loaded with every night" if obj.built_by == LOAD else "built with the views"
+        built = "changed by every load" if obj.built_by == LOAD else "built with the views"
         parts.append(f"## `{obj.name}`\n\n*{obj.kind}, {built}.* {obj.description}\n\n"
                      "| column | type | meaning |\n|---|---|---|\n"
                      + "".join(f"| `{c.name}` | {c.type} | {_cell(c.description)} |\n"
