@@ -19,8 +19,9 @@ def test_definitions_load_with_unpartitioned_jobs_and_a_nightly_schedule():
     assert {k.to_user_string() for k in defs.resolve_all_asset_keys()} == {
         "task_snapshot", "warehouse_tasks", "task_analytics", "task_report",
         *(f"warehouse/{obj.name}" for obj in OBJECTS)}
-    # The catalog's specs are made by those four: the job runs the four alone.
-    assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} == {
+    # The catalog's specs are made by those four: the nightly job runs the four alone.
+    nightly = defs.resolve_job_def("nightly_export")
+    assert {k.to_user_string() for k in nightly.asset_layer.executable_asset_keys} == {
         "task_snapshot", "warehouse_tasks", "task_analytics", "task_report"}
     reload_steps = {key.to_user_string() for key in
                     defs.resolve_job_def("reload_warehouse").asset_layer.executable_asset_keys}
