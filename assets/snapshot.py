@@ -1,7 +1,7 @@
 """An observation: every task the API lists now, flattened into Parquet, with its checks.
 
 No partitions: the service lists tasks as they are now, so each materialization is one new
-observation, filed under the moment it ran (README, "Observations"); nothing in the UI, a
+observation, filed under the moment it ran (docs/guide.md, "Observations"); nothing in the UI, a
 backfill or a re-run can file a listing under a date it did not see.
 """
 

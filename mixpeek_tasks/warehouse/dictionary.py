@@ -499,7 +499,7 @@ Every table and view in `warehouse.duckdb`, column by column, as Dagster's catal
 `TIMESTAMP WITH TIME ZONE` in UTC; an *observation* is one listing of the whole account at the
 moment it ran, known by its id (`2026-12-04T020013Z`, the instant its run started; ids sort as
 their times), its UTC date `observed_on` and when its listing read its first and last page
-(README, Observations). Every time below is one of those read times, never a date a caller
+(docs/guide.md, Observations). Every time below is one of those read times, never a date a caller
 chose. Every type is one a BI driver reads: no unsigned or 128-bit integers, and each list
 column (`VARCHAR[]`) has a `<name>_json` twin holding it as JSON text for SQL clients without
 lists ([bi-tools.md](bi-tools.md)). The snapshots stay in the Parquet tree

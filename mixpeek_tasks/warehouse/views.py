@@ -116,7 +116,7 @@ def _create_task_snapshots(con: duckdb.DuckDBPyConnection, tree: SnapshotTree) -
     else:
         # DuckDB binds a view when it is created, and reads s3:// only through its httpfs
         # extension, which an exporter need not have: every other view reads the derived
-        # tables, and the snapshots are read from the tree itself (README, Object storage).
+        # tables, and the snapshots are read from the tree itself (docs/guide.md, Object storage).
         log.info("no task_snapshots view: the snapshots are in %s, read them there", tree)
 
 
