@@ -182,7 +182,7 @@ def test_analytics_metadata_has_tables_charts_and_flags_regressions(history, mat
 
     metadata, checks = outcome(4)
     assert "| task_type | tasks | terminal | success_rate |" in metadata["success_rate_by_type"]
-    assert "| observation_id | observed_on | tasks_listed |" in metadata["daily_summary"]
+    assert "| observation_id | tasks_listed | new_tasks |" in metadata["daily_summary"]
     assert "Ray job <id> exceeded memory limit of <n> GiB" in metadata["top_failure_reasons"]
     assert metadata["failure_reasons_chart"].startswith("```") and "█" in metadata[
         "failure_reasons_chart"]
