@@ -14,6 +14,7 @@ nothing it cannot show complete (reconcile.py).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -201,8 +202,11 @@ def export_snapshot(
             progress(f"observation {staging.observation_id}")
         stager = PageStager(staging, part_rows=part_rows, progress=progress,
                             total=report.total, started=started)
-        stager.stage(runner.pages(strategy, staging.pending(), concurrency=concurrency),
-                     listed=end_count.listed)
+        # Closed however staging ends: a Ctrl-C's traceback keeps the generator alive, and
+        # its workers, blocked on a full queue, would hold the interpreter's exit for ever.
+        with contextlib.closing(runner.pages(strategy, staging.pending(),
+                                             concurrency=concurrency)) as pages:
+            stager.stage(pages, listed=end_count.listed)
         at_end = end_count.counts()
         # The total must be from before the first page (a task created at the head of the
         # listing after it is never seen by a positional listing): the probe's is.
