@@ -4,6 +4,7 @@ comparison and string operators, `case_sensitive`), dotted field lookup and sort
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from mixpeek_emulator.errors import ApiError
@@ -51,6 +52,29 @@ def created_at_range(filters: Any) -> tuple[bool, list[tuple[str, str]]] | None:
             return None
         bounds.append((cond["operator"], cond["value"]))
     return bool(filters.get("case_sensitive", False)), bounds
+
+
+def without_conditions(filters: Any, ignored: Callable[[dict], bool]) -> Any:
+    """`filters` with every condition `ignored` picks taken out (a logical list left empty goes
+    too; None when nothing is left): how a service that does not support a field or an
+    operator, and says nothing, reads them. Anything but an object is left for
+    compile_filters to refuse."""
+    if not isinstance(filters, dict):
+        return filters
+    if "field" in filters and "operator" in filters:
+        return None if ignored(filters) else filters
+    kept: dict = {}
+    for key, value in filters.items():
+        if key in _LOGICAL_KEYS and isinstance(value, list):
+            children = [without_conditions(child, ignored) for child in value]
+            value = [child for child in children if child is not None]
+            if not value:
+                continue
+        elif (key != "case_sensitive" and key not in _LOGICAL_KEYS
+              and ignored({"field": key, "operator": "eq", "value": value})):
+            continue
+        kept[key] = value
+    return kept if set(kept) - {"case_sensitive"} else None
 
 
 def lookup(task: dict, dotted: str) -> Any:

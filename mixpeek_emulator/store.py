@@ -23,7 +23,7 @@ from mixpeek_emulator.query import (
     sort_key,
     text_bounds,
 )
-from mixpeek_emulator.vocabulary import IN_FLIGHT
+from mixpeek_emulator.vocabulary import IN_FLIGHT, TIMESTAMP_FIELDS
 
 DEFAULT_SORT = {"field": "created_at", "direction": "desc"}
 # What Redis holds before its TTL expires: all a list that reads only Redis can see.
@@ -254,7 +254,8 @@ class TaskStore:
 
     def _matcher(self, body: dict, profile: ServerProfile) -> Callable[[dict], bool]:
         """The predicate a task must meet to be listed for `body` under `profile`."""
-        filters = None if profile.ignores_filters else body.get("filters")
+        body = profile.read(body)
+        filters = body.get("filters")
         conditions: list = [compile_filters(filters)] if filters else []
         if body.get("status"):
             conditions.append(lambda t, s=body["status"]: t.get("status") == s)
@@ -315,7 +316,7 @@ class TaskStore:
             # case-folded filter cannot narrow the walk, and may match nothing).
             matches = self._matcher(body, profile)
             total = self._count_indexed(body, profile)
-            low, high = text_bounds(body.get("filters"), sort["field"])
+            low, high = text_bounds(profile.read(body).get("filters"), sort["field"])
             hits: list[str] = []
             walk = walks[sort["field"]](low, high, sort.get("direction") == "desc")
             for task_id in walk if total != 0 else ():
@@ -323,14 +324,29 @@ class TaskStore:
                     hits.append(task_id)
                     if len(hits) > wanted or len(hits) == total:
                         break
-            return [self._encoded[i] for i in hits[offset:wanted]], total, len(hits) > wanted
+            return [self._shown(i, profile) for i in hits[offset:wanted]], total, len(hits) > wanted
         ordered = _ordered(self.scan(body, profile),
                            DEFAULT_SORT if profile.sorts_page_only else sort)
         page = ordered[offset:wanted]
         if profile.sorts_page_only:
             page = _ordered(page, sort)
-        return ([self._encoded[t["task_id"]] for t in page], len(ordered),
+        return ([self._shown(t["task_id"], profile) for t in page], len(ordered),
                 len(ordered) > wanted)
+
+    def _shown(self, task_id: str, profile: ServerProfile) -> bytes:
+        """The task's record as the service answers it under `profile`."""
+        if not profile.no_timestamps:
+            return self._encoded[task_id]
+        return orjson.dumps({k: v for k, v in self.tasks[task_id].items()
+                             if k not in TIMESTAMP_FIELDS})
+
+    def record(self, task_id: str, profile: ServerProfile = DOCUMENTED) -> bytes | None:
+        """One task's record, as `GET /v1/tasks/{task_id}` answers it; None if there is none
+        (or, for a service that reads only Redis, none it still holds)."""
+        task = self.tasks.get(task_id)
+        if task is None or (profile.recent_window and not self._matcher({}, profile)(task)):
+            return None
+        return self._shown(task_id, profile)
 
     def count(self, body: dict, profile: ServerProfile = DOCUMENTED) -> int:
         """How many tasks `body` lists: from the indexes when they can tell, else by a scan."""
@@ -339,9 +355,10 @@ class TaskStore:
 
     def _count_indexed(self, body: dict, profile: ServerProfile) -> int | None:
         """The count of every task, or of a created_at range; None for any other question."""
+        body = profile.read(body)
         if profile.recent_window or any(body.get(key) for key in ("status", "task_type", "search")):
             return None
-        filters = None if profile.ignores_filters else body.get("filters")
+        filters = body.get("filters")
         if not filters:
             return len(self.tasks)
         ranged = created_at_range(filters)

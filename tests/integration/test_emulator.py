@@ -8,6 +8,7 @@ import pytest
 from mixpeek.models.error_response import ErrorResponse
 from mixpeek.models.list_tasks_request import ListTasksRequest
 from mixpeek.models.list_tasks_response import ListTasksResponse
+from mixpeek.models.task_response import TaskResponse
 
 from mixpeek_emulator import ServerProfile, TaskStore, running_emulator
 from mixpeek_emulator.query import sort_key
@@ -247,3 +248,34 @@ def test_pages_by_created_at_read_off_the_index_equal_a_sort_of_a_full_scan(chur
                 assert [orjson.loads(e) for e in encoded] == everything[offset:offset + limit]
                 assert more == (len(everything) > offset + limit)
                 assert total in (None, len(everything))
+
+
+def test_get_task_answers_the_listed_record_in_the_sdk_model_or_404(api, emulator):
+    listed_task = api(limit=1).json()["results"][0]
+    with httpx.Client(base_url=emulator.base_url, headers={"Authorization": "Bearer k"}) as http:
+        found = http.get(f"/v1/tasks/{listed_task['task_id']}")
+        missing = http.get("/v1/tasks/no-such-task")
+        anonymous = httpx.get(f"{emulator.base_url}/v1/tasks/{listed_task['task_id']}")
+    assert found.status_code == 200 and found.json() == listed_task
+    assert TaskResponse.from_json(found.text).task_id == listed_task["task_id"]
+    assert missing.status_code == 404
+    assert ErrorResponse.from_json(missing.text).error.type == "not_found"
+    assert anonymous.status_code == 401
+
+
+def test_the_per_minute_rate_limit_answers_429_with_retry_after_and_then_admits_again():
+    with running_emulator(tasks=20, seed=2, rate_limit=3, rate_window_seconds=1.0) as server:
+        with httpx.Client(base_url=server.base_url, headers={"Authorization": "Bearer k"}) as http:
+            started = time.monotonic()
+            answers = [http.post("/v1/tasks/list", json={}) for _ in range(2)]
+            answers += [http.get(f"/v1/tasks/{next(iter(server.store.tasks))}")]
+            refused = [http.post("/v1/tasks/list", json={}) for _ in range(2)]
+            within_window = time.monotonic() - started < 1.0
+            time.sleep(1.05)
+            again = http.post("/v1/tasks/list", json={})
+    assert within_window
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert [r.status_code for r in refused] == [429, 429]
+    assert ErrorResponse.from_json(refused[0].text).error.type == "rate_limited"
+    assert refused[0].headers["Retry-After"] == "1"
+    assert again.status_code == 200 and server.rate_limit.refused == 2
