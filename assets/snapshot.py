@@ -55,9 +55,10 @@ def task_snapshot(context: AssetExecutionContext, config: SnapshotConfig,
     # Every way the export can fail for the user's setup or the service's answers is a
     # MixpeekError with a one-line message: the run's failure leads with it, not a traceback.
     try:
-        mixpeek.preflight()
+        for note in mixpeek.preflight():
+            context.log.warning(note)
         storage.preflight()
-        with mixpeek.client() as client:
+        with mixpeek.client() as client, client.reporting_slow_requests(context.log.info):
             result = export_snapshot(client, storage.tree(), export_date,
                                      concurrency=mixpeek.concurrency, paging=mixpeek.paging,
                                      progress=context.log.info)

@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate-limit", type=int, default=None,
                         help="requests admitted per minute; more are answered 429 with "
                              "Retry-After (default: no limit)")
+    parser.add_argument("--drip-seconds", type=float, default=0.5,
+                        help="pause before each 16-byte piece of a dripping answer (kind drip)")
     parser.add_argument("--api-key", default=None, help="accept only this key (default: any)")
     parser.add_argument("--server-profile", default="",
                         help="comma-separated quirks (listed below); default: none, the "
@@ -48,7 +50,8 @@ def main(argv: list[str] | None = None) -> None:
         (args.host, args.port), TaskStore.generate(args.tasks, args.seed, id_prefix=args.id_prefix),
         churn=args.churn, churn_deletes=args.churn_deletes, latency_ms=args.latency_ms,
         api_key=args.api_key, profile=profile, rate_limit=args.rate_limit,
-        faults=Faults(args.fault_rate, tuple(args.fault_kinds.split(",")), args.seed))
+        faults=Faults(args.fault_rate, tuple(args.fault_kinds.split(",")), args.seed,
+                      drip_seconds=args.drip_seconds))
     quirks = ", ".join(profile.names) or "none"
     print(f"mixpeek-emulator listening on {server.base_url} with {args.tasks} tasks "
           f"(server profile quirks: {quirks})", flush=True)

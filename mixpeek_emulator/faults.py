@@ -9,8 +9,13 @@ from dataclasses import dataclass, field
 FAULT_KINDS = (
     "429", "429_retry_after_0", "429_retry_after_past_date", "500", "502", "503", "504",
     "reset_mid_body", "truncated_body", "not_json", "no_results", "results_not_list", "drop",
-    "slow",
+    "slow", "drip", "cut_off",
 )
+# Kinds that send the real answer, only late ("slow"), a few bytes at a time after prompt
+# headers ("drip": each piece within any read timeout, the whole taking for ever), or only its
+# first half before the connection closes ("cut_off", as a proxy cut mid-transfer does).
+# "not_json" is a proxy's HTML page with a 200.
+DELIVERY_KINDS = frozenset({"slow", "drip", "cut_off"})
 
 
 @dataclass
@@ -21,6 +26,8 @@ class Faults:
     kinds: tuple[str, ...] = FAULT_KINDS
     seed: int = 0
     slow_seconds: float = 2.0
+    drip_bytes: int = 16
+    drip_seconds: float = 0.5
     injected: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:

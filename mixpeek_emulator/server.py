@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import orjson
 
 from mixpeek_emulator.errors import ApiError
-from mixpeek_emulator.faults import Faults
+from mixpeek_emulator.faults import DELIVERY_KINDS, Faults
 from mixpeek_emulator.profiles import ServerProfile
 from mixpeek_emulator.ratelimit import RateLimit
 from mixpeek_emulator.store import TaskStore
@@ -189,13 +189,30 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        if self._delivery == "drip":
+            self._drip(body)
+        elif self._delivery == "cut_off":
+            self.wfile.write(body[:len(body) // 2])
+            self.close_connection = True
+        else:
+            self.wfile.write(body)
         self.server.request_log.append((self._arrived, status))
 
+    def _drip(self, body: bytes) -> None:
+        faults = self.server.faults
+        self.wfile.flush()
+        for start in range(0, len(body), faults.drip_bytes):
+            time.sleep(faults.drip_seconds)
+            self.wfile.write(body[start:start + faults.drip_bytes])
+            self.wfile.flush()
+
     def _send_fault(self, kind: str) -> bool:
-        """Answer with fault `kind`; False for "slow", which delays and then answers normally."""
-        if kind == "slow":
-            time.sleep(self.server.faults.slow_seconds)
+        """Answer with fault `kind`; False for the kinds that deliver the real answer their
+        way (DELIVERY_KINDS), which the caller then produces."""
+        if kind in DELIVERY_KINDS:
+            self._delivery = kind
+            if kind == "slow":
+                time.sleep(self.server.faults.slow_seconds)
             return False
         if kind.startswith("429"):
             headers = {"429_retry_after_0": {"Retry-After": "0"},
@@ -237,6 +254,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, routed: bool, answer: Callable[[], bytes]) -> None:
         """Latency, the rate limit and faults, then the route and the key, then `answer`."""
+        self._delivery: str | None = None
         if self.server.latency_ms:
             time.sleep(self.server.latency_ms / 1000)
         retry_after = self.server.rate_limit.admit() if self.server.rate_limit else None

@@ -6,6 +6,8 @@ import logging
 
 import httpx
 
+from mixpeek_tasks.secrets import mask
+
 log = logging.getLogger(__name__)
 
 
@@ -21,9 +23,9 @@ def failure_text(export_date: str | None, step: str | None, cause: str,
 def post_alert(webhook_url: str, text: str, *, secret: str | None = None,
                attempts: int = 2, timeout: float = 10.0) -> bool:
     """POST `{"text": text}`; True once the webhook took it. A failing webhook is logged and
-    given up after `attempts`: an alert must never hold up or fail the next night."""
-    if secret:
-        text = text.replace(secret, "***")
+    given up after `attempts`: an alert must never hold up or fail the next night. Every
+    form of `secret` in `text` is masked."""
+    text = mask(text, secret)
     for attempt in range(1, attempts + 1):
         try:
             response = httpx.post(webhook_url, json={"text": text}, timeout=timeout)

@@ -1,6 +1,6 @@
 """What can be checked before an export starts paging, each failure said in one line a person
-can act on: the key is set, the base URL is a URL, the export directory (or S3 prefix) takes
-files, the warehouse has a local place."""
+can act on: the key is set and fits a header, the base URL is a URL, the export directory (or
+S3 prefix) takes files, the warehouse has a local place."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import httpx
 
 from mixpeek_tasks import settings
 from mixpeek_tasks.api.errors import MixpeekError
+from mixpeek_tasks.secrets import PastedKey, clean_api_key
 from mixpeek_tasks.snapshot.object_store import describe, is_s3_uri
 from mixpeek_tasks.snapshot.tree import SnapshotTree, export_tree
 from mixpeek_tasks.warehouse.database import Warehouse
@@ -29,11 +30,13 @@ class WarehouseNotSet(PreflightError):
     """The export directory is on S3 and MIXPEEK_WAREHOUSE does not say where DuckDB lives."""
 
 
-def check_api_key(api_key: str | None) -> None:
+def check_api_key(api_key: str | None) -> PastedKey:
+    """The key as the requests will carry it (UnusableKey if no header can)."""
     if not api_key:
         raise PreflightError(
             "MIXPEEK_API_KEY is not set: export it with your key, or run `make demo` to export "
             "the built-in emulator instead")
+    return clean_api_key(api_key)
 
 
 def check_base_url(base_url: str) -> None:
@@ -86,7 +89,12 @@ def warehouse_from_environment() -> Warehouse:
     (staged in MIXPEEK_STAGING_DIR), as ExportStorage configures it for the assets."""
     export_dir = settings.EXPORT_DIR.read()
     return Warehouse(warehouse_file(export_dir, settings.WAREHOUSE.read()),
-                     export_tree(export_dir, settings.STAGING_DIR.read()))
+                     tree_from_environment())
+
+
+def tree_from_environment() -> SnapshotTree:
+    """The tree of MIXPEEK_EXPORT_DIR, staged in MIXPEEK_STAGING_DIR, as ExportStorage has it."""
+    return export_tree(settings.EXPORT_DIR.read(), settings.STAGING_DIR.read())
 
 
 def check_object_store(tree: SnapshotTree) -> None:

@@ -73,6 +73,10 @@ PAGING = Setting(
 MAX_REQUESTS_PER_MINUTE = Setting(
     "MIXPEEK_MAX_REQUESTS_PER_MINUTE", "a request budget shared by all paging workers",
     kind=int, unset="unset (no cap)")
+ANSWER_DEADLINE_SECONDS = Setting(
+    "MIXPEEK_ANSWER_DEADLINE_SECONDS", "the longest one answer, headers and body, may take"
+    " before it is retried (on top of the connect and read timeouts); whole seconds",
+    default="120", kind=int)
 
 # Where the export lives
 EXPORT_DIR = Setting(

@@ -33,8 +33,15 @@ class MixpeekResource(ConfigurableResource):
     concurrency: int = Field(default=4, ge=1, le=16,
                              description="task-id ranges fetched at once")
     max_requests_per_minute: int | None = Field(
-        default=None, ge=1, description="client-side request budget; None = no cap")
+        default=None, description="client-side request budget; None = no cap (the budget refuses a value below 1)")
     timeout_seconds: float = Field(default=60.0, gt=0)
+    # Whole seconds, as Dagster reads an int from the environment but not a float; not bounded
+    # here, as pydantic would judge EnvVar's placeholder, not the value (the client refuses
+    # one that is not positive).
+    answer_deadline_seconds: int = Field(
+        default=int(settings.ANSWER_DEADLINE_SECONDS.default),
+        description="longest one answer, headers and body, may take before it is retried"
+                    " (MIXPEEK_ANSWER_DEADLINE_SECONDS)")
     paging: PagingMode = Field(
         default=PagingMode(settings.PAGING.default),
         description="auto: probe the service and take the first strategy that is complete there;"
@@ -44,10 +51,12 @@ class MixpeekResource(ConfigurableResource):
     retry_floor_seconds: float = Field(
         default=0.2, ge=0, description="least wait between tries, whatever Retry-After says")
 
-    def preflight(self) -> None:
-        """Fail in one line on what can be known before the first request."""
-        check_api_key(self.api_key)
+    def preflight(self) -> list[str]:
+        """Fail in one line on what can be known before the first request; return what the
+        run should say about its setup (a key that came with whitespace around it)."""
+        key = check_api_key(self.api_key)
         check_base_url(self.base_url)
+        return [key.trimmed] if key.trimmed else []
 
     def client(self) -> MixpeekClient:
         return MixpeekClient(
@@ -57,6 +66,7 @@ class MixpeekResource(ConfigurableResource):
             retry=RetryPolicy(max_attempts=self.max_attempts, base_delay=self.retry_base_seconds,
                               min_delay=self.retry_floor_seconds),
             timeout=httpx.Timeout(self.timeout_seconds, connect=min(10.0, self.timeout_seconds)),
+            deadline=self.answer_deadline_seconds,
             budget=RequestBudget(self.max_requests_per_minute),
         )
 

@@ -3,7 +3,8 @@
 It runs the `nightly_export` job in this process, prints the export's own progress lines (not
 Dagster's step events) and, when the run fails, the one line that says why, with no
 traceback unless `--debug` is given (or MIXPEEK_DEBUG=1). Exit codes: 0 done, 1 the run
-failed, 2 the command line was wrong. `make demo` and a cron line call it.
+failed, 2 the command line was wrong, 130 it was interrupted (Ctrl-C). `make demo` and a cron
+line call it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ from datetime import date, datetime, timezone
 from dagster import DagsterInstance, ExecuteInProcessResult, InitLoggerContext, logger
 
 from mixpeek_tasks import settings
+from mixpeek_tasks.preflight import PreflightError, tree_from_environment
+from mixpeek_tasks.secrets import mask
+from mixpeek_tasks.snapshot.staging import staged_tasks
 from pipelines.definitions import defs
+from pipelines.instance import instance_from
 from pipelines.partitions import export_partitions
 
 JOB = "nightly_export"
@@ -32,6 +37,8 @@ class RunOutcome:
     # The failure's one line (None on success), and the whole story for --debug.
     reason: str | None = None
     details: str | None = None
+    # Stopped by Ctrl-C (SIGINT): not a failure to explain, a run to resume.
+    interrupted: bool = False
 
 
 @logger(description="progress lines for a person at a terminal: time, step, message")
@@ -115,8 +122,7 @@ def export_date(day: date, instance: DagsterInstance | None = None) -> RunOutcom
     with warnings.catch_warnings(), contextlib.ExitStack() as owned:
         warnings.simplefilter("ignore")  # Dagster's beta and deprecation notices: not for users
         if instance is None:
-            instance = owned.enter_context(DagsterInstance.get() if settings.DAGSTER_HOME.is_set()
-                                            else DagsterInstance.ephemeral())
+            instance = owned.enter_context(instance_from(settings.DAGSTER_HOME.read(), print))
         # Naming the logger in the run config is what makes Dagster use it instead of its own.
         result = job.execute_in_process(partition_key=day.isoformat(), instance=instance,
                                         raise_on_error=False,
@@ -131,6 +137,8 @@ def _failure(result: ExecuteInProcessResult) -> RunOutcome:
         data = event.step_failure_data
         error = data.error
         details = error.to_string() if error else None
+        if _interruption(error):
+            return RunOutcome(False, f"{event.step_key}: interrupted", details, interrupted=True)
         if data.user_failure_data is not None and data.user_failure_data.description:
             return RunOutcome(False, f"{event.step_key}: {data.user_failure_data.description}",
                               details)
@@ -140,6 +148,25 @@ def _failure(result: ExecuteInProcessResult) -> RunOutcome:
         line = f"{error.cls_name}: {error.message.strip()}" if error else "unknown error"
         return RunOutcome(False, f"{event.step_key}: {line.splitlines()[0]}", details)
     return RunOutcome(False, "the run failed before any step ran", None)
+
+
+def _interruption(error) -> bool:
+    """Whether a step's error (Dagster's SerializableErrorInfo) is, or was caused by, Ctrl-C."""
+    while error is not None:
+        if error.cls_name in ("DagsterExecutionInterruptedError", "KeyboardInterrupt"):
+            return True
+        error = error.cause or error.context
+    return False
+
+
+def resume_line(day: date) -> str:
+    """What an interrupted run of `day` leaves, and what the next run of it does."""
+    staged = staged_tasks(tree_from_environment(), day)
+    if not staged:
+        return (f"The export of {day} was interrupted before it staged any task; the next run "
+                f"of {day} starts from the beginning.")
+    return (f"The export of {day} was interrupted; the next run of {day} resumes from the "
+            f"{staged:,} tasks it staged.")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,12 +186,23 @@ def main(argv: list[str] | None = None) -> int:
         # Retries and waits are logged as they happen; the failure line sums them up.
         logging.getLogger("mixpeek_tasks").addHandler(logging.NullHandler())
         logging.getLogger("mixpeek_tasks").propagate = False
-    outcome = export_date(day)
+    try:
+        outcome = export_date(day)
+    except PreflightError as error:
+        print(f"The export of {day} failed: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        outcome = RunOutcome(False, interrupted=True)
     if outcome.succeeded:
         return 0
-    print(f"The export of {day} failed: {outcome.reason}", file=sys.stderr)
+    if outcome.interrupted:
+        print(resume_line(day), file=sys.stderr)
+        return 130
+    # The step's own messages are masked; this is the last line of defence for the rest.
+    key = settings.API_KEY.read()
+    print(mask(f"The export of {day} failed: {outcome.reason}", key), file=sys.stderr)
     if args.debug and outcome.details:
-        print(outcome.details, file=sys.stderr)
+        print(mask(outcome.details, key), file=sys.stderr)
     elif outcome.details:
         print("(run again with --debug for the whole error)", file=sys.stderr)
     return 1

@@ -16,6 +16,11 @@ class MixpeekAPIError(MixpeekError):
         self.error_type = error_type
 
 
+class MixpeekRequestUnsendable(MixpeekError):
+    """The request could not be sent as built (an illegal header, a URL httpx refuses): it
+    failed before any byte left the machine, and would fail the same way if retried."""
+
+
 class MixpeekRetriesExhausted(MixpeekError):
     """A page kept failing with retryable errors until the retry budget was spent."""
 

@@ -6,6 +6,7 @@ their requests and call `MixpeekClient.request_page`.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
@@ -13,25 +14,40 @@ import random
 import ssl
 import threading
 import time
+from collections.abc import Callable
 
 import httpx
 import orjson
 
+from mixpeek_tasks import settings
 from mixpeek_tasks.api.budget import RequestBudget
 from mixpeek_tasks.api.errors import (
     MixpeekAPIError,
     MixpeekError,
+    MixpeekRequestUnsendable,
     MixpeekRetriesExhausted,
     MixpeekUnreachable,
     PagingCancelled,
 )
+from mixpeek_tasks.api.in_flight import HEARTBEAT_SECONDS, InFlight, Request
 from mixpeek_tasks.api.retries import RetryPolicy, retry_after_seconds
+from mixpeek_tasks.secrets import clean_api_key, mask
 from mixpeek_tasks.settings import BASE_URL
 
 LIST_PATH = "/v1/tasks/list"
 MAX_PAGE_SIZE = 1000
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+# The longest one answer, headers and body, may take. The read timeout bounds each silence, not
+# the whole: a server or proxy that drips the body a few bytes at a time, each within it, held
+# an export for ever. A healthy page of 1,000 tasks (about 1 MB) comes in a second or two and
+# in ~10 s even at 100 KB/s; twice the 60 s read timeout never cuts an answer the read timeout
+# lets through, and caps a dripping one at two minutes (plus at most one read timeout, as the
+# deadline is checked when bytes arrive) before it is retried.
+ANSWER_DEADLINE_SECONDS = float(settings.ANSWER_DEADLINE_SECONDS.default)
+# Raised before any byte leaves the machine (an illegal header, a URL httpx cannot send to):
+# the same request would fail the same way on every retry.
+UNSENDABLE = (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.InvalidURL)
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +92,7 @@ class MixpeekClient:
         page_size: int = MAX_PAGE_SIZE,
         retry: RetryPolicy = RetryPolicy(),
         timeout: httpx.Timeout = httpx.Timeout(60.0, connect=10.0),
+        deadline: float = ANSWER_DEADLINE_SECONDS,
         budget: RequestBudget | None = None,
         http_client: httpx.Client | None = None,
         seed: int | None = None,
@@ -84,7 +101,12 @@ class MixpeekClient:
             raise MixpeekError("no API key: set MIXPEEK_API_KEY")
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
-        self._api_key = api_key
+        if not deadline > 0:
+            raise MixpeekError(f"the answer deadline (MIXPEEK_ANSWER_DEADLINE_SECONDS) must be "
+                               f"a positive number of seconds, not {deadline}")
+        # As pasted (for masking what others quote back) and as the header carries it.
+        self._pasted_key = api_key
+        self._api_key = clean_api_key(api_key).value
         self.base_url = base_url.rstrip("/")
         url = httpx.URL(self.base_url)
         if url.scheme != "https" and url.host not in LOOPBACK_HOSTS:
@@ -92,6 +114,8 @@ class MixpeekClient:
                         "unencrypted", self.base_url)
         self.page_size = page_size
         self.retry = retry
+        self.deadline = deadline
+        self.in_flight = InFlight()
         self.budget = budget or RequestBudget()
         self._rng = random.Random(seed)
         self._owns_http = http_client is None
@@ -114,10 +138,13 @@ class MixpeekClient:
             self._http.close()
 
     def _redact(self, text: str) -> str:
-        # Real keys are long; masking a one-letter test key would garble every message.
-        if len(self._api_key) < 8:
-            return text
-        return text.replace(self._api_key, "***")
+        return mask(text, self._pasted_key)
+
+    def reporting_slow_requests(
+            self, report: Callable[[str], None], every: float = HEARTBEAT_SECONDS
+    ) -> contextlib.AbstractContextManager[None]:
+        """While the block runs, `report` every `every` seconds the request waiting longest."""
+        return self.in_flight.heartbeat(report, self.deadline, every)
 
     def request_page(self, body: dict, *, limit: int, what: str,
                      stop: threading.Event | None = None,
@@ -137,7 +164,8 @@ class MixpeekClient:
             if waited >= 1.0:
                 log.info("%s: waited %.1fs for the request budget", what, waited)
             try:
-                return self._send(body, {**(params or {}), "limit": limit})
+                with self.in_flight.track(what, attempt + 1) as request:
+                    return self._send(body, {**(params or {}), "limit": limit}, request, stop)
             except _Retryable as failure:
                 last_reason = str(failure)
                 unreachable = failure.unreachable
@@ -166,17 +194,24 @@ class MixpeekClient:
                         self.retry.max_retry_after)
         return min(max(retry_after, self.retry.min_delay), self.retry.max_retry_after)
 
-    def _send(self, body: dict, params: dict) -> tuple[dict, int]:
+    def _send(self, body: dict, params: dict, request: Request,
+              stop: threading.Event | None) -> tuple[dict, int]:
         # itertools.count is atomic under the GIL; `+= 1` from several workers is not.
         self.requests_sent = next(self._requests)
         try:
-            response = self._http.post(
+            with self._http.stream(
+                "POST",
                 self.base_url + LIST_PATH,
                 params=params,
                 content=orjson.dumps(body),
                 headers={"Authorization": f"Bearer {self._api_key}",
                          "Content-Type": "application/json", "Accept": "application/json"},
-            )
+            ) as response:
+                content = self._read_within_deadline(response, request, stop)
+        except UNSENDABLE as error:
+            raise MixpeekRequestUnsendable(self._redact(
+                f"the request to {self.base_url} could not be sent ({type(error).__name__}: "
+                f"{error}); nothing left this machine, so it is not retried")) from None
         except httpx.RequestError as error:
             if _caused_by(error, ssl.SSLCertVerificationError):
                 raise MixpeekError(
@@ -189,16 +224,34 @@ class MixpeekClient:
                 f"HTTP {response.status_code}",
                 retry_after_seconds(response.headers.get("Retry-After")))
         if response.status_code != 200:
-            message, error_type = self._error_message(response)
+            message, error_type = self._error_message(response, content)
             # Mask before shortening: a cut could leave a prefix of the key unmasked.
             raise MixpeekAPIError(response.status_code, self._redact(message)[:500], error_type)
         try:
-            payload = orjson.loads(response.content)
+            payload = orjson.loads(content)
         except orjson.JSONDecodeError:
-            payload = self._decode_leniently(response.content)
+            payload = self._decode_leniently(content)
         if not isinstance(payload, dict) or not isinstance(payload.get("results"), list):
             raise _Retryable("response has no 'results' list")
-        return payload, len(response.content)
+        return payload, len(content)
+
+    def _read_within_deadline(self, response: httpx.Response, request: Request,
+                              stop: threading.Event | None) -> bytes:
+        """The whole body, or _Retryable once the answer has taken longer than the deadline
+        (checked as each piece arrives; the read timeout bounds any wait between pieces).
+        Once `stop` is set (the run was interrupted) the answer is abandoned at the next piece."""
+        chunks = []
+        # The empty piece first: the headers alone may already come past the deadline.
+        for chunk in itertools.chain([b""], response.iter_bytes()):
+            chunks.append(chunk)
+            request.received += len(chunk)
+            if stop is not None and stop.is_set():
+                raise PagingCancelled
+            if time.monotonic() - request.started > self.deadline:
+                raise _Retryable(
+                    f"no whole answer within the {self.deadline:g}s deadline (HTTP "
+                    f"{response.status_code}, {request.received:,} bytes received)")
+        return b"".join(chunks)
 
     @staticmethod
     def _decode_leniently(content: bytes) -> object:
@@ -210,9 +263,10 @@ class MixpeekClient:
             raise _Retryable(f"response is not valid JSON ({error})") from None
 
     @staticmethod
-    def _error_message(response: httpx.Response) -> tuple[str, str | None]:
+    def _error_message(response: httpx.Response, content: bytes) -> tuple[str, str | None]:
         try:
-            error = orjson.loads(response.content)["error"]
+            error = orjson.loads(content)["error"]
             return str(error["message"]), error.get("type")
         except (orjson.JSONDecodeError, KeyError, TypeError):
-            return response.text or response.reason_phrase, None
+            text = content.decode(response.encoding or "utf-8", "replace")
+            return text or response.reason_phrase, None

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 from mixpeek_tasks import settings
 from mixpeek_tasks.api.errors import MixpeekError
 from mixpeek_tasks.atomic_files import publish, replace_atomically
+from mixpeek_tasks.secrets import mask
 
 S3_SCHEME = "s3://"
 # Below the tree's root, hidden from Spark, Trino and Hive by its leading underscore.
@@ -32,7 +33,6 @@ UPLOADS = "_uploads"
 CHUNK = 8 * 1024 * 1024
 # Variables whose values must never reach a message, even quoted back by the AWS SDK.
 SECRET_VARIABLES = (settings.AWS_SECRET_ACCESS_KEY, settings.AWS_SESSION_TOKEN)
-MIN_SECRET_CHARS = 8
 
 
 class ObjectStoreError(MixpeekError):
@@ -43,12 +43,7 @@ def describe(error: OSError) -> str:
     """The first line of a filesystem error (the AWS SDK's run to several), secrets masked."""
     text = str(error).strip()
     line = text.splitlines()[0] if text else type(error).__name__
-    for variable in SECRET_VARIABLES:
-        secret = variable.read() or ""
-        # A value too short to be a real secret would mask ordinary letters of the message.
-        if len(secret) >= MIN_SECRET_CHARS:
-            line = line.replace(secret, "***")
-    return line
+    return mask(line, *(variable.read() for variable in SECRET_VARIABLES))
 
 
 def _copy_stream(source, target) -> None:

@@ -74,6 +74,10 @@ def _sweep_stale(staging: Path, older_than: timedelta, keep: str) -> None:
             entry.unlink(missing_ok=True)
 
 
+def staging_folder(tree: SnapshotTree, export_date: date) -> Path:
+    return tree.staging_dir / f"export_date={export_date.isoformat()}"
+
+
 @dataclass
 class StreamProgress:
     after: str | None = None
@@ -89,7 +93,7 @@ class SnapshotStaging:
             f"{TASK_SCHEMA}|{QUARANTINE_SCHEMA}".encode()).hexdigest()[:16]
         self.tree = tree
         self.export_date = export_date
-        self.folder = tree.staging_dir / f"export_date={export_date.isoformat()}"
+        self.folder = staging_folder(tree, export_date)
         self.strategy = strategy
         self.progress = {key: StreamProgress() for key in strategy.plan()}
         self.parts = 0
@@ -214,3 +218,13 @@ class SnapshotStaging:
 
     def discard(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def staged_tasks(tree: SnapshotTree, export_date: date) -> int:
+    """How many tasks the checkpoint of `export_date` holds staged: what its next export
+    resumes from (0 when there is none, or none that can be read)."""
+    try:
+        checkpoint = staging_folder(tree, export_date) / CHECKPOINT
+        return int(orjson.loads(checkpoint.read_bytes())["rows"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0

@@ -2,8 +2,6 @@
 on; the snapshot's freshness check turns red when no night has landed within its window."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from dagster import (
@@ -16,45 +14,19 @@ from dagster import (
 
 from assets.snapshot import task_snapshot
 from mixpeek_emulator import running_emulator
+from mixpeek_tasks.alerts import post_alert
 from pipelines.resources import ExportStorage, MixpeekResource
 from pipelines.sensors import nightly_export_failure_alert, snapshot_freshness_checks
+from tests.support.webhook import running_receiver
 
 KEY = "sk_test_alert_key_0123456789"
 PARTITION = "2026-11-23"
 
 
-class Receiver(ThreadingHTTPServer):
-    def __init__(self, status: int):
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.status = status
-        self.bodies: list[dict] = []
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/hook"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: Receiver
-
-    def do_POST(self):  # noqa: N802 - stdlib naming
-        self.server.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-        self.send_response(self.server.status)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def receiver(request):
-    server = Receiver(getattr(request, "param", 200))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with running_receiver(getattr(request, "param", 200)) as server:
+        yield server
 
 
 def _resources(base_url, export_dir):
@@ -71,7 +43,7 @@ def _failed_run(tmp_path, instance):
     return result.dagster_run, failure.dagster_event
 
 
-def _evaluate(run, failure, instance):
+def evaluate_alert(run, failure, instance):
     context = build_run_status_sensor_context(
         sensor_name=nightly_export_failure_alert.name, dagster_event=failure,
         dagster_instance=instance, dagster_run=run).for_run_failure()
@@ -84,7 +56,7 @@ def test_a_failed_night_posts_its_date_step_and_cause(tmp_path, receiver, monkey
     monkeypatch.setenv("MIXPEEK_API_KEY", KEY)
     with DagsterInstance.ephemeral() as instance:
         run, failure = _failed_run(tmp_path, instance)
-        _evaluate(run, failure, instance)
+        evaluate_alert(run, failure, instance)
     (body,) = receiver.bodies
     assert set(body) == {"text"}
     assert body["text"] == (
@@ -99,7 +71,7 @@ def test_a_failing_webhook_is_tried_twice_and_logged(tmp_path, receiver, monkeyp
     monkeypatch.setenv("MIXPEEK_ALERT_WEBHOOK_URL", receiver.url)
     with DagsterInstance.ephemeral() as instance:
         run, failure = _failed_run(tmp_path, instance)
-        _evaluate(run, failure, instance)
+        evaluate_alert(run, failure, instance)
     assert len(receiver.bodies) == 2
     assert "alert webhook attempt 2 of 2 failed: HTTP 500" in caplog.text
 
@@ -108,8 +80,17 @@ def test_no_webhook_configured_posts_nothing(tmp_path, receiver, monkeypatch):
     monkeypatch.delenv("MIXPEEK_ALERT_WEBHOOK_URL", raising=False)
     with DagsterInstance.ephemeral() as instance:
         run, failure = _failed_run(tmp_path, instance)
-        _evaluate(run, failure, instance)
+        evaluate_alert(run, failure, instance)
     assert receiver.bodies == []
+
+
+@pytest.mark.parametrize("pasted", [KEY + "\n", KEY + "\r\n", KEY + "\t", " " + KEY])
+def test_an_alert_masks_every_form_of_a_pasted_key(receiver, pasted):
+    cause = (f"LocalProtocolError: Illegal header value {('Bearer ' + pasted).encode()!r}; "
+             f"{pasted!r} {json.dumps(pasted)} {KEY}")
+    assert post_alert(receiver.url, cause, secret=pasted)
+    (body,) = receiver.bodies
+    assert KEY not in json.dumps(body) and body["text"].count("***") == 4
 
 
 def _freshness(instance, tmp_path):

@@ -1,24 +1,17 @@
 """The production instance (deploy/dagster.yaml) on a real Postgres: a materialization through
 it is stored there, and another process opening the same DAGSTER_HOME sees the run and its
-events. Postgres is Debian's (`apt-get install postgresql`, which .ci/run does), started on a
-free local port for this module; the test is skipped where its binaries are not installed."""
+events. Postgres is Debian's, started for this module by the `postgres` fixture
+(tests/dagster/conftest.py); the test is skipped where its binaries are not installed."""
 
 from __future__ import annotations
 
 import json
 import os
-import pwd
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg2  # installed with dagster-postgres
-import pytest
 from dagster import DagsterInstance, materialize
 
 from assets.analytics import task_analytics, terminal_counts_add_up, terminal_status_never_regresses
@@ -37,80 +30,6 @@ PARTITION = "2026-11-23"
 ASSETS = [task_snapshot, task_ids_unique, snapshot_complete, listing_reaches_old_tasks,
           warehouse_tasks, snapshot_rows_match_parquet,
           task_analytics, terminal_counts_add_up, terminal_status_never_regresses]
-
-
-def postgres_bin() -> Path | None:
-    """The newest of Debian's /usr/lib/postgresql/<major>/bin, or None."""
-    found = [p for p in Path("/usr/lib/postgresql").glob("*/bin") if (p / "pg_ctl").exists()]
-    return max(found, default=None,
-               key=lambda p: [int(n) for n in p.parent.name.split(".") if n.isdigit()])
-
-
-@dataclass(frozen=True)
-class Postgres:
-    port: int
-    user: str = "dagster"
-    db: str = "dagster"
-    host: str = "127.0.0.1"
-
-    def connect(self):
-        return psycopg2.connect(host=self.host, port=self.port, user=self.user, dbname=self.db)
-
-    def env(self) -> dict[str, str]:
-        """What deploy/dagster.yaml reads; trust authentication ignores the password."""
-        return {"DAGSTER_PG_HOST": self.host, "DAGSTER_PG_PORT": str(self.port),
-                "DAGSTER_PG_USER": self.user, "DAGSTER_PG_PASSWORD": "unused",
-                "DAGSTER_PG_DB": self.db}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
-    bin_dir = postgres_bin()
-    if bin_dir is None:
-        pytest.skip("Postgres server binaries not installed (/usr/lib/postgresql/*/bin/pg_ctl):"
-                    " apt-get install postgresql")
-    # Postgres refuses to run as root: as root, run it as Debian's `postgres` user.
-    as_user: list[str] = []
-    owner = None
-    if os.geteuid() == 0:
-        try:
-            owner = pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root and there is no `postgres` user to run Postgres as")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    # Not under pytest's tmp_path: as root that is 0700 and the postgres user cannot enter it.
-    root = Path(tempfile.mkdtemp(prefix="mixpeek-pg-"))
-    if owner is not None:
-        os.chown(root, owner.pw_uid, owner.pw_gid)
-    data = root / "data"
-
-    def pg(*args: str) -> None:
-        done = subprocess.run([*as_user, *args], capture_output=True, text=True, timeout=60)
-        if done.returncode:
-            raise RuntimeError(f"{Path(args[0]).name} failed: {done.stderr or done.stdout}")
-
-    server = Postgres(port=free_port())
-    started = False
-    try:
-        pg(str(bin_dir / "initdb"), "-D", str(data), "-U", server.user, "--auth=trust",
-           "-E", "UTF8", "--no-sync")
-        pg(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "postgres.log"), "-w",
-           "-t", "30", "-o", f"-p {server.port} -k {root} -c listen_addresses={server.host}"
-                             " -c fsync=off", "start")
-        started = True
-        pg(str(bin_dir / "createdb"), "-h", server.host, "-p", str(server.port),
-           "-U", server.user, server.db)
-        yield server
-    finally:
-        if started:
-            pg(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
-        shutil.rmtree(root, ignore_errors=True)
 
 
 # Run in a second interpreter: only DAGSTER_HOME (and the DAGSTER_PG_* it reads) in common.

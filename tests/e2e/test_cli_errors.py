@@ -92,3 +92,35 @@ def test_debug_shows_the_whole_error(tmp_path):
     assert done.returncode == 1
     assert "MIXPEEK_API_KEY is not set" in done.stderr.splitlines()[0]
     assert "Failure" in done.stderr and len(done.stderr.splitlines()) > 5
+
+
+def test_a_key_no_header_can_carry_is_refused_in_one_line(tmp_path):
+    done = _run(tmp_path, MIXPEEK_API_KEY=KEY[:8] + "\n" + KEY[8:])
+    _assert_one_line(done, "MIXPEEK_API_KEY holds '\\n' at character 9 of 30, which an HTTP "
+                           "header cannot carry")
+    assert KEY[:8] not in done.stdout + done.stderr and KEY[8:] not in done.stdout + done.stderr
+
+
+def test_a_dagster_home_that_does_not_exist_is_created_and_said(tmp_path):
+    home = tmp_path / "not" / "yet"
+    done = _run(tmp_path, DAGSTER_HOME=str(home))
+    assert done.stdout.splitlines()[0] == (
+        f"created the DAGSTER_HOME folder {home}: the run history is kept there")
+    assert home.is_dir() and list(home.rglob("*.db"))  # the failed run is in its history
+    # Dagster greets a new instance with its telemetry banner first; the run's line comes last,
+    # before the --debug hint.
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "MIXPEEK_API_KEY is not set" in done.stderr.strip().splitlines()[-2]
+
+
+@pytest.mark.parametrize(("home", "expected"), [
+    ("a_file/home", "the DAGSTER_HOME folder {tmp}/a_file/home is not writable (Not a "
+                    "directory): set DAGSTER_HOME to a folder you can write to"),
+    ("relative", "DAGSTER_HOME 'relative' is not an absolute path: set it to {tmp}/relative"),
+], ids=["under a file", "relative"])
+def test_a_dagster_home_that_cannot_hold_the_history_ends_in_one_line(tmp_path, home, expected):
+    (tmp_path / "a_file").write_text("")
+    home = home if home == "relative" else str(tmp_path / home)
+    done = _run(tmp_path, MIXPEEK_API_KEY=KEY, DAGSTER_HOME=home)
+    _assert_one_line(done, expected.format(tmp=tmp_path))
+    assert len(done.stderr.splitlines()) == 1

@@ -1,6 +1,7 @@
 """Faults on the wire, injected by the emulator: every export either completes exactly or
 fails clearly, naming the page, with nothing published."""
 
+import time
 from datetime import date
 
 import httpx
@@ -17,17 +18,18 @@ from mixpeek_tasks.snapshot.export import export_snapshot
 
 EXPORT_DATE = date(2026, 11, 23)
 FAST_RETRIES = RetryPolicy(max_attempts=12, base_delay=0.01, min_delay=0.001, max_delay=0.05)
+DEADLINE = 1.0
 
 
 def quick_client(server, **kwargs) -> MixpeekClient:
     options = {"page_size": 250, "retry": FAST_RETRIES,
-               "timeout": httpx.Timeout(0.5, connect=0.5), **kwargs}
+               "timeout": httpx.Timeout(0.5, connect=0.5), "deadline": DEADLINE, **kwargs}
     return MixpeekClient("sk_test_faults", server.base_url, **options)
 
 
 @pytest.mark.parametrize("kind", FAULT_KINDS)
 def test_each_fault_is_retried_and_the_export_is_complete(tmp_path, kind):
-    faults = Faults(rate=0.4, kinds=(kind,), seed=3, slow_seconds=1.0)
+    faults = Faults(rate=0.4, kinds=(kind,), seed=3, slow_seconds=1.0, drip_seconds=0.05)
     with running_emulator(tasks=1500, seed=9, faults=faults) as server:
         with quick_client(server) as client:
             result = export_snapshot(client, tmp_path, EXPORT_DATE, concurrency=2)
@@ -70,3 +72,35 @@ def test_connection_refused_is_retried_then_reported(tmp_path):
     client = MixpeekClient("sk_test_faults", dead_url, retry=RetryPolicy(3, min_delay=0.001))
     with pytest.raises(MixpeekRetriesExhausted, match="ConnectError"):
         list(PagingRunner.of(client).pages(KeysetPaging()))
+
+
+def test_a_dripping_answer_is_given_up_at_the_deadline_and_the_export_is_exact(tmp_path):
+    # Each piece comes within the read timeout; the whole would take about a minute.
+    faults = Faults(rate=0.3, kinds=("drip",), seed=5, drip_seconds=0.01)
+    lines: list[str] = []
+    with running_emulator(tasks=1500, seed=9, faults=faults) as server:
+        expected = set(server.store.tasks)
+        started = time.monotonic()
+        with quick_client(server) as client, client.reporting_slow_requests(lines.append,
+                                                                            every=0.2):
+            result = export_snapshot(client, tmp_path, EXPORT_DATE, concurrency=2)
+        spent = time.monotonic() - started
+    ids = pq.read_table(result.tasks_path, columns=["task_id"]).column("task_id").to_pylist()
+    assert len(ids) == len(set(ids)) and set(ids) == expected
+    drips = len(faults.injected)
+    assert drips >= 3
+    # Every dripping answer was dropped at the deadline (give or take a piece), not waited out.
+    assert spent < drips * (DEADLINE + 0.5) + 10
+    waits = [line for line in lines if line.startswith("still waiting for ")]
+    assert waits and all(f"(deadline {DEADLINE:g}s)" in line for line in waits)
+
+
+def test_an_answer_that_always_drips_fails_naming_the_request_and_the_deadline():
+    faults = Faults(rate=1.0, kinds=("drip",), seed=1, drip_seconds=0.01)
+    with running_emulator(tasks=300, seed=1, faults=faults) as server:
+        client = quick_client(server, deadline=0.3, retry=RetryPolicy(3, min_delay=0.001))
+        with pytest.raises(MixpeekRetriesExhausted) as raised:
+            list(PagingRunner.of(client).pages(KeysetPaging()))
+    assert str(raised.value).startswith("page 1 of task ids [, )")
+    assert ("gave up after 3 attempts; last error: no whole answer within the 0.3s deadline"
+            in str(raised.value))

@@ -1,6 +1,7 @@
 """The API key never leaks; data never becomes SQL; TLS is verified."""
 
 import inspect
+import json
 import os
 import ssl
 import subprocess
@@ -11,15 +12,20 @@ from pathlib import Path
 
 import orjson
 import pytest
+from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
+from dagster._core.instance.ref import InstanceRef
 
 from mixpeek_emulator import EmulatorServer, Faults, TaskStore, running_emulator
 from mixpeek_tasks.api.errors import MixpeekError
 from mixpeek_tasks.api.paging.keyset import KeysetPaging
 from mixpeek_tasks.api.paging.runner import PagingRunner
 from mixpeek_tasks.api.transport import MixpeekClient
+from mixpeek_tasks.secrets import secret_forms
 from mixpeek_tasks.snapshot.export import export_snapshot
 from mixpeek_tasks.warehouse.database import Warehouse
+from tests.dagster.test_alerts import evaluate_alert
 from tests.support import ROOT
+from tests.support.webhook import running_receiver
 
 SENTINEL = "sk_test_SENTINEL_d41d8cd98f00b204e9800998ecf8427e"
 
@@ -113,3 +119,45 @@ def test_an_unverifiable_certificate_fails_at_once_without_sending_the_key(tls_e
 def test_tls_verification_cannot_be_switched_off():
     parameters = inspect.signature(MixpeekClient).parameters
     assert not {"verify", "insecure", "ssl_verify"} & set(parameters)
+
+
+PASTED = {"newline": SENTINEL + "\n", "crlf": SENTINEL + "\r\n", "tab": SENTINEL + "\t",
+          "leading space": " " + SENTINEL}
+
+
+def headless_run(server, tmp_path: Path, key: str, day: str, *args: str
+                 ) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MIXPEEK_", "DAGSTER_"))}
+    env.update({"MIXPEEK_API_KEY": key, "MIXPEEK_BASE_URL": server.base_url,
+                "MIXPEEK_EXPORT_DIR": str(tmp_path / "data"),
+                "DAGSTER_HOME": str(tmp_path / "home"), "PYTHONPATH": str(ROOT)})
+    return subprocess.run([sys.executable, "-m", "pipelines.run", "--date", day, *args],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pasted", PASTED.values(), ids=PASTED)
+def test_a_pasted_key_is_used_trimmed_and_leaves_no_trace(tmp_path, pasted, monkeypatch):
+    with running_emulator(tasks=300, seed=3, api_key=SENTINEL) as server:
+        ok = headless_run(server, tmp_path, pasted, "2026-11-22")
+        server.api_key = "sk_test_rotated_key"
+        refused = headless_run(server, tmp_path, pasted, "2026-11-23", "--debug")
+    assert ok.returncode == 0, ok.stderr[-3000:]
+    assert ok.stdout.count("MIXPEEK_API_KEY had whitespace around the key") == 1
+    assert refused.returncode == 1 and "401" in refused.stderr
+    # The failed night's alert, posted from what the run history holds, as the sensor does.
+    monkeypatch.setenv("MIXPEEK_API_KEY", pasted)
+    with running_receiver() as receiver, DagsterInstance.from_ref(
+            InstanceRef.from_dir(str(tmp_path / "home"))) as instance:
+        monkeypatch.setenv("MIXPEEK_ALERT_WEBHOOK_URL", receiver.url)
+        (run,) = instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.FAILURE]))
+        (failure,) = instance.all_logs(run.run_id, of_type=DagsterEventType.RUN_FAILURE)
+        evaluate_alert(run, failure.dagster_event, instance)
+    (alert,) = receiver.bodies
+    assert "401" in alert["text"]
+    forms = {form.encode() for form in secret_forms(pasted)}
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".db" for p in written)  # the run history is among them
+    assert [str(p) for p in written if any(form in p.read_bytes() for form in forms)] == []
+    said = (ok.stdout + ok.stderr + refused.stdout + refused.stderr + json.dumps(alert)).encode()
+    assert not any(form in said for form in forms)

@@ -8,7 +8,12 @@ import orjson
 import pytest
 
 from mixpeek_tasks.api.budget import RequestBudget
-from mixpeek_tasks.api.errors import MixpeekAPIError, MixpeekProtocolError, MixpeekRetriesExhausted
+from mixpeek_tasks.api.errors import (
+    MixpeekAPIError,
+    MixpeekProtocolError,
+    MixpeekRequestUnsendable,
+    MixpeekRetriesExhausted,
+)
 from mixpeek_tasks.api.paging.keyset import KeysetPaging, TaskIdRange, split_task_ids
 from mixpeek_tasks.api.paging.runner import PagingRunner
 from mixpeek_tasks.api.retries import RetryPolicy
@@ -285,3 +290,70 @@ def test_one_failing_range_stops_the_others_promptly():
         list(PagingRunner.of(client).pages(KeysetPaging(split_task_ids(4)), concurrency=4))
     assert time.monotonic() - started < 1.0
     assert len(requests) <= 4
+
+
+@pytest.mark.parametrize("pasted", [KEY + "\n", KEY + "\r\n", KEY + "\t", " " + KEY])
+def test_a_pasted_key_is_sent_trimmed(pasted):
+    script = Script(ok([]))
+    http = httpx.Client(transport=httpx.MockTransport(script))
+    list(PagingRunner.of(MixpeekClient(pasted, "https://api.test", http_client=http)).pages(KeysetPaging()))
+    assert script.requests[0].headers["Authorization"] == f"Bearer {KEY}"
+
+
+@pytest.mark.parametrize("failure", [
+    httpx.LocalProtocolError(f"Illegal header value b'Bearer {KEY}\\n'"),
+    httpx.UnsupportedProtocol("Request URL has an unsupported protocol 'htp://'."),
+    httpx.InvalidURL("Invalid non-printable ASCII character in URL"),
+], ids=["illegal header", "unsupported protocol", "invalid URL"])
+def test_errors_before_any_byte_leaves_are_not_retried_and_hold_no_key(failure):
+    script = Script(failure)
+    sleeps: list = []
+    with pytest.raises(MixpeekRequestUnsendable) as raised:
+        list(PagingRunner.of(make_client(script, sleeps)).pages(KeysetPaging()))
+    assert len(script.requests) == 1 and sleeps == []
+    assert type(failure).__name__ in str(raised.value) and KEY not in str(raised.value)
+
+
+class Drip(httpx.SyncByteStream):
+    """A body that comes a few bytes at a time, `pause` seconds apart."""
+
+    def __init__(self, body: bytes, pause: float):
+        self.body, self.pause = body, pause
+
+    def __iter__(self):
+        for start in range(0, len(self.body), 4):
+            time.sleep(self.pause)
+            yield self.body[start:start + 4]
+
+
+def test_an_answer_past_the_deadline_is_retried_then_named_with_the_page():
+    body = orjson.dumps({"results": [task("a")], "pagination": {}})
+    dripping = [httpx.Response(200, stream=Drip(body, 0.01)) for _ in range(2)]
+    sleeps: list = []
+    client = make_client(Script(*dripping), sleeps, deadline=0.05,
+                         retry=RetryPolicy(max_attempts=2))
+    with pytest.raises(MixpeekRetriesExhausted) as raised:
+        list(PagingRunner.of(client).pages(KeysetPaging()))
+    assert len(sleeps) == 1  # one retry, with the usual backoff
+    message = str(raised.value)
+    assert message.startswith("page 1 of task ids [, )")
+    assert ("gave up after 2 attempts; last error: no whole answer within the 0.05s deadline "
+            "(HTTP 200, ") in message
+
+
+def test_an_answer_within_the_deadline_is_taken_whole():
+    body = orjson.dumps({"results": [task("a")], "pagination": {}})
+    script = Script(httpx.Response(200, stream=Drip(body, 0.001)))
+    pages = list(PagingRunner.of(make_client(script, [], deadline=5.0)).pages(KeysetPaging()))
+    assert pages[0].tasks == [task("a")]
+
+
+def test_the_heartbeat_names_the_request_that_waits():
+    lines: list = []
+    body = orjson.dumps({"results": [task("a")], "pagination": {}})
+    client = make_client(Script(httpx.Response(200, stream=Drip(body, 0.02))), [], deadline=9.0)
+    with client.reporting_slow_requests(lines.append, every=0.05):
+        list(PagingRunner.of(client).pages(KeysetPaging()))
+    assert lines and lines[0].startswith("still waiting for page 1 of task ids [, )")
+    assert "(attempt 1): " in lines[0]
+    assert lines[0].endswith("bytes received (deadline 9s)")
