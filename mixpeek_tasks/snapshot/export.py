@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from mixpeek_tasks.api.budget import RequestPlan
 from mixpeek_tasks.api.paging.choice import choose
 from mixpeek_tasks.api.paging.modes import PagingMode
 from mixpeek_tasks.api.paging.pages import Page, PagingStrategy
@@ -30,6 +31,7 @@ from mixpeek_tasks.snapshot.coverage import Coverage, ServiceCounts
 from mixpeek_tasks.snapshot.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA, flatten_tasks
 from mixpeek_tasks.snapshot.reconcile import (
     CLOCK_MARGIN,
+    END_COUNT_REQUESTS,
     EndCount,
     count_created_before,
     read_content,
@@ -76,13 +78,15 @@ class PageStager:
     each with the positions its pages reached, reporting progress every few seconds."""
 
     def __init__(self, staging: SnapshotStaging, export_date: date, *, part_rows: int,
-                 progress: Callable[[str], None], total: int | None, started: float):
+                 progress: Callable[[str], None], total: int | None, started: float,
+                 note: Callable[[], str] | None = None):
         self.staging = staging
         self.export_date = export_date
         self.part_rows = part_rows
         self.progress = progress
         self.total = total
         self.started = started
+        self.note = note  # more for the progress line (the requests planned and left)
         self.bytes_received = 0
         self._tasks: list[pa.Table] = []
         self._quarantine: list[pa.Table] = []
@@ -104,9 +108,10 @@ class PageStager:
             now = time.monotonic()
             if now - last_report >= PROGRESS_EVERY_SECONDS:
                 last_report = now
-                self.progress(progress_line(
+                line = progress_line(
                     self.staging.pages + self._pages, self.records,
-                    (self.records - resumed_records) / (now - self.started), self.total))
+                    (self.records - resumed_records) / (now - self.started), self.total)
+                self.progress(f"{line}; {self.note()}" if self.note else line)
         self._flush()
 
     def _add(self, page: Page) -> None:
@@ -130,6 +135,16 @@ class PageStager:
             self._pages, dict(self._reached))
         self._tasks.clear(), self._quarantine.clear(), self._reached.clear()
         self._buffered = self._pages = 0
+
+
+def planned_requests(strategy: PagingStrategy, total: int | None, page_size: int) -> int | None:
+    """The requests a whole listing of `total` tasks by `strategy` still sends: a page per
+    `page_size` tasks and at most one short page more per stream, and the reconciliation's
+    counts; None when there is no total to count the pages by."""
+    if total is None:
+        return None
+    pages = -(-total // page_size) + len(strategy.plan())
+    return pages + END_COUNT_REQUESTS + (1 if strategy.positional else 0)
 
 
 def reconcile_and_publish(staging: SnapshotStaging, strategy: PagingStrategy, reason: str,
@@ -177,6 +192,13 @@ def export_snapshot(
     report = probe(runner)
     strategy, reason = choose(runner, report, paging, concurrency=concurrency)
     progress(f"paging by {strategy.name}: {reason}")
+    plan = None
+    if client.budget.max_per_minute is not None:
+        planned = planned_requests(strategy, report.total, client.page_size)
+        plan = None if planned is None else RequestPlan(client.requests_sent + planned,
+                                                        client.budget)
+        progress(plan.announce("the listing plans") if plan else
+                 "the service gives no total: the listing's requests cannot be counted ahead")
     tree = tree if isinstance(tree, SnapshotTree) else SnapshotTree(tree)
     with SnapshotStaging.open(tree, export_date, strategy, resume_within=resume_within,
                               lock_timeout=lock_timeout) as staging:
@@ -192,7 +214,8 @@ def export_snapshot(
             progress(f"resuming the export of {export_date}: {staging.rows:,} tasks in "
                      f"{staging.pages} pages already staged")
         stager = PageStager(staging, export_date, part_rows=part_rows, progress=progress,
-                            total=report.total, started=started)
+                            total=report.total, started=started,
+                            note=plan and (lambda: plan.progress(client.requests_sent)))
         stager.stage(runner.pages(strategy, staging.pending(), concurrency=concurrency),
                      listed=end_count.listed)
         at_end = end_count.counts()
