@@ -3,6 +3,7 @@ comparison and string operators, `case_sensitive`), dotted field lookup and sort
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable
 from typing import Any
@@ -77,6 +78,19 @@ def without_conditions(filters: Any, ignored: Callable[[dict], bool]) -> Any:
     return kept if set(kept) - {"case_sensitive"} else None
 
 
+def task_ids_named(filters: Any) -> frozenset[str] | None:
+    """The ids a top-level AND condition `task_id in [...]`, compared case-sensitively, limits
+    the listing to (what a service answers from its id index, not by a scan); None when the
+    filters name no such set."""
+    if not isinstance(filters, dict) or not filters.get("case_sensitive"):
+        return None
+    for cond in filters.get("AND") or []:
+        if (isinstance(cond, dict) and cond.get("field") == "task_id"
+                and cond.get("operator") == "in" and isinstance(cond.get("value"), list)):
+            return frozenset(v for v in cond["value"] if isinstance(v, str))
+    return None
+
+
 def lookup(task: dict, dotted: str) -> Any:
     value: Any = task
     for part in dotted.split("."):
@@ -131,6 +145,10 @@ def _compile_condition(cond: dict, case_sensitive: bool):
         return value.lower() if isinstance(value, str) and not case_sensitive else value
 
     expected_f = [fold(v) for v in expected] if isinstance(expected, list) else fold(expected)
+    if op in ("in", "nin") and isinstance(expected_f, list):
+        # A set where the values allow it: a batch of a thousand ids is tested per task.
+        with contextlib.suppress(TypeError):
+            expected_f = frozenset(expected_f)
 
     def compare(value: Any) -> bool:
         if op == "exists":

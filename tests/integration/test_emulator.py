@@ -279,3 +279,39 @@ def test_the_per_minute_rate_limit_answers_429_with_retry_after_and_then_admits_
     assert ErrorResponse.from_json(refused[0].text).error.type == "rate_limited"
     assert refused[0].headers["Retry-After"] == "1"
     assert again.status_code == 200 and server.rate_limit.refused == 2
+
+
+@pytest.mark.parametrize("sort", [None, {"field": "task_id", "direction": "asc"},
+                                  {"field": "created_at", "direction": "asc"}])
+def test_a_task_id_in_listing_read_off_the_id_index_equals_a_scan(api, emulator, sort):
+    every = sorted(emulator.store.tasks)
+    asked = every[::7] + ["not-a-task"]
+    conditions = [{"field": "task_id", "operator": "in", "value": asked},
+                  {"field": "status", "operator": "eq", "value": "COMPLETED"}]
+    body = {"filters": {"AND": conditions, "case_sensitive": True},
+            **({"sort": sort} if sort else {})}
+    order = sort or {"field": "created_at", "direction": "desc"}
+    want = [t["task_id"] for t in sorted(
+        (t for t in emulator.store.tasks.values()
+         if t["task_id"] in asked and t["status"] == "COMPLETED"),
+        key=lambda t: sort_key(t[order["field"]]), reverse=order["direction"] == "desc")]
+    answer = api(body, limit=1000, include_total="true").json()
+    assert [t["task_id"] for t in answer["results"]] == want and len(want) > 100
+    assert answer["pagination"]["total"] == len(want)
+
+
+def test_finish_and_create_make_a_day_of_change_and_touch_nothing_else():
+    with running_emulator(tasks=2000, seed=6) as server:
+        store = server.store
+        before = {k: dict(v) for k, v in store.tasks.items()}
+        in_flight = {k for k, v in before.items() if v["status"] in ("PENDING", "IN_PROGRESS",
+                                                                      "PROCESSING")}
+        store.finish(20)
+        store.create(30)
+    changed = {k for k in before if store.tasks[k] != before[k]}
+    assert len(changed) == 20 and changed <= in_flight
+    assert all(store.tasks[k]["status"] in ("COMPLETED", "COMPLETED_WITH_ERRORS", "FAILED",
+                                            "CANCELED", "SKIPPED", "INTERRUPTED")
+               and "updated_at" in store.tasks[k] for k in changed)
+    new = set(store.tasks) - set(before)
+    assert len(new) == 30 and {store.tasks[k]["status"] for k in new} == {"PENDING"}

@@ -19,13 +19,16 @@ IDS_PER_REQUEST = 1000
 
 
 def created_since(moment: str) -> dict:
-    """The list body of the tasks created at `moment` (API text) or later."""
-    return {"filters": {"AND": [{"field": "created_at", "operator": "gte", "value": moment}]}}
+    """The list body of the tasks created at `moment` (API text) or later, compared as the
+    text is (the API writes created_at in one fixed-width form, whose order is time's)."""
+    return {"filters": {"AND": [{"field": "created_at", "operator": "gte", "value": moment}],
+                        "case_sensitive": True}}
 
 
 def created_before(moment: str) -> dict:
     """The list body of the tasks created before `moment` (API text)."""
-    return {"filters": {"AND": [{"field": "created_at", "operator": "lt", "value": moment}]}}
+    return {"filters": {"AND": [{"field": "created_at", "operator": "lt", "value": moment}],
+                        "case_sensitive": True}}
 
 
 def with_status(statuses: tuple[str, ...]) -> dict:
