@@ -274,28 +274,29 @@ def ask_created_at_filter(report: ProbeReport, ask: ProbeRequests) -> None:
          lambda t: "" < _text(t, "created_at") < pivot))
 
 
+def _membership_narrows(report: ProbeReport, ask: ProbeRequests, assumption: str, what: str,
+                        field_name: str, body: Callable[[Any], dict],
+                        *sides: tuple[str, Any]) -> None:
+    """filter_narrows for `field_name` in each side's values, the body made by `body`."""
+    filter_narrows(report, ask, assumption, what, *(
+        (PageRequest(body(values), SAMPLE, label),
+         lambda t, values=values: _text(t, field_name) in values) for label, values in sides))
+
+
 def ask_status_filter(report: ProbeReport, ask: ProbeRequests) -> None:
     """Whether a filter on status lists the unfinished tasks, and only them."""
-    if report.status_filter is not None:
-        return
-    filter_narrows(
-        report, ask, "status_filter", "a filter on status",
-        (PageRequest(with_status(UNFINISHED), SAMPLE, "unfinished tasks"),
-         lambda t: _text(t, "status") in UNFINISHED),
-        (PageRequest(with_status(FINISHED), SAMPLE, "finished tasks"),
-         lambda t: _text(t, "status") in FINISHED))
+    if report.status_filter is None:
+        _membership_narrows(report, ask, "status_filter", "a filter on status", "status",
+                            with_status, ("unfinished tasks", UNFINISHED),
+                            ("finished tasks", FINISHED))
 
 
 def ask_task_id_in_filter(report: ProbeReport, ask: ProbeRequests) -> None:
     """Whether a task_id `in` filter lists those tasks, and only them: two handfuls of sampled
     ids, each asked for alone, from an account the sample shows holds more."""
     ids = sorted(task_ids(report.sample))
-    if report.task_id_in_filter is not None or len(ids) <= 2 * IN_SAMPLE:
-        return
-    first, second = ids[:IN_SAMPLE], ids[-IN_SAMPLE:]
-    filter_narrows(
-        report, ask, "task_id_in_filter", "a task_id `in` filter",
-        (PageRequest(with_ids(first), SAMPLE, "tasks of the lowest sampled ids"),
-         lambda t: _text(t, "task_id") in first),
-        (PageRequest(with_ids(second), SAMPLE, "tasks of the highest sampled ids"),
-         lambda t: _text(t, "task_id") in second))
+    if report.task_id_in_filter is None and len(ids) > 2 * IN_SAMPLE:
+        _membership_narrows(report, ask, "task_id_in_filter", "a task_id `in` filter",
+                            "task_id", with_ids, ("tasks of the lowest sampled ids",
+                                                  ids[:IN_SAMPLE]),
+                            ("tasks of the highest sampled ids", ids[-IN_SAMPLE:]))
