@@ -1,0 +1,91 @@
+"""When an observation may be incremental, and the counts that show one exact or send the run
+to a full listing, with the reason."""
+
+from datetime import datetime, timedelta, timezone
+
+import pyarrow as pa
+import pytest
+
+from mixpeek_tasks.api.paging.probe import ProbeReport
+from mixpeek_tasks.snapshot.increment import (
+    RELIED_ON,
+    IncrementDoubt,
+    KnownState,
+    check_increment,
+    why_full,
+)
+
+BEGAN = datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc)
+UTC = pa.timestamp("us", tz="UTC")
+
+
+def known_state(rows, since_full=0):
+    table = pa.table({"task_id": [r[0] for r in rows], "status": [r[1] for r in rows],
+                      "created_at": pa.array([r[2] for r in rows], UTC)})
+    return KnownState("2026-12-01T030000Z", BEGAN, table, since_full)
+
+
+OLD = BEGAN - timedelta(days=2)
+IN_MARGIN = BEGAN - timedelta(minutes=3)  # after `since`: the plan lists it again as new
+KNOWN = known_state([("a", "COMPLETED", OLD), ("b", "PROCESSING", OLD), ("c", "FAILED", OLD),
+                     ("d", "SKIPPED", OLD), ("e", "PENDING", IN_MARGIN)])
+
+
+def vouching() -> ProbeReport:
+    return ProbeReport(**dict.fromkeys(RELIED_ON, True))
+
+
+def test_the_known_state_names_the_unfinished_tasks_and_counts_those_before_the_margin():
+    assert KNOWN.unfinished() == ["b", "d", "e"]  # SKIPPED is not terminal in the docs
+    assert KNOWN.since == BEGAN - timedelta(minutes=10)
+    assert KNOWN.since_text == "2026-12-01T02:50:00.000Z"
+    assert KNOWN.created_before_since() == 4
+    assert KNOWN.known(["b", "zz", "e"]) == [True, False, True]
+    assert KNOWN.counted_before_since(["b", "zz", "e", "a"]) == 2
+    assert known_state([("a", "COMPLETED", None)]).created_before_since() is None
+
+
+@pytest.mark.parametrize(("known", "report", "options", "reason"), [
+    (KNOWN, vouching(), {"on_demand": True}, "asked for (--full)"),
+    (None, vouching(), {}, "no complete observation before"),
+    (known_state([("a", "COMPLETED", OLD)], since_full=6), vouching(), {},
+     "every 7th observation lists every task"),
+    (known_state([("a", "COMPLETED", None)]), vouching(), {}, "tasks without created_at"),
+    (KNOWN, ProbeReport(**{**dict.fromkeys(RELIED_ON, True), "created_at_filter": False,
+                           "reasons": {"created_at_filter": "ignored"}}), {},
+     "a created_at filter lists the tasks created since a moment (ignored)"),
+    (KNOWN, ProbeReport(**{**dict.fromkeys(RELIED_ON, True), "task_id_in_filter": None}), {},
+     "a task_id `in` filter lists the tasks asked for (too few tasks to tell)"),
+])
+def test_why_an_observation_lists_every_task(known, report, options, reason):
+    said = why_full(known, report, full_every=7, **{"on_demand": False, **options})
+    assert said is not None and reason in said
+
+
+def test_an_observation_may_be_incremental_when_everything_it_relies_on_holds():
+    assert why_full(known_state([("a", "COMPLETED", OLD)], since_full=5), vouching(),
+                    full_every=7, on_demand=False) is None
+
+
+def test_counts_that_add_up_make_the_listing_exact():
+    verdict = check_increment(KNOWN, missing=[], counted_before_since=4, counted_since=9,
+                              listed_since=9)
+    assert verdict.startswith("exact: 4 tasks from before 2026-12-01T02:50:00.000Z known")
+
+
+def test_a_task_gone_among_the_unfinished_is_taken_out_of_what_the_service_must_count():
+    # "b" (created before the margin) went; "e" (after it) too, and "zz" was never known.
+    assert "(3 gone)" in check_increment(KNOWN, missing=["b", "e", "zz"],
+                                         counted_before_since=3, counted_since=5, listed_since=5)
+
+
+@pytest.mark.parametrize(("counts", "reason"), [
+    ({"counted_before_since": 3}, "finished tasks were deleted"),
+    ({"counted_before_since": 5}, "tasks exist that no observation listed"),
+    ({"counted_since": 10}, "the listing holds 9 tasks created since"),
+    ({"counted_before_since": None}, "no count to check"),
+])
+def test_counts_that_do_not_add_up_are_a_doubt(counts, reason):
+    with pytest.raises(IncrementDoubt, match=reason):
+        check_increment(KNOWN, missing=[], listed_since=9,
+                        **{"counted_before_since": 4, "counted_since": 9, **counts})
