@@ -226,14 +226,18 @@ class TaskStore:
         delete up to `deletes` tasks."""
         rng = self.rng
         for _ in range(min(deletes, len(self._ids))):
-            task_id = self._ids.pop(rng.randrange(len(self._ids)))
-            self._index_created(self.tasks.pop(task_id), remove=True)
-            del self._encoded[task_id], self._rank[task_id]
-            if task_id in self._in_flight:
-                self._in_flight.remove(task_id)
+            self.delete(self._ids[rng.randrange(len(self._ids))])
         self.create(events)
         for _ in range(min(events, len(self._in_flight))):
             self._move_on(rng.randrange(len(self._in_flight)))
+
+    def delete(self, task_id: str) -> None:
+        """Forget the task `task_id`, as the service does (TTL, or DELETE /v1/tasks/{id})."""
+        del self._ids[bisect.bisect_left(self._ids, task_id)]
+        self._index_created(self.tasks.pop(task_id), remove=True)
+        del self._encoded[task_id], self._rank[task_id]
+        if task_id in self._in_flight:
+            self._in_flight.remove(task_id)
 
     def create(self, count: int) -> None:
         """Create `count` tasks now, PENDING."""

@@ -60,7 +60,8 @@ class FakeService:
     null), `ignores_cursor` (a cursor sent back reads the first page again), `no_timestamps`
     (records come without created_at and updated_at), `ignores_status_filter`,
     `ignores_in_filter`, `ignores_created_at_filter` (those filters are ignored, silently, as
-    the emulator's profiles of the same names do). `before_answer` runs before each answer
+    the emulator's profiles of the same names do), `no_get` (`GET /v1/tasks/{id}` answers 404
+    for every id). `before_answer` runs before each answer
     (tasks created or deleted meanwhile).
     """
 
@@ -76,6 +77,7 @@ class FakeService:
     ignores_status_filter: bool = False
     ignores_in_filter: bool = False
     ignores_created_at_filter: bool = False
+    no_get: bool = False
     before_answer: Callable[[FakeService], None] | None = None
     sent: list[PageRequest] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -92,7 +94,8 @@ class FakeService:
             self.sent.append(request)
             if self.before_answer is not None:
                 self.before_answer(self)
-            payload = self._answer(request.body, request.limit, request.params or {})
+            payload = (self._answer(request.body, request.limit, request.params or {})
+                       if request.task_id is None else self._one(request.task_id))
         return payload, len(orjson.dumps(payload))
 
     def _matching(self, body: dict) -> list[dict]:
@@ -107,6 +110,12 @@ class FakeService:
             if body.get(key):
                 conditions.append(lambda t, key=key: t.get(key) == body[key])
         return [t for t in self.tasks if all(c(t) for c in conditions)]
+
+    def _one(self, task_id: str) -> dict:
+        """GET /v1/tasks/{task_id}, answered as the client does: a list of it, or nothing."""
+        if self.no_get:
+            return {"results": []}
+        return {"results": [self._shown(t) for t in self.tasks if t["task_id"] == task_id][:1]}
 
     def _shown(self, task: dict) -> dict:
         if self.no_timestamps:

@@ -39,7 +39,8 @@ def test_it_lists_the_new_tasks_and_the_current_record_of_each_unfinished_one_on
     # 50 new tasks in pages of 20 and an empty last page; 25 ids in one batch
     assert len(service.sent) == 4 + 1
     assert strategy.facts() == {"created_since": SINCE, "unfinished_asked": 25,
-                                "new_listed": 50, "unfinished_missing": 0, "id_batches": 1}
+                                "new_listed": 50, "unfinished_missing": 0,
+                                "unfinished_read": "in batches", "id_batches": 1}
 
 
 def test_an_unfinished_task_also_created_since_is_read_once_by_its_id():
@@ -66,7 +67,7 @@ def test_ids_are_asked_in_batches_and_those_not_listed_are_named(monkeypatch):
 
 def test_a_batch_answered_with_tasks_not_asked_for_is_refused():
     service = FakeService(account(), ignores_in_filter=True)
-    with pytest.raises(MixpeekProtocolError, match="`in` filter was not applied"):
+    with pytest.raises(MixpeekProtocolError, match="lists tasks not asked for"):
         listed(service, IncrementalPaging(SINCE, UNFINISHED))
 
 
@@ -81,3 +82,15 @@ def test_the_new_tasks_are_a_keyset_listing_within_the_created_at_filter():
         {"field": "task_id", "operator": "gt", "value": first_page[-1]},
         *changes.created_since(SINCE)["filters"]["AND"]]
     assert body["filters"]["case_sensitive"] is True
+
+
+def test_without_an_in_filter_the_unfinished_tasks_are_read_one_by_one():
+    gone = UNFINISHED[5]
+    service = FakeService([t for t in account() if t["task_id"] != gone], ignores_in_filter=True)
+    strategy = IncrementalPaging(SINCE, UNFINISHED, one_by_one=True)
+    ids = [t["task_id"] for t in listed(service, strategy)]
+    reads = [r for r in service.sent if r.task_id is not None]
+    assert sorted(r.task_id for r in reads) == sorted(UNFINISHED)
+    assert len(ids) == len(set(ids)) == 50 + len(UNFINISHED) - 1
+    assert strategy.missing() == [gone]
+    assert strategy.facts()["unfinished_read"] == "one by one"

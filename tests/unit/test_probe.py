@@ -10,6 +10,7 @@ from mixpeek_tasks.api.paging.probe import (
     ask_created_at_filter,
     ask_created_at_sort,
     ask_cursor,
+    ask_get_by_id,
     ask_range_filters,
     ask_status_filter,
     ask_task_id_in_filter,
@@ -222,3 +223,14 @@ def test_a_refused_filter_disproves_it_and_other_errors_stop(question):
     _, report, _ = probed()
     with pytest.raises(MixpeekAPIError):
         question(report, ProbeRequests(refuse(503), report))
+
+
+@pytest.mark.parametrize(("switch", "holds"), [({}, True), ({"no_get": True}, False)])
+def test_the_get_by_id_question_reads_two_sampled_tasks(switch, holds):
+    service, report, ask = probed(**switch)
+    ask_get_by_id(report, ask)
+    assert report.get_by_id is holds and report.requests == 6
+    assert sorted(r.task_id for r in service.sent[4:]) == sorted(
+        {min(t["task_id"] for t in report.sample), max(t["task_id"] for t in report.sample)})
+    if not holds:
+        assert "did not answer the listed task" in report.reasons["get_by_id"]

@@ -4,7 +4,8 @@ Terminal statuses never change again, so the tasks an observation has to read af
 tasks created since the last one began (less a margin for clocks), and the tasks that were
 not terminal then. This strategy reads exactly those: the new tasks in task_id order within
 a created_at filter (keyset paging's guarantees, one range), and the unfinished ones by
-task_id `in` batches of up to IDS_PER_REQUEST ids, one page each. Every filter it sends is
+task_id `in` batches of up to IDS_PER_REQUEST ids, one page each (or, where the service does
+not apply that filter, one `GET /v1/tasks/{id}` each). Every filter it sends is
 one the probe proved narrows (probe.py); what it does not list, it does not claim: the tasks
 it carries unchanged and those it asked for and did not get are in its facts.
 """
@@ -52,17 +53,22 @@ class NewTasksStream(KeysetStream):
 
 
 class IdBatchStream(Stream):
-    """The current records of one batch of task ids, in one request."""
+    """The current records of one batch of task ids, in one request: a task_id `in` listing,
+    or with `one_by_one`, `GET /v1/tasks/{id}` of its one id."""
 
-    def __init__(self, key: str, ids: Sequence[str]):
+    def __init__(self, key: str, ids: Sequence[str], *, one_by_one: bool = False):
         self.key = key
         self.ids = list(ids)
+        self.one_by_one = one_by_one
         self.number = 0
         self.label = ""
         self.missing: list[str] = []
 
     def next_request(self) -> PageRequest:
         self.number += 1
+        if self.one_by_one:
+            self.label = f"unfinished task {self.ids[0]}"
+            return PageRequest({}, 1, self.label, task_id=self.ids[0])
         self.label = f"{self.key} of the unfinished tasks ({len(self.ids):,} ids)"
         return PageRequest(with_ids(self.ids), len(self.ids), self.label)
 
@@ -74,26 +80,28 @@ class IdBatchStream(Stream):
         if strays or len(got) != len(set(got)):
             raise MixpeekProtocolError(
                 f"{self.label}: the answer lists tasks not asked for ({strays[:3]}) or one "
-                "twice; the task_id `in` filter was not applied, so the batch proves nothing")
+                "twice, so it proves nothing about the tasks asked for")
         self.missing = sorted(asked - set(got))
         return Reading(tasks, READ, is_last=True)
 
 
 class IncrementalPaging(PagingStrategy):
-    """The tasks created since `since` (API text) and the current records of `unfinished`."""
+    """The tasks created since `since` (API text) and the current records of `unfinished`,
+    by task_id `in` batches, or with `one_by_one` by `GET /v1/tasks/{id}` each."""
 
     name = "incremental"
     positional = False
 
-    def __init__(self, since: str, unfinished: Sequence[str]):
+    def __init__(self, since: str, unfinished: Sequence[str], *, one_by_one: bool = False):
         self.since = since
         self.unfinished = sorted(set(unfinished))
+        self.one_by_one = one_by_one
         self._new: NewTasksStream | None = None
         self._batches: dict[str, IdBatchStream] = {}
 
     def _batch_ids(self) -> dict[str, list[str]]:
-        batches = [self.unfinished[i:i + IDS_PER_REQUEST]
-                   for i in range(0, len(self.unfinished), IDS_PER_REQUEST)]
+        size = 1 if self.one_by_one else IDS_PER_REQUEST
+        batches = [self.unfinished[i:i + size] for i in range(0, len(self.unfinished), size)]
         return {f"ids {n} of {len(batches)}": ids for n, ids in enumerate(batches, 1)}
 
     def plan(self) -> dict[str, Any]:
@@ -111,7 +119,8 @@ class IncrementalPaging(PagingStrategy):
                                            batched=set(self.unfinished))
                 made.append(self._new)
             elif after != READ:
-                self._batches[key] = IdBatchStream(key, batches[key])
+                self._batches[key] = IdBatchStream(key, batches[key],
+                                                   one_by_one=self.one_by_one)
                 made.append(self._batches[key])
         return made
 
@@ -124,4 +133,5 @@ class IncrementalPaging(PagingStrategy):
         return {"created_since": self.since, "unfinished_asked": len(self.unfinished),
                 "new_listed": self._new.listed if self._new else 0,
                 "unfinished_missing": len(self.missing()),
+                "unfinished_read": "one by one" if self.one_by_one else "in batches",
                 "id_batches": len(self._batch_ids())}

@@ -53,6 +53,7 @@ class ProbeReport:
     created_at_filter: bool | None = None
     status_filter: bool | None = None
     task_id_in_filter: bool | None = None
+    get_by_id: bool | None = None
     id_sample: list[str] = field(default_factory=list, repr=False)
     lowest_ids: list[str] = field(default_factory=list, repr=False)
     # The records the first questions listed: what the filters' questions are checked on.
@@ -300,3 +301,24 @@ def ask_task_id_in_filter(report: ProbeReport, ask: ProbeRequests) -> None:
                             "task_id", with_ids, ("tasks of the lowest sampled ids",
                                                   ids[:IN_SAMPLE]),
                             ("tasks of the highest sampled ids", ids[-IN_SAMPLE:]))
+
+
+def ask_get_by_id(report: ProbeReport, ask: ProbeRequests) -> None:
+    """Whether `GET /v1/tasks/{id}` answers a listed task: the lowest and highest sampled."""
+    ids = sorted(task_ids(report.sample))
+    if report.get_by_id is not None or not ids:
+        return
+    asked = sorted({ids[0], ids[-1]})
+    try:
+        answers = ask.together(*(PageRequest({}, 1, f"task {task_id} by id", task_id=task_id)
+                                 for task_id in asked))
+    except MixpeekAPIError as error:
+        if error.status not in (400, 405, 422):
+            raise
+        report.refute("get_by_id", f"GET /v1/tasks/{{id}} was refused: {error}")
+        return
+    wrong = [task_id for task_id, answer in zip(asked, answers)
+             if task_ids(answer["results"]) != [task_id]]
+    report.settle("get_by_id", refuted_by=(
+        f"GET /v1/tasks/{{id}} did not answer the listed task {wrong[0]!r} with its record")
+        if wrong else None)
