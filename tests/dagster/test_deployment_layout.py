@@ -169,8 +169,8 @@ def test_staging_and_exports_outlive_the_container_and_the_host_can_read_the_exp
     # The exports are a host folder (a bind mount, not a named volume only root can open), at
     # the same path inside: the warehouse's views name the Parquet tree by absolute path.
     exports = SERVICES["code-server"]["environment"]["MIXPEEK_EXPORT_DIR"]
-    assert exports.startswith("${MIXPEEK_DATA_DIR:?") and mounts[exports] == exports
-    assert "MIXPEEK_DATA_DIR" in env_file_names(DEPLOY / ".env.example")
+    assert exports.startswith("${EXPORTS_HOST_DIR:?") and mounts[exports] == exports
+    assert "EXPORTS_HOST_DIR" in env_file_names(DEPLOY / ".env.example")
     code_server = unit("mixpeek-dagster-code-server.service")
     staging = unit_env(code_server)["MIXPEEK_STAGING_DIR"]
     # Under the unit's StateDirectory (/var/lib/<name>), never under a private /tmp.
@@ -348,7 +348,7 @@ def load_holding_the_slot(graphql: GraphQL, instance: DagsterInstance, load: dic
                           ) -> Iterator[str]:
     """A run of `load` whose load step holds the pool slot for the block: the test holds the
     warehouse as another writer would, so the load waits for it."""
-    with warehouse_from_environment().transaction():
+    with warehouse_from_environment().files.locked():
         run_id = launch(graphql, load)
         wait_for(lambda: run_id in claimed_by(instance), RUN_SECONDS,
                  f"run {run_id}'s load claiming the pool slot")
