@@ -18,21 +18,24 @@ from datetime import datetime
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mixpeek_tasks.api.paging.changes import FINISHED
+from mixpeek_tasks.api.paging.changes import FINISHED, IDS_PER_REQUEST
+from mixpeek_tasks.api.paging.incremental import IncrementalPaging
 from mixpeek_tasks.api.paging.probe import ProbeReport
 from mixpeek_tasks.api.vocabulary import api_timestamp
 from mixpeek_tasks.snapshot.reconcile import CLOCK_MARGIN
 
-# What the plan relies on, with why each is needed.
+# What the plan relies on, with why each is needed; and the two ways it reads the unfinished
+# tasks again, the cheaper first.
 RELIED_ON = {
     "created_at_given": "the records carry created_at",
     "created_at_filter": "a created_at filter lists the tasks created since a moment",
-    "task_id_in_filter": "a task_id `in` filter lists the tasks asked for",
     "sort_by_task_id": "the new tasks are listed in task_id order",
     "task_id_range_filters": "the new tasks are listed in task_id order",
     "sort_before_limit": "the new tasks are listed in task_id order",
     "total_given": "the service counts what it lists, to check the plan by",
 }
+READS = {"task_id_in_filter": "a task_id `in` filter lists the tasks asked for",
+         "get_by_id": "GET /v1/tasks/{id} answers a listed task"}
 
 
 class IncrementDoubt(Exception):
@@ -82,9 +85,35 @@ class KnownState:
         return pc.sum(pc.less(created, pa.scalar(self.since, created.type))).as_py() or 0
 
 
+def plan_increment(known: KnownState | None, report: ProbeReport, *, full_every: int,
+                   on_demand: bool, full_requests: int | None) -> IncrementalPaging | str:
+    """The incremental listing for this observation, or why it must list every task: what
+    `why_full` says, or unfinished tasks to read again that cost `full_requests` (what
+    listing everything costs) or more."""
+    reason = why_full(known, report, full_every=full_every, on_demand=on_demand)
+    if reason is not None:
+        return reason
+    unfinished = known.unfinished()
+    if report.task_id_in_filter is True:
+        strategy, reads = IncrementalPaging(known.since_text, unfinished), -(
+            -len(unfinished) // IDS_PER_REQUEST)
+    elif report.get_by_id is True:
+        strategy = IncrementalPaging(known.since_text, unfinished, one_by_one=True)
+        reads = len(unfinished)
+    else:
+        return "the probe vouches for no way to read the unfinished tasks again: " + "; ".join(
+            f"{why} ({report.reasons.get(name, 'too few tasks to tell')})"
+            for name, why in READS.items())
+    if full_requests is not None and reads >= full_requests:
+        return (f"reading the {len(unfinished):,} unfinished tasks again takes {reads:,} "
+                f"requests, listing every task {full_requests:,}")
+    return strategy
+
+
 def why_full(known: KnownState | None, report: ProbeReport, *, full_every: int,
              on_demand: bool) -> str | None:
-    """Why this observation must list every task; None when it may be incremental."""
+    """Why this observation must list every task, before it is costed; None when it may be
+    incremental."""
     if on_demand:
         return "a full listing was asked for (--full)"
     if known is None:

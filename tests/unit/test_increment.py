@@ -6,12 +6,14 @@ from datetime import datetime, timedelta, timezone
 import pyarrow as pa
 import pytest
 
+from mixpeek_tasks.api.paging.incremental import IncrementalPaging
 from mixpeek_tasks.api.paging.probe import ProbeReport
 from mixpeek_tasks.snapshot.increment import (
     RELIED_ON,
     IncrementDoubt,
     KnownState,
     check_increment,
+    plan_increment,
     why_full,
 )
 
@@ -31,8 +33,8 @@ KNOWN = known_state([("a", "COMPLETED", OLD), ("b", "PROCESSING", OLD), ("c", "F
                      ("d", "SKIPPED", OLD), ("e", "PENDING", IN_MARGIN)])
 
 
-def vouching() -> ProbeReport:
-    return ProbeReport(**dict.fromkeys(RELIED_ON, True))
+def vouching(**reads) -> ProbeReport:
+    return ProbeReport(**dict.fromkeys(RELIED_ON, True), **reads)
 
 
 def test_the_known_state_names_the_unfinished_tasks_and_counts_those_before_the_margin():
@@ -54,8 +56,8 @@ def test_the_known_state_names_the_unfinished_tasks_and_counts_those_before_the_
     (KNOWN, ProbeReport(**{**dict.fromkeys(RELIED_ON, True), "created_at_filter": False,
                            "reasons": {"created_at_filter": "ignored"}}), {},
      "a created_at filter lists the tasks created since a moment (ignored)"),
-    (KNOWN, ProbeReport(**{**dict.fromkeys(RELIED_ON, True), "task_id_in_filter": None}), {},
-     "a task_id `in` filter lists the tasks asked for (too few tasks to tell)"),
+    (KNOWN, ProbeReport(**{**dict.fromkeys(RELIED_ON, True), "total_given": None}), {},
+     "the service counts what it lists, to check the plan by (too few tasks to tell)"),
 ])
 def test_why_an_observation_lists_every_task(known, report, options, reason):
     said = why_full(known, report, full_every=7, **{"on_demand": False, **options})
@@ -89,3 +91,27 @@ def test_counts_that_do_not_add_up_are_a_doubt(counts, reason):
     with pytest.raises(IncrementDoubt, match=reason):
         check_increment(KNOWN, missing=[], listed_since=9,
                         **{"counted_before_since": 4, "counted_since": 9, **counts})
+
+
+def test_the_plan_reads_the_unfinished_tasks_in_batches_where_it_can_else_one_by_one():
+    options = {"full_every": 7, "on_demand": False, "full_requests": 100}
+    batched = plan_increment(KNOWN, vouching(task_id_in_filter=True, get_by_id=True), **options)
+    assert isinstance(batched, IncrementalPaging) and not batched.one_by_one
+    assert batched.since == KNOWN.since_text and batched.unfinished == ["b", "d", "e"]
+    one_by_one = plan_increment(KNOWN, vouching(get_by_id=True), **options)
+    assert isinstance(one_by_one, IncrementalPaging) and one_by_one.one_by_one
+    neither = plan_increment(KNOWN, vouching(reasons={"task_id_in_filter": "ignored"}),
+                             **options)
+    assert neither == (
+        "the probe vouches for no way to read the unfinished tasks again: a task_id `in` "
+        "filter lists the tasks asked for (ignored); GET /v1/tasks/{id} answers a listed task "
+        "(too few tasks to tell)")
+    assert "every 7th observation" in plan_increment(
+        known_state([("a", "COMPLETED", OLD)], since_full=6), vouching(get_by_id=True),
+        **options)
+
+
+def test_reading_the_unfinished_tasks_one_by_one_must_cost_less_than_listing_everything():
+    said = plan_increment(KNOWN, vouching(get_by_id=True), full_every=7, on_demand=False,
+                          full_requests=3)
+    assert said == "reading the 3 unfinished tasks again takes 3 requests, listing every task 3"
