@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast report bench clean
+.PHONY: demo ui test test-fast report bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,12 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/python -m pipelines.demo
+
+# The Dagster UI on the instance `make demo` records its runs in (./.dagster_home), so the
+# demo's observation is there; the schedule starts stopped until you turn it on.
+ui: $(STAMP)
+	mkdir -p .dagster_home
+	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev
 
 LINTED := pipelines assets mixpeek_tasks mixpeek_emulator tests benchmarks
 

@@ -2,7 +2,6 @@
 
 
 from dagster import (
-    AssetCheckExecutionContext,
     AssetCheckResult,
     AssetCheckSeverity,
     Config,
@@ -14,7 +13,7 @@ from dagster import (
 from pydantic import Field
 
 from assets import GROUP
-from assets.warehouse import warehouse_tasks
+from assets.warehouse import NOTHING_LOADED, newest_loaded, warehouse_tasks
 from mixpeek_tasks.reporting.markdown import bar_chart, markdown_table
 from mixpeek_tasks.reporting.queries import (
     DAILY_SUMMARY,
@@ -26,7 +25,6 @@ from mixpeek_tasks.reporting.queries import (
     TERMINAL_MISMATCHES,
 )
 from mixpeek_tasks.warehouse.database import DEFAULT_STUCK_AFTER_HOURS
-from pipelines.partitions import export_date_of, export_partitions
 from pipelines.resources import ExportStorage
 
 
@@ -38,7 +36,6 @@ class AnalyticsConfig(Config):
 
 @asset(
     deps=[warehouse_tasks],
-    partitions_def=export_partitions,
     group_name=GROUP,
     kinds={"duckdb"},
 )
@@ -62,8 +59,8 @@ def task_analytics(config: AnalyticsConfig, storage: ExportStorage) -> Materiali
             "failure_reasons_chart": MetadataValue.md(bar_chart(failures, "reason", "failures")),
             "stuck_tasks": MetadataValue.md(markdown_table(stuck)),
             "daily_summary": MetadataValue.md(markdown_table(daily, limit=14)),
-            "finished_per_export_chart": MetadataValue.md(bar_chart(daily, "export_date",
-                                                                    "finished")),
+            "finished_per_observation_chart": MetadataValue.md(
+                bar_chart(daily, "observation_id", "finished")),
             "task_types": len(success.rows),
             "stuck_task_count": len(stuck.rows),
         },
@@ -78,15 +75,17 @@ def terminal_counts_add_up(storage: ExportStorage) -> AssetCheckResult:
 
 
 @asset_check(asset=task_analytics,
-             description="no record of the date reports a finished task as anything else (the"
-                         " first terminal status is kept either way)")
-def terminal_status_never_regresses(context: AssetCheckExecutionContext,
-                                    storage: ExportStorage) -> AssetCheckResult:
-    export_date = export_date_of(context)
-    regressions = storage.warehouse().query(REGRESSIONS, {"d": export_date})
+             description="no record of the newest observation reports a finished task as"
+                         " anything else (the first terminal status is kept either way)")
+def terminal_status_never_regresses(storage: ExportStorage) -> AssetCheckResult:
+    warehouse = storage.warehouse()
+    newest = newest_loaded(warehouse)
+    if newest is None:
+        return NOTHING_LOADED
+    regressions = warehouse.query(REGRESSIONS, {"observation": newest[0]})
     return AssetCheckResult(
         passed=not regressions.rows,
         severity=AssetCheckSeverity.WARN,
-        metadata={"regressions": len(regressions.rows),
+        metadata={"observation": newest[0], "regressions": len(regressions.rows),
                   "examples": MetadataValue.md(markdown_table(regressions, limit=10))},
     )

@@ -5,13 +5,11 @@ from dagster import MaterializeResult, MetadataValue, asset
 from assets import GROUP
 from assets.analytics import task_analytics
 from mixpeek_tasks.reporting.html import write_report
-from pipelines.partitions import export_partitions
 from pipelines.resources import ExportStorage
 
 
 @asset(
     deps=[task_analytics],
-    partitions_def=export_partitions,
     group_name=GROUP,
     kinds={"html"},
 )

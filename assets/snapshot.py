@@ -1,7 +1,11 @@
-"""The date's snapshot: every task the API lists, flattened into Parquet, with its checks."""
+"""An observation: every task the API lists now, flattened into Parquet, with its checks.
 
-import warnings
-from datetime import date, timedelta
+No partitions: the service lists tasks as they are now, so each materialization is one new
+observation, filed under the moment it ran (README, "Observations"); nothing in the UI, a
+backfill or a re-run can file a listing under a date it did not see.
+"""
+
+from datetime import timedelta
 
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -13,23 +17,35 @@ from dagster import (
     AssetExecutionContext,
     Config,
     Failure,
+    FreshnessPolicy,
     MaterializeResult,
     MetadataValue,
-    SupersessionWarning,
     asset,
     asset_check,
-    build_last_update_freshness_checks,
 )
 from pydantic import Field
 
 from assets import GROUP
+from mixpeek_tasks import settings
 from mixpeek_tasks.api.errors import MixpeekError
 from mixpeek_tasks.snapshot.coverage import Coverage
 from mixpeek_tasks.snapshot.export import export_snapshot
+from mixpeek_tasks.snapshot.observation import Observation
 from mixpeek_tasks.snapshot.reconcile import SnapshotIncomplete, verdict_for
 from mixpeek_tasks.snapshot.tree import SnapshotTree
-from pipelines.partitions import export_date_of, export_partitions
 from pipelines.resources import ExportStorage, MixpeekResource
+
+
+def freshness_policy(*, hours: float) -> FreshnessPolicy:
+    """A silently disabled schedule, or an observation that never ran, shows red in the
+    snapshot's health: one must have been made within `hours` (MIXPEEK_FRESHNESS_HOURS; an
+    hourly schedule wants 2). Dagster's daemon evaluates the policy, launching nothing; before
+    the first observation it is Unknown, not Failed: a fresh instance is calm until asked."""
+    return FreshnessPolicy.time_window(fail_window=timedelta(hours=hours))
+
+
+# The metadata entry that names the observation a materialization made.
+OBSERVATION = "observation"
 
 
 class SnapshotConfig(Config):
@@ -39,9 +55,10 @@ class SnapshotConfig(Config):
 
 
 @asset(
-    partitions_def=export_partitions,
     group_name=GROUP,
     kinds={"parquet"},
+    # The window is read once, when the code location loads.
+    freshness_policy=freshness_policy(hours=settings.FRESHNESS_HOURS.read()),
     check_specs=[
         AssetCheckSpec("quarantine_share", asset="task_snapshot",
                        description="share of records kept in task_quarantine because they could"
@@ -50,8 +67,8 @@ class SnapshotConfig(Config):
 )
 def task_snapshot(context: AssetExecutionContext, config: SnapshotConfig,
                   mixpeek: MixpeekResource, storage: ExportStorage) -> MaterializeResult:
-    """Every task the API lists at run time, flattened, as the Parquet snapshot of the date."""
-    export_date = export_date_of(context)
+    """Every task the API lists at run time, flattened: a new observation in the Parquet tree
+    (`observation=<id>`, its id the moment the run started)."""
     # Every way the export can fail for the user's setup or the service's answers is a
     # MixpeekError with a one-line message: the run's failure leads with it, not a traceback.
     try:
@@ -59,17 +76,22 @@ def task_snapshot(context: AssetExecutionContext, config: SnapshotConfig,
             context.log.warning(note)
         storage.preflight()
         with mixpeek.client() as client, client.reporting_slow_requests(context.log.info):
-            result = export_snapshot(client, storage.tree(), export_date,
-                                     concurrency=mixpeek.concurrency, paging=mixpeek.paging,
-                                     progress=context.log.info)
+            result = export_snapshot(client, storage.tree(), concurrency=mixpeek.concurrency,
+                                     paging=mixpeek.paging, progress=context.log.info)
     except MixpeekError as error:
         raise Failure(description=str(error)) from None
-    context.log.info(f"{result.rows:,} tasks in {result.pages} pages, {result.seconds:.1f}s")
+    observation = result.observation
+    context.log.info(f"{result.rows:,} tasks in {result.pages} pages, {result.seconds:.1f}s:"
+                     f" observation {observation.id}")
     coverage = result.coverage
     records = result.rows + result.quarantined
     share = result.quarantined / records if records else 0.0
     return MaterializeResult(
         metadata={
+            OBSERVATION: observation.id,
+            "observed_on": observation.observed_on.isoformat(),
+            "listing_started_at": observation.listing_started_at.isoformat(),
+            "listing_finished_at": observation.listing_finished_at.isoformat(),
             "rows": result.rows,
             "quarantined": result.quarantined,
             "pages": result.pages,
@@ -94,32 +116,60 @@ def task_snapshot(context: AssetExecutionContext, config: SnapshotConfig,
     )
 
 
+def checked_observation(context: AssetCheckExecutionContext,
+                        tree: SnapshotTree) -> Observation | None:
+    """The observation a check of task_snapshot judges: the one its latest materialization
+    made (in a run, the one just made), else the newest in the tree; None when there is
+    none."""
+    event = context.instance.get_latest_materialization_event(task_snapshot.key)
+    made = event and event.asset_materialization.metadata.get(OBSERVATION)
+    observations = tree.observations()
+    if made is not None:
+        matching = [o for o in observations if o.id == made.value]
+        if matching:
+            return matching[0]
+    return observations[-1] if observations else None
+
+
+NOTHING_OBSERVED = AssetCheckResult(
+    passed=True, description="nothing observed yet: there is no listing to check")
+
+
 @asset_check(asset=task_snapshot, blocking=True,
-             description="every task appears once in the snapshot")
+             description="every task appears once in the observation")
 def task_ids_unique(context: AssetCheckExecutionContext,
                     storage: ExportStorage) -> AssetCheckResult:
-    with storage.tree().night(export_date_of(context)) as night:
-        ids = pq.read_table(night.tasks, columns=["task_id"]).column("task_id")
+    tree = storage.tree()
+    observation = checked_observation(context, tree)
+    if observation is None:
+        return NOTHING_OBSERVED
+    with tree.files(observation) as files:
+        ids = pq.read_table(files.tasks, columns=["task_id"]).column("task_id")
     distinct = pc.count_distinct(ids).as_py()
     return AssetCheckResult(passed=distinct == len(ids),
-                            metadata={"rows": len(ids), "distinct_task_ids": distinct})
+                            metadata={OBSERVATION: observation.id, "rows": len(ids),
+                                      "distinct_task_ids": distinct})
 
 
-def _coverage(tree: SnapshotTree, export_date: date) -> Coverage:
-    """The night's coverage record, which every export publishes with its files."""
-    raw = tree.coverage(export_date)
+def _coverage(tree: SnapshotTree, observation: Observation) -> Coverage:
+    """The observation's coverage record, which every export publishes with its files."""
+    raw = tree.coverage(observation)
     if raw is None:
-        raise Failure(description=f"no coverage record for {export_date}: the night is not"
-                                  " published, or not by an export; export that date again")
+        raise Failure(description=f"no coverage record for {observation}: it is not published,"
+                                  " or not by an export")
     return Coverage.from_json(raw)
 
 
 @asset_check(asset=task_snapshot, blocking=True,
-             description="the snapshot holds every task the service counted (reconciled before"
-                         " publishing; re-judged here from the stored counts)")
+             description="the observation holds every task the service counted (reconciled"
+                         " before publishing; re-judged here from the stored counts)")
 def snapshot_complete(context: AssetCheckExecutionContext,
                       storage: ExportStorage) -> AssetCheckResult:
-    return completeness(_coverage(storage.tree(), export_date_of(context)))
+    tree = storage.tree()
+    observation = checked_observation(context, tree)
+    if observation is None:
+        return NOTHING_OBSERVED
+    return completeness(_coverage(tree, observation))
 
 
 def completeness(coverage: Coverage) -> AssetCheckResult:
@@ -134,38 +184,35 @@ def completeness(coverage: Coverage) -> AssetCheckResult:
 
 
 @asset_check(asset=task_snapshot,
-             description="the listing still reaches tasks older than a day when earlier nights"
-                         " did (the API may list only its 24-hour Redis window)")
+             description="the listing still reaches tasks older than a day when earlier"
+                         " observations did (the API may list only its 24-hour Redis window)")
 def listing_reaches_old_tasks(context: AssetCheckExecutionContext,
                               storage: ExportStorage) -> AssetCheckResult:
-    export_date = export_date_of(context)
     tree = storage.tree()
-    coverage = _coverage(tree, export_date)
+    observation = checked_observation(context, tree)
+    if observation is None:
+        return NOTHING_OBSERVED
+    coverage = _coverage(tree, observation)
     oldest = coverage.content.oldest_created_at
-    reached_before = [night for night in tree.published_dates() if night < export_date
-                      and _old_tasks_listed(_coverage(tree, night))]
+    # An earlier observation without a coverage record (a test fixture, a hand-made tree)
+    # says nothing about how far listings reached: it is left out, not a failure of this one.
+    reached_before = [earlier for earlier in tree.observations()
+                      if earlier.id < observation.id and tree.coverage(earlier) is not None
+                      and _old_tasks_listed(_coverage(tree, earlier))]
     passed = _old_tasks_listed(coverage) or not reached_before
     if not passed:
         context.log.warning(
-            f"the listing of {export_date} holds no task older than a day (oldest {oldest}), "
-            f"while {len(reached_before)} earlier night(s) listed older ones: the service may "
-            "now list only recent tasks")
+            f"observation {observation.id} holds no task older than a day (oldest {oldest}), "
+            f"while {len(reached_before)} earlier observation(s) listed older ones: the service"
+            " may now list only recent tasks")
     return AssetCheckResult(passed=passed, severity=AssetCheckSeverity.WARN,
-                            metadata={"oldest_created_at": str(oldest),
-                                      "earlier_nights_with_older_tasks": len(reached_before)})
+                            metadata={OBSERVATION: observation.id,
+                                      "oldest_created_at": str(oldest),
+                                      "earlier_observations_with_older_tasks":
+                                          len(reached_before)})
 
 
 def _old_tasks_listed(coverage: Coverage) -> bool:
     oldest = coverage.content.oldest_created_at
     return oldest is not None and oldest < coverage.cutoff - timedelta(days=1)
 
-
-def freshness_checks(*, hours: float) -> list:
-    """A silently disabled schedule, or a night that never ran, shows red: the snapshot must
-    have been materialized within `hours` (MIXPEEK_FRESHNESS_HOURS). Dagster marks these
-    checks superseded by FreshnessPolicy, which its daemon evaluates out of sight; a check can
-    be run, and tested, on its own (tests/dagster/test_alerts.py)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SupersessionWarning)  # a choice made, said above
-        return build_last_update_freshness_checks(
-            assets=[task_snapshot], lower_bound_delta=timedelta(hours=hours))

@@ -1,70 +1,91 @@
-"""The date's snapshot loaded into the DuckDB warehouse, with its check."""
+"""The observations of the Parquet tree loaded into the DuckDB warehouse, with its check."""
 
 
 from dagster import (
-    AssetCheckExecutionContext,
     AssetCheckResult,
     AssetExecutionContext,
+    Config,
     Failure,
     MaterializeResult,
     MetadataValue,
     asset,
     asset_check,
 )
+from pydantic import Field
 
 from assets import GROUP
 from assets.snapshot import task_snapshot
 from mixpeek_tasks.snapshot.tree import TASKS
-from pipelines.partitions import export_date_of, export_partitions
+from mixpeek_tasks.warehouse.database import Warehouse
 from pipelines.resources import ExportStorage
 
 WAREHOUSE_POOL = "mixpeek_duckdb"
+NOTHING_LOADED = AssetCheckResult(passed=True, description="no observation loaded yet")
+
+
+def newest_loaded(warehouse: Warehouse) -> tuple[str, int] | None:
+    """The newest observation the warehouse holds (ids sort as their times), with its tasks
+    listed; None when it holds none. What the warehouse's checks judge."""
+    rows = warehouse.query("SELECT observation_id, tasks_listed FROM export_nights"
+                           " ORDER BY observation_id DESC LIMIT 1").rows
+    return rows[0] if rows else None
+
+
+class WarehouseConfig(Config):
+    rebuild: bool = Field(
+        default=False,
+        description="rebuild from every observation of the tree, without a new one (what"
+                    " `python -m pipelines.run --date D` does for a date already observed)")
 
 
 @asset(
     deps=[task_snapshot],
-    partitions_def=export_partitions,
     group_name=GROUP,
-    # DuckDB takes one writer: with a pool limit of 1 (dagster.yaml) backfill runs queue for
-    # the load while their extracts run in parallel; the warehouse's file lock holds regardless.
+    # DuckDB takes one writer: with a pool limit of 1 (dagster.yaml) runs queue for the load;
+    # the warehouse's file lock holds regardless.
     pool=WAREHOUSE_POOL,
     kinds={"duckdb"},
 )
-def warehouse_tasks(context: AssetExecutionContext, storage: ExportStorage) -> MaterializeResult:
-    """The date's snapshot brought into DuckDB, read where it lies in the Parquet tree: the
-    status history, `tasks` and the per-night facts appended for a new night, else rebuilt
-    from every night of the tree."""
-    export_date = export_date_of(context)
+def warehouse_tasks(context: AssetExecutionContext, config: WarehouseConfig,
+                    storage: ExportStorage) -> MaterializeResult:
+    """Every published observation the warehouse does not hold yet, read where it lies in the
+    Parquet tree: appended when newer than every observation loaded (each run's own), else
+    the status history, `tasks` and the per-observation facts are rebuilt from the tree. Run
+    again, it changes nothing."""
     warehouse = storage.warehouse()
-    try:
-        loaded = warehouse.load_night(export_date)
-    except FileNotFoundError as missing:
-        raise Failure(f"{missing}: materialize task_snapshot first") from None
+    loaded = warehouse.rebuild() if config.rebuild else warehouse.load()
+    if loaded.observation_id is None:
+        raise Failure(f"no observation is published in {warehouse.tree}: materialize"
+                      " task_snapshot first")
     return MaterializeResult(
         metadata={
+            "observation": loaded.observation_id,
+            "observations_loaded": loaded.observations_loaded,
             "snapshot_rows": loaded.snapshot_rows,
             "quarantine_rows": loaded.quarantine_rows,
             "tasks_rows": loaded.tasks_rows,
-            "history_update": "appended" if loaded.appended else "rebuilt",
+            "history_update": loaded.history_update,
             "database": MetadataValue.path(str(warehouse.path)),
         },
     )
 
 
 @asset_check(asset=warehouse_tasks,
-             description="the night's tasks in DuckDB equal its Parquet file's rows")
-def snapshot_rows_match_parquet(context: AssetCheckExecutionContext,
-                                storage: ExportStorage) -> AssetCheckResult:
-    export_date = export_date_of(context)
+             description="the newest observation's tasks in DuckDB equal its Parquet file's"
+                         " rows")
+def snapshot_rows_match_parquet(storage: ExportStorage) -> AssetCheckResult:
     warehouse = storage.warehouse()
+    newest = newest_loaded(warehouse)
+    if newest is None:
+        return NOTHING_LOADED
+    observation_id, duckdb_rows = newest
     # The manifest counted the file's rows when it was published: no download from S3.
-    manifest = warehouse.tree.manifest(export_date)
+    matching = [o for o in warehouse.tree.observations() if o.id == observation_id]
+    manifest = warehouse.tree.manifest(matching[0]) if matching else None
     if manifest is None:
-        return AssetCheckResult(passed=False,
-                                description=f"no published snapshot for {export_date}")
+        return AssetCheckResult(passed=False, description=f"observation {observation_id} is"
+                                                          " not published in the tree")
     parquet_rows = manifest.files[TASKS].rows
-    duckdb_rows = warehouse.query(
-        "SELECT tasks_listed FROM export_nights WHERE export_date = $d", {"d": export_date}
-    ).rows[0][0]
     return AssetCheckResult(passed=duckdb_rows == parquet_rows,
-                            metadata={"duckdb_rows": duckdb_rows, "parquet_rows": parquet_rows})
+                            metadata={"observation": observation_id,
+                                      "duckdb_rows": duckdb_rows, "parquet_rows": parquet_rows})

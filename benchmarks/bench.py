@@ -141,7 +141,7 @@ ROW_LABELS = {
     "export": "export: snapshot step + load step",
 }
 STEP_LABELS = {"snapshot": "  snapshot step: export_snapshot -> Parquet",
-               "load": "  load step: load_night + views"}
+               "load": "  load step: load + views"}
 
 
 def throughput_table(tasks: int, runs: int, concurrency: int, with_naive: bool) -> list[str]:

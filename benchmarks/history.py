@@ -1,5 +1,6 @@
-"""A generated history of nightly snapshots for `make bench`: one real export, moved on night by
-night the way an account does, published into a Parquet tree as exports publish theirs.
+"""A generated history of nightly observations for `make bench`: one real export, moved on
+night by night the way an account does, each night published into a Parquet tree as an
+observation read at 02:00 UTC of its day, as exports publish theirs.
 
 The account keeps about as many tasks listed as the export held. Each night:
 - NEW_PER_NIGHT tasks are created (copies of the export's tasks with new ids, created after
@@ -23,6 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from mixpeek_tasks.snapshot.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA
+from mixpeek_tasks.snapshot.observation import Observation, mint_id
 from mixpeek_tasks.snapshot.parquet_files import QUARANTINE_DATASET, TASKS_DATASET, SnapshotWriter
 from mixpeek_tasks.snapshot.tree import SnapshotTree
 
@@ -72,21 +74,19 @@ def _night(base: pa.Table, night: int, export_date: date) -> pa.Table:
 
 def write_night(tree: SnapshotTree, base: pa.Table, night: int, export_date: date) -> None:
     """Publish night number `night` (0 is the export itself) of the account grown from `base`
-    (the export, sorted by created_at)."""
+    (the export, sorted by created_at), as the observation read at 02:00 UTC that day."""
+    read_at = datetime.combine(export_date, time(2), timezone.utc)
+    observation = Observation.new(mint_id(read_at), read_at, read_at)
     files = []
     for dataset, schema, table in (
             (TASKS_DATASET, TASK_SCHEMA, _night(base, night, export_date)),
             (QUARANTINE_DATASET, QUARANTINE_SCHEMA, QUARANTINE_SCHEMA.empty_table())):
-        writer = SnapshotWriter(tree.staging_dir, dataset, export_date, schema)
+        writer = SnapshotWriter(tree.staging_dir, dataset, observation.id, schema)
         writer.write(table)
         files.append(writer.close())
-    tree.publish(export_date, *files, coverage=None)
+    tree.publish(observation, *files, coverage=None)
 
 
-def write_nights(template: Path, tree: SnapshotTree, first: date, nights: int) -> list[date]:
-    """Publish `nights` nights from `first` on, grown from the export at `template`."""
-    base = pq.read_table(template).sort_by("created_at")
-    dates = [first + timedelta(days=night) for night in range(nights)]
-    for night, export_date in enumerate(dates):
-        write_night(tree, base, night, export_date)
-    return dates
+def base_of(template: Path) -> pa.Table:
+    """The export the nights grow from, sorted by created_at."""
+    return pq.read_table(template).sort_by("created_at")

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from mixpeek_tasks.process import use_system_allocator
@@ -52,23 +52,24 @@ def floor(args: argparse.Namespace) -> Run:
     return run
 
 
-def snapshot(args: argparse.Namespace):
-    """export_snapshot, as the task_snapshot asset runs it: every page to a Parquet snapshot."""
+def snapshot(args: argparse.Namespace, tree: str = "parquet"):
+    """export_snapshot, as the task_snapshot asset runs it: every page to a Parquet snapshot
+    (an observation) in the tree `tree` of the workdir."""
     from mixpeek_tasks.api.transport import MixpeekClient
     from mixpeek_tasks.snapshot.export import export_snapshot
 
     with MixpeekClient(API_KEY, args.base_url) as client:
-        return export_snapshot(client, args.workdir / "parquet", EXPORT_DATE,
+        return export_snapshot(client, args.workdir / tree,
                                concurrency=args.concurrency, progress=lambda _: None)
 
 
-def load_step(workdir: Path, export_date: date, with_views: bool) -> dict:
+def load_step(workdir: Path, with_views: bool) -> dict:
     """warehouse_tasks (and task_analytics' views) as Dagster runs them: a step process of its
     own, holding what the code location imports. Its seconds start after those imports; its
     peak RSS is the whole process's."""
     child = subprocess.run(
         [sys.executable, __file__, "load", "--base-url", "-", "--workdir", str(workdir),
-         "--date", export_date.isoformat(), *(["--views"] if with_views else [])],
+         *(["--views"] if with_views else [])],
         stdout=subprocess.PIPE, text=True, check=True)
     return json.loads(child.stdout)
 
@@ -81,7 +82,7 @@ def load(args: argparse.Namespace) -> Run:
 
     def run() -> dict:
         warehouse = Warehouse(args.workdir / "warehouse.duckdb")
-        loaded = warehouse.load_night(args.date)
+        loaded = warehouse.load()
         if args.views:
             warehouse.build_views()
         return {"rows": loaded.snapshot_rows, "tasks_rows": loaded.tasks_rows,
@@ -105,7 +106,7 @@ def export(args: argparse.Namespace) -> Run:
         result = snapshot(args)
         stage = {"snapshot_seconds": time.perf_counter() - started,
                  "snapshot_peak_mb": peak_rss_mb()}
-        loaded = load_step(args.workdir, EXPORT_DATE, with_views=True)
+        loaded = load_step(args.workdir, with_views=True)
         # Every task here is in the snapshot once: a load that built fewer `tasks` rows (as one
         # once built none above 122,880 rows) would time nothing.
         if loaded["tasks_rows"] != result.rows:
@@ -120,7 +121,9 @@ def export(args: argparse.Namespace) -> Run:
 def nights(args: argparse.Namespace) -> Run:
     """`--nights` nights of a 100,000-task account (benchmarks/history.py) loaded one by one
     into one warehouse, as the nightly schedule does, then rebuilt from the tree. Loads at the
-    nights in MEASURED_NIGHTS run as Dagster steps (a process of their own, for their RSS)."""
+    nights in MEASURED_NIGHTS run as Dagster steps (a process of their own, for their RSS).
+    Each night is published just before its load, as the schedule's observation would be; the
+    export the nights grow from stays in a tree of its own."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import history
 
@@ -128,20 +131,23 @@ def nights(args: argparse.Namespace) -> Run:
     from mixpeek_tasks.warehouse.database import Warehouse
 
     def run() -> dict:
-        first = snapshot(args)
-        started = time.perf_counter()
-        dates = history.write_nights(first.tasks_path, SnapshotTree(args.workdir / "parquet"),
-                                     EXPORT_DATE, args.nights)
-        generated = time.perf_counter() - started
+        first = snapshot(args, tree="template")
+        base = history.base_of(first.tasks_path)
+        tree = SnapshotTree(args.workdir / "parquet")
+        generated = 0.0
         warehouse = Warehouse(args.workdir / "warehouse.duckdb")
         loads = {}
-        for number, export_date in enumerate(dates, start=1):
+        for number in range(1, args.nights + 1):
+            started = time.perf_counter()
+            history.write_night(tree, base, number - 1,
+                                EXPORT_DATE + timedelta(days=number - 1))
+            generated += time.perf_counter() - started
             if number in history.measured_nights(args.nights):
-                step = load_step(args.workdir, export_date, with_views=False)
+                step = load_step(args.workdir, with_views=False)
                 loads[number] = {"seconds": step["seconds"], "peak_mb": step["peak_mb"]}
                 continue
             started = time.perf_counter()
-            loaded = warehouse.load_night(export_date)
+            loaded = warehouse.load()
             loads[number] = {"seconds": time.perf_counter() - started}
             if not loaded.appended:
                 sys.exit(f"night {number} was rebuilt, not appended")
@@ -179,7 +185,6 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--expect", type=int, help="fail unless exactly this many rows")
     parser.add_argument("--nights", type=int, default=90, help="nights loaded by `nights`")
-    parser.add_argument("--date", type=date.fromisoformat, help="the night `load` loads")
     parser.add_argument("--views", action="store_true", help="`load` also builds the views")
     args = parser.parse_args()
     run = VARIANTS[args.variant](args)

@@ -11,11 +11,12 @@ from mixpeek_tasks.secrets import mask
 log = logging.getLogger(__name__)
 
 
-def failure_text(export_date: str | None, step: str | None, cause: str,
+def failure_text(started: str | None, step: str | None, cause: str,
                  run_url: str | None = None) -> str:
-    """The alert's text: which night, which step, why in one line, and where to look."""
+    """The alert's text: which run (when it started, UTC), which step, why in one line, and
+    where to look."""
     first_line = (cause.strip().splitlines() or ["no reason given"])[0]
-    text = (f":red_circle: Mixpeek task export of {export_date or 'an unknown date'} failed"
+    text = (f":red_circle: Mixpeek task export started {started or 'at an unknown time'} failed"
             f" at {step or 'an unknown step'}: {first_line}")
     return f"{text}\n<{run_url}|Open the run>" if run_url else text
 

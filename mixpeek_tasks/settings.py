@@ -107,14 +107,18 @@ AWS_ENDPOINT_URL = Setting("AWS_ENDPOINT_URL", "an S3-compatible store (MinIO, C
 AWS_ENDPOINT_URL_S3 = Setting("AWS_ENDPOINT_URL_S3", "the S3 endpoint, before AWS_ENDPOINT_URL",
                               unset=_AWS_CHAIN)
 
-# Watching the nights
+# When to observe, and watching the observations
+SCHEDULE_CRON = Setting(
+    "MIXPEEK_SCHEDULE_CRON", "when nightly_export_schedule observes (cron, UTC); `0 * * * *`"
+    " for hourly (read when the code location loads)", default="0 2 * * *")
 ALERT_WEBHOOK_URL = Setting(
-    "MIXPEEK_ALERT_WEBHOOK_URL", "a Slack-compatible webhook a failed nightly run posts to")
+    "MIXPEEK_ALERT_WEBHOOK_URL", "a Slack-compatible webhook a failed run posts to")
 WEBSERVER_URL = Setting(
     "DAGSTER_WEBSERVER_URL", "the Dagster UI's address, for a link to the failed run in alerts")
 FRESHNESS_HOURS = Setting(
-    "MIXPEEK_FRESHNESS_HOURS", "the snapshot's freshness check turns red when no night landed"
-    " within this many hours (read when the code location loads)", default="26", kind=float)
+    "MIXPEEK_FRESHNESS_HOURS", "the snapshot's FreshnessPolicy fails when the latest"
+    " observation is older than this many hours, Unknown before the first (read when the code"
+    " location loads)", default="26", kind=float)
 
 # The process
 DAGSTER_HOME = Setting(

@@ -25,13 +25,9 @@ from assets.snapshot import (
 from assets.warehouse import snapshot_rows_match_parquet, warehouse_tasks
 from mixpeek_tasks import settings
 from mixpeek_tasks.settings import Setting
-from pipelines.jobs import nightly_export_job, nightly_export_schedule
+from pipelines.jobs import nightly_export_job, nightly_export_schedule, reload_warehouse_job
 from pipelines.resources import ExportStorage, MixpeekResource
-from pipelines.sensors import (
-    nightly_export_failure_alert,
-    snapshot_freshness_checks,
-    snapshot_freshness_sensor,
-)
+from pipelines.sensors import nightly_export_failure_alert
 
 
 def _from_environment(**fields: Setting) -> dict:
@@ -46,10 +42,10 @@ defs = Definitions(
     assets=[task_snapshot, warehouse_tasks, task_analytics, task_report],
     asset_checks=[task_ids_unique, snapshot_complete, listing_reaches_old_tasks,
                   snapshot_rows_match_parquet, terminal_counts_add_up,
-                  terminal_status_never_regresses, *snapshot_freshness_checks],
-    jobs=[nightly_export_job],
+                  terminal_status_never_regresses],
+    jobs=[nightly_export_job, reload_warehouse_job],
     schedules=[nightly_export_schedule],
-    sensors=[nightly_export_failure_alert, snapshot_freshness_sensor],
+    sensors=[nightly_export_failure_alert],
     resources={
         "mixpeek": MixpeekResource(**_from_environment(
             api_key=settings.API_KEY, base_url=settings.BASE_URL,

@@ -1,5 +1,5 @@
 """`make demo`: one nightly export, end to end, then a short report (`--debug`: a failed run's
-whole error).
+whole error). Dagster records the run in ./.dagster_home, which `make ui` opens.
 
 With MIXPEEK_API_KEY set it exports the real account; without it, it starts the built-in
 emulator on a free port, points the export at it and stops it afterwards.
@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 from mixpeek_tasks import settings
@@ -52,7 +51,6 @@ def main() -> int:
     if not instance_config.exists():
         # A demo's output is the export and its report, not Dagster's first-run banners.
         instance_config.write_text("telemetry:\n  enabled: false\n")
-    export_date = datetime.now(timezone.utc).date()
     emulator = None
     if not settings.API_KEY.is_set(env):
         port = _free_port()
@@ -67,8 +65,7 @@ def main() -> int:
               f"at {env[settings.BASE_URL.name]}", flush=True)
     try:
         # The headless run prints progress, and on failure one line saying why (pipelines/run.py).
-        run = subprocess.run([sys.executable, "-m", "pipelines.run", "--date",
-                              export_date.isoformat(), *sys.argv[1:]], env=env)
+        run = subprocess.run([sys.executable, "-m", "pipelines.run", *sys.argv[1:]], env=env)
     finally:
         if emulator is not None:
             emulator.terminate()
@@ -78,8 +75,7 @@ def main() -> int:
         return run.returncode
     print()
     warehouse = Warehouse(warehouse_file(str(export_dir), settings.WAREHOUSE.read(env)))
-    print(demo_report(warehouse, export_date,
-                      str(export_dir / "parquet")))
+    print(demo_report(warehouse, str(export_dir / "parquet")))
     return 0
 
 

@@ -33,7 +33,8 @@ class MixpeekResource(ConfigurableResource):
     concurrency: int = Field(default=4, ge=1, le=16,
                              description="task-id ranges fetched at once")
     max_requests_per_minute: int | None = Field(
-        default=None, description="client-side request budget; None = no cap (the budget refuses a value below 1)")
+        default=None,
+        description="client-side request budget; None = no cap (below 1 is refused)")
     timeout_seconds: float = Field(default=60.0, gt=0)
     # Whole seconds, as Dagster reads an int from the environment but not a float; not bounded
     # here, as pydantic would judge EnvVar's placeholder, not the value (the client refuses

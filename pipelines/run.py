@@ -1,9 +1,14 @@
-"""`python -m pipelines.run [--date YYYY-MM-DD]`: the nightly export of one date, headless.
+"""`python -m pipelines.run [--date YYYY-MM-DD]`: one observation of the account, headless.
 
-It runs the `nightly_export` job in this process, prints the export's own progress lines (not
-Dagster's step events) and, when the run fails, the one line that says why, with no
-traceback unless `--debug` is given (or MIXPEEK_DEBUG=1). Exit codes: 0 done, 1 the run
-failed, 2 the command line was wrong, 130 it was interrupted (Ctrl-C). `make demo` and a cron
+Without --date it observes now: it runs the `nightly_export` job in this process. The service
+lists tasks as they are now, so a date can only mean what can be true of it: today (UTC) is
+observed now; a date that has a stored observation is reloaded from the tree (the
+`reload_warehouse` job: no request to the service, its facts unchanged); any other date is
+refused in one line, before anything runs. It prints the export's own progress lines (not
+Dagster's step events) and, when the run fails, the one line that says why, with no traceback
+unless `--debug` is given (or MIXPEEK_DEBUG=1). Exit codes: 0 done, 1 the run failed, 2 the
+command line was wrong (a date that cannot be observed among them), 130 it was interrupted
+(Ctrl-C). `make demo` and a cron
 line call it.
 """
 
@@ -24,11 +29,12 @@ from mixpeek_tasks import settings
 from mixpeek_tasks.preflight import PreflightError, tree_from_environment
 from mixpeek_tasks.secrets import mask
 from mixpeek_tasks.snapshot.staging import staged_tasks
+from mixpeek_tasks.snapshot.tree import SnapshotTree
 from pipelines.definitions import defs
 from pipelines.instance import instance_from
-from pipelines.partitions import export_partitions
 
 JOB = "nightly_export"
+RELOAD_JOB = "reload_warehouse"
 
 
 @dataclass(frozen=True)
@@ -102,31 +108,42 @@ class _StepFormatter(logging.Formatter):
         return f"{when} {step + ': ' if step else ''}{message}"
 
 
-def parse_export_date(text: str) -> date:
-    """A partition of the export, or ValueError in one line."""
+def job_for_date(text: str, tree: SnapshotTree, today: date | None = None) -> str:
+    """The job `--date text` runs: an observation now for today (UTC), a reload for a date
+    with a stored observation; ValueError in one line for any other date."""
     try:
         day = date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{text!r} is not a date: give it as YYYY-MM-DD") from None
-    first = date.fromisoformat(export_partitions.get_first_partition_key())
-    if day < first:
-        raise ValueError(f"{day} is before {first}, the first export date")
-    if day > datetime.now(timezone.utc).date():
-        raise ValueError(f"{day} is in the future: an export snapshots the tasks as they are now")
-    return day
+    today = today or datetime.now(timezone.utc).date()
+    if day == today:
+        return JOB
+    if day < today and tree.observed_on(day):
+        return RELOAD_JOB
+    stored = sorted({o.observed_on.isoformat() for o in tree.observations()})
+    when = "is in the future" if day > today else "has no stored observation"
+    held = f"dates stored: {', '.join(stored[-5:])}" if stored else "none stored yet"
+    raise ValueError(
+        f"{day} {when}, and it cannot be observed: the service lists tasks as they are now,"
+        f" so a listing would file today's tasks under {day}; run without --date to observe"
+        f" now, or give a date with a stored observation to reload it ({held})")
 
 
-def export_date(day: date, instance: DagsterInstance | None = None) -> RunOutcome:
-    """Run the nightly job for `day`; its failure, if any, as one line."""
-    job = defs.resolve_job_def(JOB).with_logger_defs({"console": _terminal})
+def run_job(name: str = JOB, instance: DagsterInstance | None = None) -> RunOutcome:
+    """Run the job `name` (an observation now, or a reload); its failure, if any, as one
+    line."""
+    job = defs.resolve_job_def(name).with_logger_defs({"console": _terminal})
     with warnings.catch_warnings(), contextlib.ExitStack() as owned:
         warnings.simplefilter("ignore")  # Dagster's beta and deprecation notices: not for users
         if instance is None:
             instance = owned.enter_context(instance_from(settings.DAGSTER_HOME.read(), print))
-        # Naming the logger in the run config is what makes Dagster use it instead of its own.
-        result = job.execute_in_process(partition_key=day.isoformat(), instance=instance,
-                                        raise_on_error=False,
-                                        run_config={"loggers": {"console": {}}})
+        # Naming the logger in the run config is what makes Dagster use it instead of its own;
+        # the reload job's own config (rebuild) is its default, kept beside it.
+        config = {"loggers": {"console": {}}}
+        if name == RELOAD_JOB:
+            config["ops"] = {"warehouse_tasks": {"config": {"rebuild": True}}}
+        result = job.execute_in_process(instance=instance, raise_on_error=False,
+                                        run_config=config)
     return RunOutcome(True) if result.success else _failure(result)
 
 
@@ -159,54 +176,56 @@ def _interruption(error) -> bool:
     return False
 
 
-def resume_line(day: date) -> str:
-    """What an interrupted run of `day` leaves, and what the next run of it does."""
-    staged = staged_tasks(tree_from_environment(), day)
+def resume_line() -> str:
+    """What an interrupted observation leaves, and what the next run does with it."""
+    staged = staged_tasks(tree_from_environment())
     if not staged:
-        return (f"The export of {day} was interrupted before it staged any task; the next run "
-                f"of {day} starts from the beginning.")
-    return (f"The export of {day} was interrupted; the next run of {day} resumes from the "
-            f"{staged:,} tasks it staged.")
+        return ("The observation was interrupted before it staged any task; the next run"
+                " starts a new one.")
+    return ("The observation was interrupted; the next run within 12 hours resumes it from the"
+            f" {staged:,} tasks it staged.")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipelines.run",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--date", default=None,
-                        help="export date YYYY-MM-DD (default: today, UTC)")
+                        help="today (UTC): observe now, as without it; a date with a stored"
+                             " observation: reload it from the tree, asking the service"
+                             " nothing; any other date is refused")
     parser.add_argument("--debug", action="store_true", default=settings.DEBUG.read(),
                         help="print the whole error of a failed run")
     args = parser.parse_args(argv)
     try:
-        day = parse_export_date(args.date) if args.date else datetime.now(timezone.utc).date()
-    except ValueError as error:
+        name = job_for_date(args.date, tree_from_environment()) if args.date else JOB
+    except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if not args.debug:
         # Retries and waits are logged as they happen; the failure line sums them up.
         logging.getLogger("mixpeek_tasks").addHandler(logging.NullHandler())
         logging.getLogger("mixpeek_tasks").propagate = False
+    what = (f"The reload of {args.date}" if name == RELOAD_JOB else "The observation")
     try:
-        outcome = export_date(day)
+        outcome = run_job(name)
     except PreflightError as error:
-        print(f"The export of {day} failed: {error}", file=sys.stderr)
+        print(f"{what} failed: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         outcome = RunOutcome(False, interrupted=True)
     if outcome.succeeded:
         return 0
     if outcome.interrupted:
-        print(resume_line(day), file=sys.stderr)
+        print(resume_line(), file=sys.stderr)
         return 130
     # The step's own messages are masked; this is the last line of defence for the rest.
     key = settings.API_KEY.read()
-    print(mask(f"The export of {day} failed: {outcome.reason}", key), file=sys.stderr)
+    print(mask(f"{what} failed: {outcome.reason}", key), file=sys.stderr)
     if args.debug and outcome.details:
         print(mask(outcome.details, key), file=sys.stderr)
     elif outcome.details:
         print("(run again with --debug for the whole error)", file=sys.stderr)
     return 1
-
 
 if __name__ == "__main__":
     sys.exit(main())

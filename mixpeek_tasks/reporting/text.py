@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from mixpeek_tasks.reporting.markdown import format_cell
 from mixpeek_tasks.reporting.queries import LATENCY, SNAPSHOT_COUNTS, SUCCESS_BY_TYPE
 from mixpeek_tasks.warehouse.database import QueryResult, Warehouse
@@ -19,11 +17,15 @@ def text_table(result: QueryResult, limit: int = 20) -> str:
     return "\n".join(lines)
 
 
-def demo_report(warehouse: Warehouse, export_date: date, parquet_root: str) -> str:
-    counts = warehouse.query(SNAPSHOT_COUNTS, {"d": export_date}).rows[0]
+def demo_report(warehouse: Warehouse, parquet_root: str) -> str:
+    """The newest observation's counts and the warehouse's headline views."""
+    observation = warehouse.query(
+        "SELECT observation_id FROM export_runs ORDER BY listing_started_at DESC,"
+        " observation_id DESC LIMIT 1").rows[0][0]
+    counts = warehouse.query(SNAPSHOT_COUNTS, {"observation": observation}).rows[0]
     return "\n".join([
-        f"Export of {export_date}: {counts[0]:,} tasks in the snapshot, {counts[1]:,} quarantined, "
-        f"{counts[2]:,} tasks known in all.",
+        f"Observation {observation}: {counts[0]:,} tasks in the snapshot, {counts[1]:,}"
+        f" quarantined, {counts[2]:,} tasks known in all.",
         "",
         "Success rate by task type"
         " (terminal = COMPLETED, COMPLETED_WITH_ERRORS, FAILED, CANCELED):",

@@ -1,10 +1,13 @@
-"""One export: every task the API lists now -> a Parquet snapshot for one export date.
+"""One observation: every task the API lists now -> a Parquet snapshot of that moment.
+
+The service has no as-of query, so an export can only ever observe the present: the run mints
+the observation's id at its start (observation.py) and no caller chooses a date for it.
 
 The same function serves the Dagster asset, the benchmark and the tests. It first probes the
 service and picks a paging strategy whose assumptions hold there (api/paging/probe.py and
 choice.py). Then it streams (PageStager): pages are flattened as they arrive and staged in
 parts of PART_ROWS rows with a checkpoint of the paging position (staging.py), so memory stays
-flat however many tasks the account has and an interrupted export resumes. Last it reconciles
+flat however many tasks the account has and an interrupted listing resumes. Last it reconciles
 the snapshot with the service's counts and publishes it (reconcile_and_publish), publishing
 nothing it cannot show complete (reconcile.py).
 """
@@ -15,7 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -29,6 +32,7 @@ from mixpeek_tasks.api.paging.runner import PagingRunner
 from mixpeek_tasks.api.transport import MixpeekClient
 from mixpeek_tasks.snapshot.coverage import Coverage, ServiceCounts
 from mixpeek_tasks.snapshot.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA, flatten_tasks
+from mixpeek_tasks.snapshot.observation import Observation
 from mixpeek_tasks.snapshot.reconcile import (
     CLOCK_MARGIN,
     END_COUNT_REQUESTS,
@@ -49,6 +53,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SnapshotResult:
+    observation: Observation
     tasks_path: Path | str  # an s3:// URI for a tree on S3
     quarantine_path: Path | str
     rows: int
@@ -77,11 +82,12 @@ class PageStager:
     """Flattens pages as they arrive and stages them in parts of at least `part_rows` records,
     each with the positions its pages reached, reporting progress every few seconds."""
 
-    def __init__(self, staging: SnapshotStaging, export_date: date, *, part_rows: int,
+    def __init__(self, staging: SnapshotStaging, *, part_rows: int,
                  progress: Callable[[str], None], total: int | None, started: float,
                  note: Callable[[], str] | None = None):
         self.staging = staging
-        self.export_date = export_date
+        # The files' export_date column: the observation's UTC date.
+        self.observed_on = staging.observation().observed_on
         self.part_rows = part_rows
         self.progress = progress
         self.total = total
@@ -115,7 +121,8 @@ class PageStager:
         self._flush()
 
     def _add(self, page: Page) -> None:
-        flat = flatten_tasks(page.tasks, self.export_date, page.fetched_at)
+        self.staging.note_page(page.fetched_at)
+        flat = flatten_tasks(page.tasks, self.observed_on, page.fetched_at)
         self._tasks.append(flat.tasks)
         self._quarantine.append(flat.quarantine)
         self._reached[page.stream] = StreamProgress(page.after, page.is_last)
@@ -150,11 +157,11 @@ def planned_requests(strategy: PagingStrategy, total: int | None, page_size: int
 def reconcile_and_publish(staging: SnapshotStaging, strategy: PagingStrategy, reason: str,
                           report: ProbeReport, *, at_start: ServiceCounts,
                           at_end: ServiceCounts, requests: int,
-                          progress: Callable[[str], None]) -> tuple[Coverage, Path | str,
-                                                                     Path | str]:
+                          progress: Callable[[str], None]
+                          ) -> tuple[Coverage, Observation, Path | str, Path | str]:
     """Check the staged snapshot against the service's counts and publish it with its coverage
     record (SnapshotIncomplete, and nothing published, if it cannot be shown complete); return
-    the record and where the tasks and quarantine files are."""
+    the record, the observation and where its tasks and quarantine files are."""
     cutoff = staging.started_at - CLOCK_MARGIN
     content = read_content(staging.finished_tasks_file(), staging.quarantined, cutoff)
     verdict = verdict_for(at_start, at_end, content, positional=strategy.positional)
@@ -163,15 +170,14 @@ def reconcile_and_publish(staging: SnapshotStaging, strategy: PagingStrategy, re
                         requests=requests, probe=report.as_metadata(),
                         strategy_facts=strategy.facts(), verdict=verdict)
     progress(f"reconciled: {coverage.verdict}")
-    tasks_path, quarantine_path = staging.publish(coverage.to_json())
+    observation, tasks_path, quarantine_path = staging.publish(coverage.to_json())
     staging.discard()
-    return coverage, tasks_path, quarantine_path
+    return coverage, observation, tasks_path, quarantine_path
 
 
 def export_snapshot(
     client: MixpeekClient,
     tree: SnapshotTree | Path | str,
-    export_date: date,
     *,
     concurrency: int = 4,
     progress: Callable[[str], None] = log.info,
@@ -180,11 +186,11 @@ def export_snapshot(
     part_rows: int = PART_ROWS,
     paging: PagingMode | str = PagingMode.AUTO,
 ) -> SnapshotResult:
-    """Page through every task and publish `export_date`'s tasks and quarantine files in
-    `tree` (a SnapshotTree, or its root).
+    """Page through every task and publish them, with the quarantine, as a new observation
+    in `tree` (a SnapshotTree, or its root).
 
-    An export of the same date interrupted less than `resume_within` ago is resumed from its
-    checkpoint; a concurrent export of the same date waits up to `lock_timeout` seconds.
+    A listing interrupted less than `resume_within` ago is resumed from its checkpoint, as the
+    same observation; a concurrent listing is waited for up to `lock_timeout` seconds.
     `paging` forces a strategy (MixpeekProtocolError if the probe shows it cannot work here).
     """
     started = time.monotonic()
@@ -200,7 +206,7 @@ def export_snapshot(
         progress(plan.announce("the listing plans") if plan else
                  "the service gives no total: the listing's requests cannot be counted ahead")
     tree = tree if isinstance(tree, SnapshotTree) else SnapshotTree(tree)
-    with SnapshotStaging.open(tree, export_date, strategy, resume_within=resume_within,
+    with SnapshotStaging.open(tree, strategy, resume_within=resume_within,
                               lock_timeout=lock_timeout) as staging:
         cutoff = staging.started_at - CLOCK_MARGIN
         # A listing by position can skip a task for every task deleted while it runs, and a
@@ -211,9 +217,11 @@ def export_snapshot(
         end_count = EndCount(client, cutoff, total=report.total, positional=strategy.positional)
         resumed_rows = staging.rows
         if staging.resumed:
-            progress(f"resuming the export of {export_date}: {staging.rows:,} tasks in "
-                     f"{staging.pages} pages already staged")
-        stager = PageStager(staging, export_date, part_rows=part_rows, progress=progress,
+            progress(f"resuming the listing of observation {staging.observation_id}: "
+                     f"{staging.rows:,} tasks in {staging.pages} pages already staged")
+        else:
+            progress(f"observation {staging.observation_id}")
+        stager = PageStager(staging, part_rows=part_rows, progress=progress,
                             total=report.total, started=started,
                             note=plan and (lambda: plan.progress(client.requests_sent)))
         stager.stage(runner.pages(strategy, staging.pending(), concurrency=concurrency),
@@ -221,10 +229,11 @@ def export_snapshot(
         at_end = end_count.counts()
         # The total must be from before the first page (a task created at the head of the
         # listing after it is never seen by a positional listing): the probe's is.
-        coverage, tasks_path, quarantine_path = reconcile_and_publish(
+        coverage, observation, tasks_path, quarantine_path = reconcile_and_publish(
             staging, strategy, reason, report, at_start=ServiceCounts(report.total, start_count),
             at_end=at_end, requests=client.requests_sent, progress=progress)
     return SnapshotResult(
+        observation=observation,
         tasks_path=tasks_path,
         quarantine_path=quarantine_path,
         rows=staging.rows,

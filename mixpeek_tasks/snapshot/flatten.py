@@ -343,7 +343,7 @@ def _repeat(value: Any, type_: pa.DataType, count: int) -> pa.Array:
     return pa.repeat(pa.scalar(value, type_), count)
 
 
-def flatten_tasks(records: Iterable[Any], export_date: date, exported_at: datetime) -> FlatPage:
+def flatten_tasks(records: Iterable[Any], observed_on: date, exported_at: datetime) -> FlatPage:
     """Type one page of task records; what cannot be a row is quarantined with its reason."""
     tasks, quarantined = _screen(records)
     count = len(tasks)
@@ -355,7 +355,9 @@ def flatten_tasks(records: Iterable[Any], export_date: date, exported_at: dateti
         if data is not None and not isinstance(data, dict)
     }
     columns: dict[str, pa.Array] = {
-        "export_date": _repeat(export_date, pa.date32(), count),
+        # The column keeps its earlier name, so earlier trees and their readers share one
+        # schema; it holds the observation's UTC date, never a label a caller chose.
+        "export_date": _repeat(observed_on, pa.date32(), count),
         "exported_at": _repeat(exported_at, UTC_TIMESTAMP, count),
     }
     for name in ("task_id", "task_type", "status"):
@@ -370,7 +372,7 @@ def flatten_tasks(records: Iterable[Any], export_date: date, exported_at: dateti
     columns["extra_json"] = _json_texts([extra or None for extra in extras])
     columns["flatten_issues"] = pa.array([issues.get(row) for row in range(count)],
                                          pa.list_(pa.string()))
-    quarantined["export_date"] = [export_date] * len(quarantined["reason"])
+    quarantined["export_date"] = [observed_on] * len(quarantined["reason"])
     quarantined["exported_at"] = [exported_at] * len(quarantined["reason"])
     return FlatPage(
         pa.Table.from_arrays([columns[field.name] for field in TASK_SCHEMA], schema=TASK_SCHEMA),

@@ -19,6 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
@@ -93,6 +94,21 @@ class _Store:
 
     def parquet_rows(self, relative: str) -> int:
         return pq.read_metadata(self._key(relative), filesystem=self.fs).num_rows
+
+    def column_range(self, relative: str, column: str) -> list:
+        """The least and the greatest value of `column` in a Parquet file, from its row
+        groups' statistics (read whole where a writer left none); [] for a file of no rows."""
+        with self.fs.open_input_file(self._key(relative)) as source:
+            parquet = pq.ParquetFile(source)
+            if parquet.metadata.num_rows == 0:
+                return []
+            index = parquet.schema_arrow.get_field_index(column)
+            groups = [parquet.metadata.row_group(n).column(index).statistics
+                      for n in range(parquet.metadata.num_row_groups)]
+            if all(stats is not None and stats.has_min_max for stats in groups):
+                return [min(s.min for s in groups), max(s.max for s in groups)]
+            values = parquet.read(columns=[column]).column(column)
+            return [pc.min(values).as_py(), pc.max(values).as_py()]
 
     def files(self, relative_dir: str) -> list[str]:
         """Every file below `relative_dir`, relative to the root."""

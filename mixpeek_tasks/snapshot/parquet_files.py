@@ -1,15 +1,15 @@
-"""Hive-partitioned Parquet snapshots, written so that no reader ever sees half a partition.
+"""Parquet snapshots, one folder per observation, written so no reader ever sees half a file.
 
-Layout: `<root>/<dataset>/export_date=YYYY-MM-DD/data.parquet`. A snapshot is written to a
-file in the tree's local staging folder and closed there; the tree then puts it in place whole
-(tree.py: a rename on disk, an upload and copy on S3), so a crash leaves the previous file (or
-none), never a torn one.
+Layout: `<root>/<dataset>/observation=<id>/data.parquet` (observation.py; trees written
+before ids existed hold `export_date=YYYY-MM-DD/` folders, still read). A snapshot is written
+to a file in the tree's local staging folder and closed there; the tree then puts it in place
+whole (tree.py: a rename on disk, an upload and copy on S3), so a crash leaves the previous
+file (or none), never a torn one.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
@@ -29,37 +29,25 @@ QUARANTINE_DATASET = "task_quarantine"
 DATA_FILE = "data.parquet"
 
 
-def partition_folder(dataset: str, export_date: date) -> str:
-    """The partition's folder, relative to the tree's root."""
-    return f"{dataset}/export_date={export_date.isoformat()}"
+def data_key(dataset: str, folder: str) -> str:
+    """The data file of the observation in `folder`, relative to the tree's root."""
+    return f"{dataset}/{folder}/{DATA_FILE}"
 
 
-def partition_key(dataset: str, export_date: date) -> str:
-    return f"{partition_folder(dataset, export_date)}/{DATA_FILE}"
-
-
-def coverage_key(export_date: date) -> str:
-    """How the date's snapshot was listed and reconciled (JSON). The leading underscore keeps
-    it out of Spark's and Trino's reads of the hive tree, as `_SUCCESS` files are."""
-    return f"{partition_folder(TASKS_DATASET, export_date)}/_coverage.json"
-
-
-def partition_path(root: Path, dataset: str, export_date: date) -> Path:
-    return Path(root) / partition_key(dataset, export_date)
-
-
-def coverage_path(root: Path, export_date: date) -> Path:
-    return Path(root) / coverage_key(export_date)
+def coverage_key(folder: str) -> str:
+    """How the observation in `folder` was listed and reconciled (JSON). The leading
+    underscore keeps it out of Spark's and Trino's reads of the hive tree, as `_SUCCESS`
+    files are."""
+    return f"{TASKS_DATASET}/{folder}/_coverage.json"
 
 
 class SnapshotWriter:
-    """Stream tables into one partition file in `staging`; `close()` finishes it for the tree
-    to publish, `abort()` discards it."""
+    """Stream tables into one observation's file of `dataset` in `staging` (named after
+    `label`); `close()` finishes it for the tree to publish, `abort()` discards it."""
 
-    def __init__(self, staging: Path, dataset: str, export_date: date, schema: pa.Schema):
+    def __init__(self, staging: Path, dataset: str, label: str, schema: pa.Schema):
         staging.mkdir(parents=True, exist_ok=True)
-        self.staging_path = (
-            staging / f"{dataset}-{export_date.isoformat()}-{uuid.uuid4().hex}.parquet")
+        self.staging_path = staging / f"{dataset}-{label}-{uuid.uuid4().hex}.parquet"
         self.schema = schema
         self.rows = 0
         self._buffer: list[pa.Table] = []

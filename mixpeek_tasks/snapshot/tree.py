@@ -1,13 +1,19 @@
 """The published Parquet tree, as its readers (the warehouse, the checks) see it.
 
-    <root>/tasks/export_date=YYYY-MM-DD/data.parquet            the night's tasks
-    <root>/tasks/export_date=YYYY-MM-DD/_coverage.json          how it was listed and reconciled
-    <root>/tasks/export_date=YYYY-MM-DD/_manifest.json          the night's files, written last
-    <root>/task_quarantine/export_date=YYYY-MM-DD/data.parquet  records that could not be rows
+    <root>/tasks/observation=<id>/data.parquet            the observation's tasks
+    <root>/tasks/observation=<id>/_coverage.json          how it was listed and reconciled
+    <root>/tasks/observation=<id>/_manifest.json          its files and listing times, last
+    <root>/task_quarantine/observation=<id>/data.parquet  records that could not be rows
 
-`root` is a local folder or `s3://bucket/prefix` (object_store.py). A night is published once
-its manifest is there: the export puts the coverage record, the quarantine file and the tasks
-file in place, each whole, and then the manifest (manifest.py). A re-run replaces all four.
+`root` is a local folder or `s3://bucket/prefix` (object_store.py). An observation is
+published once its manifest is there: the export puts the coverage record, the quarantine
+file and the tasks file in place, each whole, and then the manifest (manifest.py).
+
+Trees written before observations had ids hold `export_date=YYYY-MM-DD/` folders instead.
+They are read as observations too, but their folder's date was a label a caller chose (a
+re-run of a past date filed today's listing under it): such an observation's time is what
+its files say, the first and last `exported_at` they hold (a page's read time), never the
+label.
 """
 
 from __future__ import annotations
@@ -16,8 +22,8 @@ import contextlib
 import hashlib
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from mixpeek_tasks.snapshot.manifest import MANIFEST_NAME, Manifest, ManifestEntry
@@ -28,25 +34,30 @@ from mixpeek_tasks.snapshot.object_store import (
     describe,
     is_s3_uri,
 )
+from mixpeek_tasks.snapshot.observation import (
+    OBSERVATION_KEY,
+    Observation,
+    folder_kind,
+    id_time,
+    mint_id,
+)
 from mixpeek_tasks.snapshot.parquet_files import (
     DATA_FILE,
     QUARANTINE_DATASET,
     TASKS_DATASET,
     coverage_key,
-    partition_folder,
-    partition_key,
+    data_key,
 )
 
-_PARTITION_PREFIX = "export_date="
-# The manifest's name for each file of a night.
+# The manifest's name for each file of an observation.
 TASKS, QUARANTINE, COVERAGE = "tasks", "quarantine", "coverage"
 
 
 @dataclass(frozen=True)
-class NightFiles:
-    """One published night's files, at paths DuckDB and pyarrow can open."""
+class ObservationFiles:
+    """One published observation's files, at paths DuckDB and pyarrow can open."""
 
-    export_date: date
+    observation: Observation
     tasks: Path
     quarantine: Path
     coverage: bytes | None
@@ -54,33 +65,29 @@ class NightFiles:
 
 def default_staging_dir(uri: str) -> Path:
     """Where an S3 tree stages on this machine by default: one folder per bucket and prefix
-    under the system's temporary directory, so a resumed run of a date finds its parts."""
+    under the system's temporary directory, so a resumed listing finds its parts."""
     return (Path(tempfile.gettempdir()) / "mixpeek-staging"
             / hashlib.sha256(uri.encode()).hexdigest()[:16])
 
 
-def manifest_key(export_date: date) -> str:
-    return f"{partition_folder(TASKS_DATASET, export_date)}/{MANIFEST_NAME}"
+def manifest_key(folder: str) -> str:
+    return f"{TASKS_DATASET}/{folder}/{MANIFEST_NAME}"
 
 
-def _keys(export_date: date) -> dict[str, str]:
-    """Each file of the night by its name in the manifest, relative to the root."""
-    return {TASKS: partition_key(TASKS_DATASET, export_date),
-            QUARANTINE: partition_key(QUARANTINE_DATASET, export_date),
-            COVERAGE: coverage_key(export_date)}
+def _keys(folder: str) -> dict[str, str]:
+    """Each file of the observation by its name in the manifest, relative to the root."""
+    return {TASKS: data_key(TASKS_DATASET, folder),
+            QUARANTINE: data_key(QUARANTINE_DATASET, folder),
+            COVERAGE: coverage_key(folder)}
 
 
-def _night_of(folder: str) -> date | None:
-    """The export date of a partition folder (`<dataset>/export_date=D`); None for a folder
-    that is not one of ours (a tool's own)."""
-    dataset, _, partition = folder.rpartition("/")
-    if dataset not in (TASKS_DATASET, QUARANTINE_DATASET) or not partition.startswith(
-            _PARTITION_PREFIX):
+def _folder_of(relative_dir: str) -> str | None:
+    """The observation folder of `<dataset>/<folder>`; None for a folder that is not one of
+    ours (a tool's own)."""
+    dataset, _, folder = relative_dir.rpartition("/")
+    if dataset not in (TASKS_DATASET, QUARANTINE_DATASET) or folder_kind(folder) is None:
         return None
-    try:
-        return date.fromisoformat(partition.removeprefix(_PARTITION_PREFIX))
-    except ValueError:
-        return None
+    return folder
 
 
 class SnapshotTree:
@@ -102,28 +109,64 @@ class SnapshotTree:
     def __str__(self) -> str:
         return str(self.root)
 
-    def published_dates(self) -> list[date]:
-        """Every night whose manifest is written, oldest first."""
-        return sorted(self._nights_having(TASKS_DATASET, MANIFEST_NAME))
+    def observations(self) -> list[Observation]:
+        """Every published observation (its manifest is written), oldest first; one of a
+        legacy folder with its listing times read from its files."""
+        found = []
+        for folder in self._folders_having(TASKS_DATASET, MANIFEST_NAME):
+            key, value = folder_kind(folder)
+            if key == OBSERVATION_KEY:
+                found.append(Observation(value, folder))
+            else:
+                found.append(self._legacy(folder))
+        return sorted(found, key=_when)
 
-    def _nights_having(self, dataset: str, file_name: str) -> set[date]:
-        """The nights whose partition folder of `dataset` holds a file `file_name`."""
-        nights = set()
+    def _legacy(self, folder: str) -> Observation:
+        """A night of an earlier tree as the observation its files show: its first and last
+        page read times (`exported_at`), whatever date its folder was labelled with; a night
+        that listed nothing has only its manifest's publish time."""
+        span = [moment for dataset in (TASKS_DATASET, QUARANTINE_DATASET)
+                for moment in self._store.column_range(data_key(dataset, folder),
+                                                       "exported_at")]
+        if not span:
+            published = self.manifest_of(folder).published_at
+            span = [published]
+        first, last = min(span), max(span)
+        return Observation(mint_id(first), folder, first, last)
+
+    def _folders_having(self, dataset: str, file_name: str) -> set[str]:
+        """The observation folders of `dataset` that hold a file `file_name`."""
+        folders = set()
         for relative in self._store.files(dataset):
-            folder, _, name = relative.rpartition("/")
-            if name == file_name and (night := _night_of(folder)) is not None:
-                nights.add(night)
-        return nights
+            directory, _, name = relative.rpartition("/")
+            if name == file_name and (folder := _folder_of(directory)) is not None:
+                folders.add(folder)
+        return folders
 
-    def manifest(self, export_date: date) -> Manifest | None:
-        """The night's manifest; None when the night is not published."""
-        raw = self._store.read(manifest_key(export_date))
-        return None if raw is None else Manifest.from_json(raw, export_date)
+    def newest(self) -> Observation | None:
+        """The latest published observation; None for a tree that has none."""
+        observations = self.observations()
+        return observations[-1] if observations else None
 
-    def coverage(self, export_date: date) -> bytes | None:
-        """The night's coverage record (JSON); None for a night that is not published or was
-        published without one."""
-        return self._coverage_of(self.manifest(export_date))
+    def observed_on(self, day) -> list[Observation]:
+        """The published observations of the UTC date `day`."""
+        return [o for o in self.observations() if o.observed_on == day]
+
+    def is_published(self, observation_id: str) -> bool:
+        return self._store.size(manifest_key(f"{OBSERVATION_KEY}={observation_id}")) is not None
+
+    def manifest_of(self, folder: str) -> Manifest | None:
+        raw = self._store.read(manifest_key(folder))
+        return None if raw is None else Manifest.from_json(raw, folder)
+
+    def manifest(self, observation: Observation) -> Manifest | None:
+        """The observation's manifest; None when it is not published."""
+        return self.manifest_of(observation.folder)
+
+    def coverage(self, observation: Observation) -> bytes | None:
+        """The observation's coverage record (JSON); None for one that is not published or
+        was published without one."""
+        return self._coverage_of(self.manifest(observation))
 
     def _coverage_of(self, manifest: Manifest | None) -> bytes | None:
         if manifest is None or COVERAGE not in manifest.files:
@@ -131,13 +174,17 @@ class SnapshotTree:
         return self._store.read(manifest.files[COVERAGE].path)
 
     @contextlib.contextmanager
-    def night(self, export_date: date) -> Iterator[NightFiles]:
-        """The published night's files, as local paths for the duration of the block (the
-        files themselves on disk, downloaded copies for S3); FileNotFoundError naming the
-        night when it is not published, ManifestError when its files are not the manifest's."""
-        manifest = self.manifest(export_date)
+    def files(self, observation: Observation) -> Iterator[ObservationFiles]:
+        """The published observation's files, as local paths for the duration of the block
+        (the files themselves on disk, downloaded copies for S3), with its listing times;
+        FileNotFoundError naming it when it is not published, ManifestError when its files
+        are not the manifest's."""
+        manifest = self.manifest(observation)
         if manifest is None:
-            raise FileNotFoundError(f"no published snapshot for {export_date} in {self}")
+            raise FileNotFoundError(f"{observation} is not published in {self}")
+        if not observation.legacy:
+            observation = replace(observation, listing_started_at=manifest.listing_started_at,
+                                  listing_finished_at=manifest.listing_finished_at)
         parquet = {role: manifest.files[role].path for role in (TASKS, QUARANTINE)}
         with self._store.local_copies(parquet) as copies:
             coverage = self._coverage_of(manifest)
@@ -145,43 +192,48 @@ class SnapshotTree:
                      for role, path in copies.items()}
             sizes[COVERAGE] = None if coverage is None else len(coverage)
             manifest.check_sizes(sizes)
-            yield NightFiles(export_date, copies[TASKS], copies[QUARANTINE], coverage)
+            yield ObservationFiles(observation, copies[TASKS], copies[QUARANTINE], coverage)
 
     def glob(self, dataset: str) -> str:
-        """Every night's file of `dataset`, as a pattern DuckDB's read_parquet takes (an s3://
-        one for S3, which DuckDB reads with its httpfs extension)."""
-        return str(self._store.location(f"{dataset}/{_PARTITION_PREFIX}*/{DATA_FILE}"))
+        """Every observation's file of `dataset` (both layouts), as a pattern DuckDB's
+        read_parquet takes (an s3:// one for S3, which DuckDB reads with its httpfs
+        extension)."""
+        return str(self._store.location(f"{dataset}/*=*/{DATA_FILE}"))
 
-    def location(self, dataset: str, export_date: date) -> Path | str:
-        """Where the night's file of `dataset` is published: a path, or an s3:// URI."""
-        return self._store.location(partition_key(dataset, export_date))
+    def location(self, dataset: str, observation: Observation) -> Path | str:
+        """Where the observation's file of `dataset` is published: a path, or an s3:// URI."""
+        return self._store.location(data_key(dataset, observation.folder))
 
-    def publish(self, export_date: date, tasks: Path, quarantine: Path,
+    def publish(self, observation: Observation, tasks: Path, quarantine: Path,
                 coverage: Path | None) -> Manifest:
-        """Put the night's complete local files in place and then its manifest, replacing
-        the night's previous ones; `coverage` is None only for test fixtures. The files are
-        moved (on disk) or uploaded (S3) from the staging folder."""
+        """Put the observation's complete local files in place and then its manifest, with
+        its listing times; `coverage` is None only for test fixtures. The files are moved (on
+        disk) or uploaded (S3) from the staging folder."""
         placed = [(quarantine, QUARANTINE), (tasks, TASKS)]
         if coverage is not None:
             placed.insert(0, (coverage, COVERAGE))
+        folder = observation.folder
         try:
-            self._store.place([(local, _keys(export_date)[role]) for local, role in placed],
-                              area=f"{_PARTITION_PREFIX}{export_date.isoformat()}")
-            return self._write_manifest(export_date, [role for _, role in placed])
+            self._store.place([(local, _keys(folder)[role]) for local, role in placed],
+                              area=folder)
+            return self._write_manifest(folder, [role for _, role in placed], observation)
         except OSError as error:
             raise ObjectStoreError(
-                f"publishing {export_date} to {self} failed ({describe(error)}); its manifest "
-                "was not written: export the date again") from None
+                f"publishing {observation} to {self} failed ({describe(error)}); its manifest "
+                "was not written: run the export again") from None
 
-    def _write_manifest(self, export_date: date, roles: list[str]) -> Manifest:
+    def _write_manifest(self, folder: str, roles: list[str],
+                        observation: Observation | None = None) -> Manifest:
         """The manifest of the files now in place, as the tree measures them."""
         files = {}
         for role in roles:
-            relative = _keys(export_date)[role]
+            relative = _keys(folder)[role]
             rows = None if role == COVERAGE else self._store.parquet_rows(relative)
             files[role] = ManifestEntry(relative, self._store.size(relative), rows)
-        manifest = Manifest(export_date, datetime.now(timezone.utc), files)
-        self._store.write_bytes(manifest_key(export_date), manifest.to_json())
+        manifest = Manifest(folder, datetime.now(timezone.utc), files,
+                            observation and observation.listing_started_at,
+                            observation and observation.listing_finished_at)
+        self._store.write_bytes(manifest_key(folder), manifest.to_json())
         return manifest
 
     def sweep_uploads(self, older_than: timedelta) -> None:
@@ -191,6 +243,10 @@ class SnapshotTree:
     def check_writable(self) -> None:
         """Put and delete one small object (S3) or file: OSError if the root refuses."""
         self._store.check_writable()
+
+
+def _when(observation: Observation) -> tuple[datetime, str]:
+    return id_time(observation.id), observation.folder
 
 
 def export_tree(export_dir: str | Path, staging_dir: str | Path | None = None) -> SnapshotTree:

@@ -1,21 +1,26 @@
-"""The DuckDB warehouse, as its callers use it: a night loaded, a rebuild, the views, queries.
+"""The DuckDB warehouse, as its callers use it: observations loaded, a rebuild, the views,
+queries.
 
-The snapshots stay in their Parquet partitions (snapshot/tree.py), read in place by the view
-`task_snapshots`; DuckDB keeps only what is derived and small per night: `tasks`, the status
-history, the run log and the per-night facts the views need. Every write runs under the lock
-of files.py on the private writer file and is published once committed, so a failed load
-leaves the previous warehouse intact; load.py runs a night's SQL steps; views.py the views.
+The snapshots stay in the Parquet tree, one folder per observation (snapshot/tree.py), read
+in place by the view `task_snapshots`; DuckDB keeps only what is derived and small per
+observation: `tasks`, the status history, the run log and the per-observation facts the views
+need, every time in them a read time of the observation's listing. A load brings in every
+observation of the tree the warehouse does not hold: appended when each is newer than every
+one loaded, else the derived tables are rebuilt from the tree in time order (a warehouse keyed
+on dates a caller chose heals so). Every write runs under the lock of files.py on the private
+writer file and is published once committed, so a failed load leaves the previous warehouse
+intact; load.py runs an observation's SQL steps; views.py the views.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import duckdb
 
-from mixpeek_tasks.snapshot.tree import NightFiles, SnapshotTree
+from mixpeek_tasks.snapshot.observation import Observation
+from mixpeek_tasks.snapshot.tree import ObservationFiles, SnapshotTree
 from mixpeek_tasks.warehouse import views
 from mixpeek_tasks.warehouse.connection import (
     DEFAULT_MEMORY_LIMIT,
@@ -25,17 +30,28 @@ from mixpeek_tasks.warehouse.connection import (
 )
 from mixpeek_tasks.warehouse.connection import query as run_query
 from mixpeek_tasks.warehouse.files import WarehouseFiles
-from mixpeek_tasks.warehouse.load import MERGE_BUCKET_ROWS, append_with_headroom, appends
+from mixpeek_tasks.warehouse.load import (
+    MERGE_BUCKET_ROWS,
+    append_with_headroom,
+    loaded_observations,
+)
 from mixpeek_tasks.warehouse.views import DEFAULT_STUCK_AFTER_HOURS
 
 
 @dataclass(frozen=True)
 class LoadResult:
-    snapshot_rows: int
-    quarantine_rows: int
+    # The newest observation the warehouse holds (None: none yet), and its counts.
+    observation_id: str | None
+    snapshot_rows: int | None
+    quarantine_rows: int | None
     tasks_rows: int
-    # True: the night was appended to the history and `tasks`; False: they were rebuilt.
-    appended: bool
+    observations_loaded: int
+    # "appended", "rebuilt", or "unchanged" (nothing new in the tree).
+    history_update: str
+
+    @property
+    def appended(self) -> bool:
+        return self.history_update == "appended"
 
 
 class Warehouse:
@@ -59,51 +75,67 @@ class Warehouse:
         return connect(path, read_only=False, wait_seconds=self.lock_timeout,
                        memory_limit=self.memory_limit, spill_dir=self.files.spill_dir)
 
-    def load_night(self, export_date: date) -> LoadResult:
-        """Bring the warehouse up to date with `export_date`'s published snapshot: append it
-        when it is newer than every night loaded so far (the nightly case), else rebuild the
-        derived tables from every night of the tree (a backfill, a re-run of a date)."""
+    def load(self) -> LoadResult:
+        """Bring the warehouse up to date with the tree: every published observation it does
+        not hold, appended when each is newer than every one loaded (the scheduled case),
+        else the derived tables rebuilt from every observation of the tree. Run again, it
+        changes nothing."""
         with self.files.locked():
+            observations = self.tree.observations()
             with self._connect_writer(self.files.writer) as con:
-                appending = appends(con, self.tree, export_date)
-                if appending:
-                    with self.tree.night(export_date) as night_files:
-                        self._append(con, night_files)
+                loaded = loaded_observations(con)
+                new = [o for o in observations if o.id not in (loaded or ())]
+                appending = loaded is not None and all(o.id > max(loaded, default="")
+                                                       for o in new)
+                if new and appending:
+                    for observation in new:
+                        with self.tree.files(observation) as files:
+                            self._append(con, files)
                     con.execute("CHECKPOINT")
-            if not appending:
-                nights = self.tree.published_dates()
-                if export_date not in nights:
-                    raise FileNotFoundError(
-                        f"no published snapshot for {export_date} in {self.tree}")
-                self._rebuild_unlocked(nights)
-            self.files.publish()
-            counts = self.query(
-                "SELECT (SELECT tasks_listed FROM export_nights WHERE export_date = $d),"
-                " (SELECT count(*) FROM task_quarantine WHERE export_date = $d),"
-                " (SELECT count(*) FROM tasks)", {"d": export_date}).rows[0]
-        return LoadResult(*counts, appended=appending)
+            if new and not appending:
+                self._rebuild_unlocked(observations)
+            if new:
+                self.files.publish()
+        update = "unchanged" if not new else "appended" if appending else "rebuilt"
+        return self._result(len(new), update)
 
-    def _append(self, con: duckdb.DuckDBPyConnection, files: NightFiles) -> None:
+    def _result(self, loaded: int, update: str) -> LoadResult:
+        """The newest observation of the published file, with its counts."""
+        if not self.path.exists():
+            return LoadResult(None, None, None, 0, loaded, update)
+        newest = self.query(
+            "SELECT n.observation_id, n.tasks_listed,"
+            " (SELECT count(*) FROM task_quarantine AS q"
+            "  WHERE q.observation_id = n.observation_id), (SELECT count(*) FROM tasks)"
+            " FROM export_nights AS n ORDER BY n.observation_id DESC LIMIT 1").rows
+        if not newest:
+            return LoadResult(None, None, None, 0, loaded, update)
+        return LoadResult(*newest[0], loaded, update)
+
+    def _append(self, con: duckdb.DuckDBPyConnection, files: ObservationFiles) -> None:
         append_with_headroom(con, files, memory_limit=self.memory_limit,
                              merge_bucket_rows=self.merge_bucket_rows)
 
-    def rebuild(self) -> None:
-        """Rebuild the derived tables and the views from every night of the tree."""
+    def rebuild(self) -> LoadResult:
+        """Rebuild the derived tables and the views from every observation of the tree, each
+        at its own listing times."""
         with self.files.locked():
-            self._rebuild_unlocked(self.tree.published_dates())
+            observations = self.tree.observations()
+            self._rebuild_unlocked(observations)
             self.files.publish()
+        return self._result(len(observations), "rebuilt")
 
-    def _rebuild_unlocked(self, nights: list[date]) -> None:
-        """Append `nights` (every night of the tree, oldest first) to a fresh file, build the
-        views there with the stored settings, then let it replace the writer file: until then
-        the old warehouse stands whole, whatever fails."""
+    def _rebuild_unlocked(self, observations: list[Observation]) -> None:
+        """Append `observations` (every one of the tree, oldest first) to a fresh file, build
+        the views there with the stored settings, then let it replace the writer file: until
+        then the old warehouse stands whole, whatever fails."""
         fresh = self.files.fresh_rebuild_file()
         stuck_after_hours = self._stored_stuck_after_hours()
         with self._connect_writer(fresh) as con:
-            for night in nights:
-                with self.tree.night(night) as night_files:
-                    self._append(con, night_files)
-            if nights:
+            for observation in observations:
+                with self.tree.files(observation) as files:
+                    self._append(con, files)
+            if observations:
                 with atomically(con):
                     views.build_views(con, self.tree, stuck_after_hours)
             con.execute("CHECKPOINT")

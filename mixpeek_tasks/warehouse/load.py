@@ -1,25 +1,27 @@
-"""A night's load: the SQL steps of sql/load/, declared here in the order they run (their
-numbers), and whether a night is appended or the warehouse rebuilt from the tree.
+"""An observation's load: the SQL steps of sql/load/, declared here in the order they run
+(their numbers), and which observations a warehouse holds.
 
-A night newer than every night loaded is appended: the derived tables are created (empty, the
-first time) in a transaction of their own, then every step runs in one transaction, so a failed
-night leaves the warehouse as it was. Anything else (a backfill, a re-run of a date) is rebuilt:
-every night of the tree appended in date order into a fresh file (database.py).
+An observation newer than every one loaded is appended: the derived tables are created
+(empty, the first time) in a transaction of their own, then every step runs in one
+transaction, so a failed load leaves the warehouse as it was. Anything else (an observation
+older than one loaded, a warehouse keyed on dates a caller chose) is rebuilt: every
+observation of the tree appended in time order into a fresh file (database.py). Every step
+takes the observation's id and listing times as parameters, never the files' export_date.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import duckdb
 
 from mixpeek_tasks.snapshot.coverage import Coverage
-from mixpeek_tasks.snapshot.tree import NightFiles, SnapshotTree
-from mixpeek_tasks.warehouse.connection import atomically, run_sql, table_exists
+from mixpeek_tasks.snapshot.tree import ObservationFiles
+from mixpeek_tasks.warehouse.connection import atomically, run_sql
 from mixpeek_tasks.warehouse.schema import (
+    DERIVED_TABLES,
     EXPORT_COVERAGE_SQL,
     create_derived_tables,
     write_status_classes,
@@ -66,18 +68,24 @@ LOAD_STEPS = (
 NIGHT_TABLES = ("night", "changed")
 
 
-def appends(con: duckdb.DuckDBPyConnection, tree: SnapshotTree, export_date: date) -> bool:
-    """Whether `export_date` is appended: it is newer than every night loaded, or it is a new
-    warehouse's first night and the tree holds none older (else the new warehouse is built
-    from every night of the tree, as task_snapshots shows them all)."""
-    if table_exists(con, "export_nights"):
-        newest = con.execute("SELECT max(export_date) FROM export_nights").fetchone()[0]
-        if newest is not None:
-            return newest < export_date
-    return all(night >= export_date for night in tree.published_dates())
+def loaded_observations(con: duckdb.DuckDBPyConnection) -> set[str] | None:
+    """The ids of the observations the warehouse holds; None when it cannot be appended to:
+    it was written before observations (its history keyed on dates a caller chose; rebuilt,
+    it heals), or holds some derived tables but not all."""
+    tables = {row[0] for row in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+    derived = tables & set(DERIVED_TABLES)
+    if not derived:
+        return set()
+    observation_keyed = con.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'export_nights'"
+        " AND column_name = 'observation_id'").fetchone()[0]
+    if derived != set(DERIVED_TABLES) or not observation_keyed:
+        return None
+    return {row[0] for row in con.execute("SELECT observation_id FROM export_nights").fetchall()}
 
 
-def append_with_headroom(con: duckdb.DuckDBPyConnection, files: NightFiles, *,
+def append_with_headroom(con: duckdb.DuckDBPyConnection, files: ObservationFiles, *,
                          memory_limit: str | None, merge_bucket_rows: int) -> None:
     """append_night under `memory_limit` or, should DuckDB run out of it (its spilling does
     not cover every operator), again under each of HEADROOM_LIMITS: a night that fits in none
@@ -87,7 +95,7 @@ def append_with_headroom(con: duckdb.DuckDBPyConnection, files: NightFiles, *,
         for number, limit in enumerate(limits):
             if number:
                 log.warning("the load of %s ran out of DuckDB's memory limit; again with %s",
-                            files.export_date, limit)
+                            files.observation, limit)
                 con.execute("SET memory_limit = $limit", {"limit": limit})
             try:
                 append_night(con, files, merge_bucket_rows=merge_bucket_rows)
@@ -100,12 +108,16 @@ def append_with_headroom(con: duckdb.DuckDBPyConnection, files: NightFiles, *,
             con.execute("SET memory_limit = $limit", {"limit": memory_limit})
 
 
-def append_night(con: duckdb.DuckDBPyConnection, files: NightFiles, *,
+def append_night(con: duckdb.DuckDBPyConnection, files: ObservationFiles, *,
                  merge_bucket_rows: int) -> None:
-    """Append one night: LOAD_STEPS in one transaction of its own (the tables first, in
+    """Append one observation: LOAD_STEPS in one transaction of its own (the tables first, in
     theirs)."""
+    observation = files.observation
     params = {"tasks_path": str(files.tasks), "quarantine_path": str(files.quarantine),
-              "export_date": files.export_date}
+              "observation": observation.id, "observed_on": observation.observed_on,
+              "listing_started_at": observation.listing_started_at,
+              "listing_finished_at": observation.listing_finished_at,
+              "folder": observation.folder}
     create_derived_tables(con, params)
     with atomically(con):
         write_status_classes(con)
@@ -115,7 +127,7 @@ def append_night(con: duckdb.DuckDBPyConnection, files: NightFiles, *,
             con.execute(f"DROP TABLE {table}")
 
 
-def _run_step(con: duckdb.DuckDBPyConnection, step: LoadStep, files: NightFiles,
+def _run_step(con: duckdb.DuckDBPyConnection, step: LoadStep, files: ObservationFiles,
               params: dict[str, Any], merge_bucket_rows: int) -> None:
     if step.with_coverage:
         if files.coverage is not None:

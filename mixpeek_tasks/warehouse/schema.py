@@ -12,6 +12,9 @@ from mixpeek_tasks.api.vocabulary import IN_FLIGHT_STATUSES, TERMINAL_STATUSES, 
 from mixpeek_tasks.warehouse.connection import atomically, run_sql
 
 DERIVED_TABLES_SQL = "schema/tables.sql"
+# The tables DERIVED_TABLES_SQL creates: a warehouse holds all of them or is rebuilt.
+DERIVED_TABLES = ("tasks", "task_status_intervals", "task_status_regressions", "task_quarantine",
+                  "export_nights", "batch_observations")
 STATUS_CLASSES_SQL = "schema/task_status_classes.sql"
 EXPORT_COVERAGE_SQL = "schema/export_coverage.sql"
 

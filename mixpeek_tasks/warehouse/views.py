@@ -89,15 +89,20 @@ def stored_stuck_after_hours(con: duckdb.DuckDBPyConnection) -> float:
 def _create_task_snapshots(con: duckdb.DuckDBPyConnection, tree: SnapshotTree) -> None:
     """Made here, not from a file: it names the Parquet tree, which a view cannot take as a
     parameter."""
-    if tree.is_local and tree.published_dates():
-        # The tree by its absolute path, so the file opened from any folder finds it.
+    if tree.is_local and tree.observations():
+        # The tree by its absolute path, so the file opened from any folder finds it; each
+        # row with its observation, by the folder its file is in (a file's export_date
+        # column, in an earlier tree a caller's label, is left out).
         con.execute(
-            "CREATE OR REPLACE VIEW task_snapshots AS SELECT * FROM read_parquet("
+            "CREATE OR REPLACE VIEW task_snapshots AS SELECT n.observation_id, n.observed_on,"
+            " s.* EXCLUDE (export_date, filename) FROM read_parquet("
             f"{_sql_string(tree.glob(TASKS_DATASET))}, union_by_name = true,"
-            " hive_partitioning = false)")
+            " hive_partitioning = false, filename = true) AS s JOIN export_nights AS n"
+            " ON n.folder = regexp_extract(s.filename, '([^/\\\\]+)[/\\\\][^/\\\\]+$', 1)")
     elif tree.is_local:
         # A view over no files cannot be made; one made before (the tree since moved) stays.
-        log.warning("no night is published in %s: task_snapshots is left as it was", tree)
+        log.warning("no observation is published in %s: task_snapshots is left as it was",
+                    tree)
     else:
         # DuckDB binds a view when it is created, and reads s3:// only through its httpfs
         # extension, which an exporter need not have: every other view reads the derived

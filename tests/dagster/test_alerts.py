@@ -1,13 +1,16 @@
-"""A failed night posts one alert to a local webhook receiver; a failing webhook is given up
-on; the snapshot's freshness check turns red when no night has landed within its window."""
+"""A failed observation posts one alert to a local webhook receiver; a failing webhook is given
+up on; the snapshot's freshness is a policy that is calm before the first observation."""
 
 import json
+import re
+from datetime import timedelta
 
 import pytest
 from dagster import (
-    AssetSelection,
     DagsterEventType,
     DagsterInstance,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
     build_run_status_sensor_context,
     materialize,
 )
@@ -15,12 +18,12 @@ from dagster import (
 from assets.snapshot import task_snapshot
 from mixpeek_emulator import running_emulator
 from mixpeek_tasks.alerts import post_alert
+from pipelines.definitions import defs
 from pipelines.resources import ExportStorage, MixpeekResource
-from pipelines.sensors import nightly_export_failure_alert, snapshot_freshness_checks
+from pipelines.sensors import nightly_export_failure_alert
 from tests.support.webhook import running_receiver
 
 KEY = "sk_test_alert_key_0123456789"
-PARTITION = "2026-11-23"
 
 
 @pytest.fixture
@@ -36,8 +39,8 @@ def _resources(base_url, export_dir):
 
 def _failed_run(tmp_path, instance):
     with running_emulator(tasks=100, seed=3, api_key="sk_test_the_right_one_987") as server:
-        result = materialize([task_snapshot], partition_key=PARTITION, instance=instance,
-                             raise_on_error=False, resources=_resources(server.base_url, tmp_path))
+        result = materialize([task_snapshot], instance=instance, raise_on_error=False,
+                             resources=_resources(server.base_url, tmp_path))
     assert not result.success
     (failure,) = instance.all_logs(result.run_id, of_type=DagsterEventType.RUN_FAILURE)
     return result.dagster_run, failure.dagster_event
@@ -50,7 +53,8 @@ def evaluate_alert(run, failure, instance):
     nightly_export_failure_alert(context)
 
 
-def test_a_failed_night_posts_its_date_step_and_cause(tmp_path, receiver, monkeypatch):
+def test_a_failed_run_posts_when_it_started_its_step_and_cause(tmp_path, receiver,
+                                                               monkeypatch):
     monkeypatch.setenv("MIXPEEK_ALERT_WEBHOOK_URL", receiver.url)
     monkeypatch.setenv("DAGSTER_WEBSERVER_URL", "http://dagster.example:3000/")
     monkeypatch.setenv("MIXPEEK_API_KEY", KEY)
@@ -59,8 +63,11 @@ def test_a_failed_night_posts_its_date_step_and_cause(tmp_path, receiver, monkey
         evaluate_alert(run, failure, instance)
     (body,) = receiver.bodies
     assert set(body) == {"text"}
-    assert body["text"] == (
-        f":red_circle: Mixpeek task export of {PARTITION} failed at task_snapshot: Mixpeek API "
+    started, rest = re.fullmatch(
+        r":red_circle: Mixpeek task export started (\d{4}-\d\d-\d\d \d\d:\d\d UTC) (.*)",
+        body["text"], re.DOTALL).groups()
+    assert rest == (
+        "failed at task_snapshot: Mixpeek API "
         "answered 401 (unauthorized): Invalid or missing API key\n"
         f"<http://dagster.example:3000/runs/{run.run_id}|Open the run>")
     assert KEY not in json.dumps(body)
@@ -93,20 +100,17 @@ def test_an_alert_masks_every_form_of_a_pasted_key(receiver, pasted):
     assert KEY not in json.dumps(body) and body["text"].count("***") == 4
 
 
-def _freshness(instance, tmp_path):
-    result = materialize([task_snapshot, *snapshot_freshness_checks], instance=instance,
-                         resources=_resources("http://127.0.0.1:9", tmp_path),
-                         selection=AssetSelection.checks(*snapshot_freshness_checks),
-                         raise_on_error=False)
-    (evaluation,) = [e.asset_check_evaluation_data for e in result.all_events
-                     if e.event_type_value == "ASSET_CHECK_EVALUATION"]
-    return evaluation.passed
-
-
-def test_the_snapshot_goes_stale_without_a_recent_night(tmp_path):
-    with DagsterInstance.ephemeral() as instance:
-        assert _freshness(instance, tmp_path) is False  # no night has ever landed
-        with running_emulator(tasks=100, seed=4) as server:
-            assert materialize([task_snapshot], partition_key=PARTITION, instance=instance,
-                               resources=_resources(server.base_url, tmp_path)).success
-        assert _freshness(instance, tmp_path) is True
+def test_staleness_is_a_freshness_policy_and_a_fresh_instance_launches_nothing():
+    # Dagster's daemon evaluates the policy: Unknown before the first materialization, Failed
+    # only once the latest is older than the window. Nothing launches a run by itself: the
+    # schedule starts stopped and no sensor targets a job.
+    (spec,) = [spec for spec in defs.resolve_all_asset_specs() if spec.key == task_snapshot.key]
+    policy = spec.freshness_policy
+    assert policy.fail_window.to_timedelta() == timedelta(hours=26)
+    (schedule,) = defs.schedules
+    assert schedule.default_status == DefaultScheduleStatus.STOPPED
+    assert [(sensor.name, sensor.default_status, sensor.targets) for sensor in defs.sensors] == [
+        ("nightly_export_failure_alert", DefaultSensorStatus.RUNNING, [])]
+    # No freshness check is left to show Failed on a fresh instance.
+    assert all("freshness" not in check.name for spec in defs.asset_checks
+               for check in spec.check_specs)

@@ -1,10 +1,8 @@
 """The Dagster assets, materialized into a temporary folder against the emulator."""
 
-from datetime import date
-
 import duckdb
 import pytest
-from dagster import DagsterInstance, Failure, build_op_context, materialize
+from dagster import AssetSelection, DagsterInstance, Failure, build_op_context, materialize
 
 from assets.analytics import task_analytics, terminal_counts_add_up, terminal_status_never_regresses
 from assets.snapshot import (
@@ -17,19 +15,17 @@ from assets.snapshot import (
 from assets.warehouse import snapshot_rows_match_parquet, warehouse_tasks
 from mixpeek_emulator import running_emulator
 from mixpeek_tasks.snapshot.coverage import Coverage
-from mixpeek_tasks.snapshot.parquet_files import coverage_path
+from mixpeek_tasks.snapshot.parquet_files import coverage_key
 from pipelines.resources import ExportStorage, MixpeekResource
 
-PARTITION = "2026-11-23"
 ASSETS = [task_snapshot, task_ids_unique, snapshot_complete, listing_reaches_old_tasks,
           warehouse_tasks, snapshot_rows_match_parquet,
           task_analytics, terminal_counts_add_up, terminal_status_never_regresses]
 
 
-def run(server, export_dir, instance, partition=PARTITION, **config):
+def run(server, export_dir, instance, **config):
     return materialize(
         ASSETS,
-        partition_key=partition,
         instance=instance,
         resources={
             "mixpeek": MixpeekResource(api_key="sk_test_asset", base_url=server.base_url,
@@ -58,7 +54,7 @@ def checks_of(result):
             for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
 
 
-def test_materializing_a_date_exports_loads_and_describes_it(tmp_path, instance):
+def test_materializing_observes_now_loads_and_describes_it(tmp_path, instance):
     with running_emulator(tasks=2500, seed=2) as server:
         result = run(server, tmp_path, instance)
         expected = len(server.store.tasks)
@@ -66,8 +62,11 @@ def test_materializing_a_date_exports_loads_and_describes_it(tmp_path, instance)
     snapshot = metadata_of(result, "task_snapshot")
     assert snapshot["rows"] == expected and snapshot["quarantined"] == 0
     assert snapshot["pages"] >= 3 and snapshot["duration_seconds"] > 0
-    assert snapshot["path"].endswith(f"tasks/export_date={PARTITION}/data.parquet")
-    assert metadata_of(result, "warehouse_tasks")["snapshot_rows"] == expected
+    observation = snapshot["observation"]
+    assert snapshot["path"].endswith(f"tasks/observation={observation}/data.parquet")
+    assert snapshot["listing_started_at"] <= snapshot["listing_finished_at"]
+    loaded = metadata_of(result, "warehouse_tasks")
+    assert (loaded["observation"], loaded["snapshot_rows"]) == (observation, expected)
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("SELECT strategy, listed FROM export_coverage").fetchall() == [
             ("keyset", expected)]
@@ -81,28 +80,24 @@ def test_materializing_a_date_exports_loads_and_describes_it(tmp_path, instance)
                                  "terminal_status_never_regresses": True}
 
 
-def test_rerunning_a_partition_replaces_it(tmp_path, instance):
+def test_a_second_run_is_a_second_observation_beside_the_first(tmp_path, instance):
     with running_emulator(tasks=800, seed=3, churn=25) as server:
         assert run(server, tmp_path, instance).success
         before_second = len(server.store.tasks)
         second = run(server, tmp_path, instance)
         total = len(server.store.tasks)
     assert second.success
+    observation = metadata_of(second, "task_snapshot")["observation"]
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
         rows, distinct = con.execute(
-            "SELECT count(*), count(DISTINCT task_id) FROM task_snapshots").fetchone()
+            "SELECT count(*), count(DISTINCT task_id) FROM task_snapshots"
+            " WHERE observation_id = $o", {"o": observation}).fetchone()
+        observations = con.execute("SELECT count(*) FROM export_nights").fetchone()[0]
     assert rows == distinct == metadata_of(second, "task_snapshot")["rows"]
     # Tasks created while the second run paged may or may not be in it; no others are missing.
     assert before_second <= rows <= total
-    assert metadata_of(second, "warehouse_tasks")["history_update"] == "rebuilt"
-
-
-def test_the_next_night_is_appended_and_an_earlier_one_rebuilds(tmp_path, instance):
-    with running_emulator(tasks=600, seed=4, churn=10) as server:
-        updates = [metadata_of(run(server, tmp_path, instance, partition=night),
-                               "warehouse_tasks")["history_update"]
-                   for night in ("2026-11-22", "2026-11-23", "2026-11-21")]
-    assert updates == ["appended", "appended", "rebuilt"]
+    assert observations == 2
+    assert metadata_of(second, "warehouse_tasks")["history_update"] == "appended"
 
 
 def test_quarantine_check_fails_above_the_configured_share(tmp_path, instance):
@@ -132,7 +127,7 @@ def test_an_api_failure_fails_the_run_and_keeps_the_warehouse(tmp_path, instance
 def test_a_setup_problem_fails_the_step_with_its_one_line(tmp_path, instance):
     with running_emulator(tasks=100, seed=6) as server:
         result = materialize(
-            ASSETS, partition_key=PARTITION, instance=instance, raise_on_error=False,
+            ASSETS, instance=instance, raise_on_error=False,
             resources={"mixpeek": MixpeekResource(api_key="", base_url=server.base_url),
                        "storage": ExportStorage(export_dir=str(tmp_path))})
     (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
@@ -144,26 +139,42 @@ def test_a_setup_problem_fails_the_step_with_its_one_line(tmp_path, instance):
 def test_the_completeness_check_judges_the_stored_coverage_and_fails_without_it(
         tmp_path, instance):
     with running_emulator(tasks=300, seed=7) as server:
-        assert run(server, tmp_path, instance).success
-    stored = coverage_path(tmp_path / "parquet", date.fromisoformat(PARTITION))
+        result = run(server, tmp_path, instance)
+    assert result.success
+    folder = f"observation={metadata_of(result, 'task_snapshot')['observation']}"
+    stored = tmp_path / "parquet" / coverage_key(folder)
     exact = completeness(Coverage.from_json(stored.read_bytes()))
     assert exact.passed and exact.description.startswith("exact: 300 listed")
     stored.unlink()
-    context = build_op_context(partition_key=PARTITION,
+    context = build_op_context(instance=instance,
                                resources={"storage": ExportStorage(export_dir=str(tmp_path))})
     with pytest.raises(Failure) as failed:
         snapshot_complete(context)
     assert failed.value.description == (
-        f"no coverage record for {PARTITION}: the night is not published, or not by an export;"
-        " export that date again")
+        f"no coverage record for {folder.replace('=', ' ')}: it is not published, or not by an"
+        " export")
 
 
 def test_a_night_listing_only_recent_tasks_after_nights_that_reached_older_ones_warns(
         tmp_path, instance):
     with running_emulator(tasks=400, seed=8) as server:
-        assert checks_of(run(server, tmp_path, instance, partition="2026-11-22"))[
-            "listing_reaches_old_tasks"] is True
+        assert checks_of(run(server, tmp_path, instance))["listing_reaches_old_tasks"] is True
     with running_emulator(tasks=400, seed=8, profile="recent_window") as server:
         result = run(server, tmp_path, instance)
-    assert result.success  # a warning: the night is kept, and said to look thin
+    assert result.success  # a warning: the observation is kept, and said to look thin
     assert checks_of(result)["listing_reaches_old_tasks"] is False
+
+
+def test_checks_on_an_instance_that_never_observed_pass_saying_so(tmp_path, instance):
+    result = materialize(
+        [task_snapshot, task_ids_unique, snapshot_complete, listing_reaches_old_tasks],
+        selection=AssetSelection.checks(task_ids_unique, snapshot_complete,
+                                        listing_reaches_old_tasks),
+        instance=instance, raise_on_error=False,
+        resources={"mixpeek": MixpeekResource(api_key="k", base_url="http://127.0.0.1:9"),
+                   "storage": ExportStorage(export_dir=str(tmp_path))})
+    evaluations = [e.asset_check_evaluation_data for e in result.all_events
+                   if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    assert len(evaluations) == 3
+    assert all(e.passed and e.description.startswith("nothing observed yet")
+               for e in evaluations)

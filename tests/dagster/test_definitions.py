@@ -9,21 +9,34 @@ from pipelines.definitions import defs
 from tests.support import ROOT
 
 
-def test_definitions_load_with_one_partitioned_job_and_a_nightly_schedule():
-    job = defs.resolve_job_def("nightly_export")
-    assert job.partitions_def.get_first_partition_key() == "2025-01-01"
+def test_definitions_load_with_unpartitioned_jobs_and_a_nightly_schedule():
+    # No partitions: nothing in the UI or a backfill can file a listing under a past date.
+    for name in ("nightly_export", "reload_warehouse"):
+        assert defs.resolve_job_def(name).partitions_def is None
     schedule = defs.resolve_schedule_def("nightly_export_schedule")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "UTC")
     assert {k.to_user_string() for k in defs.resolve_all_asset_keys()} == {
         "task_snapshot", "warehouse_tasks", "task_analytics", "task_report"}
+    reload_steps = {key.to_user_string() for key in
+                    defs.resolve_job_def("reload_warehouse").asset_layer.executable_asset_keys}
+    assert reload_steps == {"warehouse_tasks", "task_analytics", "task_report"}
 
 
-def test_the_nightly_run_exports_the_date_it_runs_on():
+def test_a_scheduled_tick_observes_now_with_no_date_to_choose():
     schedule = defs.resolve_schedule_def("nightly_export_schedule")
     tick = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
     with build_schedule_context(scheduled_execution_time=tick) as context:
         (request,) = schedule.evaluate_tick(context).run_requests
-    assert request.partition_key == "2026-11-23"
+    assert request.partition_key is None
+
+
+def test_the_schedule_s_cron_comes_from_the_environment():
+    probe = subprocess.run(
+        [sys.executable, "-c", "from pipelines.definitions import defs; print(defs."
+         "resolve_schedule_def('nightly_export_schedule').cron_schedule)"],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+        env={**os.environ, "MIXPEEK_SCHEDULE_CRON": "0 * * * *"})
+    assert probe.stdout.strip() == "0 * * * *", probe.stderr
 
 
 def test_the_workspace_serves_the_nightly_job_from_a_code_server():

@@ -26,7 +26,6 @@ from mixpeek_emulator import running_emulator
 from pipelines.resources import ExportStorage, MixpeekResource
 
 DEPLOY_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "dagster.yaml"
-PARTITION = "2026-11-23"
 ASSETS = [task_snapshot, task_ids_unique, snapshot_complete, listing_reaches_old_tasks,
           warehouse_tasks, snapshot_rows_match_parquet,
           task_analytics, terminal_counts_add_up, terminal_status_never_regresses]
@@ -36,17 +35,17 @@ ASSETS = [task_snapshot, task_ids_unique, snapshot_complete, listing_reaches_old
 SECOND_PROCESS = """
 import json, sys
 from dagster import AssetKey, AssetRecordsFilter, DagsterInstance
-run_id, partition = sys.argv[1:]
+(run_id,) = sys.argv[1:]
 with DagsterInstance.get() as instance:
     records = instance.fetch_materializations(
-        AssetRecordsFilter(asset_key=AssetKey("task_snapshot"), asset_partitions=[partition]),
-        limit=10).records
+        AssetRecordsFilter(asset_key=AssetKey("task_snapshot")), limit=10).records
     print(json.dumps({
         "run_storage": type(instance.run_storage).__name__,
         "runs": [[r.run_id, r.status.value, r.tags.get("dagster/partition")]
                  for r in instance.get_runs()],
         "events": len(instance.all_logs(run_id)),
         "task_snapshot": [[r.run_id, r.partition_key,
+                           r.asset_materialization.metadata["observation"].value,
                            r.asset_materialization.metadata["rows"].value] for r in records],
     }))
 """
@@ -64,32 +63,34 @@ def test_a_run_is_stored_in_postgres_and_seen_from_another_process(tmp_path, pos
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
         with running_emulator(tasks=400, seed=7) as server:
             result = materialize(
-                ASSETS, partition_key=PARTITION, instance=instance, raise_on_error=False,
+                ASSETS, instance=instance, raise_on_error=False,
                 resources={"mixpeek": MixpeekResource(api_key="sk_test_pg",
                                                       base_url=server.base_url, concurrency=2),
                            "storage": ExportStorage(export_dir=str(tmp_path / "export"))})
             tasks = len(server.store.tasks)
         assert result.success
         run_id = result.run_id
+        (observation,) = [o.id for o in ExportStorage(
+            export_dir=str(tmp_path / "export")).tree().observations()]
         # dagster.yaml's `pools: default_limit: 1` is the limit of the warehouse's pool.
         assert instance.event_log_storage.get_concurrency_info(
             WAREHOUSE_POOL).slot_count == 1
 
-    second = subprocess.run([sys.executable, "-c", SECOND_PROCESS, run_id, PARTITION],
+    second = subprocess.run([sys.executable, "-c", SECOND_PROCESS, run_id],
                             capture_output=True, text=True, timeout=60, env=dict(os.environ),
                             cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     seen = json.loads(second.stdout.splitlines()[-1])
     assert seen["run_storage"] == "PostgresRunStorage"
-    assert seen["runs"] == [[run_id, "SUCCESS", PARTITION]]
-    assert seen["task_snapshot"] == [[run_id, PARTITION, tasks]]
+    assert seen["runs"] == [[run_id, "SUCCESS", None]]
+    assert seen["task_snapshot"] == [[run_id, None, observation, tasks]]
     assert seen["events"] > 20  # run and step events, materializations, check evaluations
 
     con = postgres.connect()
     try:
         with con.cursor() as cur:
             cur.execute("SELECT run_id, status, partition FROM runs")
-            assert cur.fetchall() == [(run_id, "SUCCESS", PARTITION)]
+            assert cur.fetchall() == [(run_id, "SUCCESS", None)]
             cur.execute("SELECT count(*) FROM event_logs WHERE run_id = %s", (run_id,))
             assert cur.fetchone()[0] == seen["events"]
     finally:

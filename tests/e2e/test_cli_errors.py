@@ -39,8 +39,10 @@ def _assert_one_line(done, expected: str, code: int = 1):
 @pytest.mark.parametrize(("args", "env", "expected", "code"), [
     ((), {}, "MIXPEEK_API_KEY is not set", 1),
     (("--date", "2024-13-45"), {}, "'2024-13-45' is not a date", 2),
-    (("--date", "2024-12-31"), {}, "before 2025-01-01", 2),
-], ids=["no key", "not a date", "too early"])
+    (("--date", "2024-12-31"), {}, "2024-12-31 has no stored observation, and it cannot be"
+                                   " observed: the service lists tasks as they are now", 2),
+    (("--date", "2999-01-01"), {}, "2999-01-01 is in the future, and it cannot be observed", 2),
+], ids=["no key", "not a date", "a past date", "a future date"])
 def test_bad_input_ends_in_one_line(tmp_path, args, env, expected, code):
     _assert_one_line(_run(tmp_path, *args, **env), expected, code)
 

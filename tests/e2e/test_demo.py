@@ -1,4 +1,5 @@
-"""The README's promise: `make demo` runs the whole nightly export on a fresh machine."""
+"""The README's promise: `make demo` runs one whole observation on a fresh machine, recorded in
+the Dagster instance `make ui` opens."""
 
 import os
 import re
@@ -19,13 +20,22 @@ def test_demo_exports_the_emulator_and_prints_the_report(tmp_path):
     demo = subprocess.run([sys.executable, "-m", "pipelines.demo"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300)
     assert demo.returncode == 0, demo.stderr[-3000:]
-    today = datetime.now(timezone.utc).date().isoformat()
-    exported = re.search(rf"Export of {today}: ([\d,]+) tasks in the snapshot", demo.stdout)
+    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    exported = re.search(rf"Observation ({today}T\d{{6}}Z): ([\d,]+) tasks in the snapshot",
+                         demo.stdout)
     assert exported, demo.stdout
+    observation, listed = exported.groups()
     assert "Success rate by task type" in demo.stdout and "p50_seconds" in demo.stdout
     with duckdb.connect(str(tmp_path / "data" / "warehouse.duckdb"), read_only=True) as con:
         (rows,) = con.execute("SELECT count(*) FROM tasks").fetchone()
-    assert f"{rows:,}" == exported.group(1)
-    partition = tmp_path / "data" / "parquet" / "tasks" / f"export_date={today}"
-    assert (partition / "data.parquet").exists()
+    assert f"{rows:,}" == listed
+    folder = tmp_path / "data" / "parquet" / "tasks" / f"observation={observation}"
+    assert (folder / "data.parquet").exists()
+    # The run is in ./.dagster_home, the instance `make ui` opens.
+    recorded = subprocess.run(
+        [sys.executable, "-c", "from dagster import DagsterInstance; i = DagsterInstance.get();"
+         " print([r.job_name for r in i.get_runs()])"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env={**env, "DAGSTER_HOME": str(tmp_path / ".dagster_home")})
+    assert recorded.stdout.strip() == "['nightly_export']", recorded.stderr[-2000:]
     assert "emulator-demo-key" not in demo.stdout + demo.stderr

@@ -13,8 +13,6 @@ import pyarrow.parquet as pq
 from mixpeek_emulator import Faults, running_emulator
 from tests.support import ROOT
 
-DAY = "2026-11-23"
-
 
 def _start(server, tmp_path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MIXPEEK_", "DAGSTER_"))}
@@ -22,14 +20,13 @@ def _start(server, tmp_path) -> subprocess.Popen:
                 "MIXPEEK_BASE_URL": server.base_url, "MIXPEEK_EXPORT_DIR": str(tmp_path / "data"),
                 "DAGSTER_HOME": str(tmp_path / "home"), "PYTHONPATH": str(ROOT)})
     # A session of its own, so the SIGINT can go to the whole group, as a terminal's Ctrl-C does.
-    return subprocess.Popen([sys.executable, "-m", "pipelines.run", "--date", DAY], cwd=tmp_path,
+    return subprocess.Popen([sys.executable, "-m", "pipelines.run"], cwd=tmp_path,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
 
 
 def test_ctrl_c_says_what_the_next_run_resumes_from_and_the_next_run_is_exact(tmp_path):
-    checkpoint = tmp_path / "data" / "parquet" / "_staging" / f"export_date={DAY}" / \
-        "checkpoint.json"
+    checkpoint = tmp_path / "data" / "parquet" / "_staging" / "listing" / "checkpoint.json"
     # Dagster greets a new instance with a banner about telemetry; this one has met it.
     (tmp_path / "home").mkdir()
     (tmp_path / "home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
@@ -44,17 +41,18 @@ def test_ctrl_c_says_what_the_next_run_resumes_from_and_the_next_run_is_exact(tm
         server.faults = Faults(rate=1.0, kinds=("drip",), drip_seconds=0.2)
         os.killpg(child.pid, signal.SIGINT)
         out, err = child.communicate(timeout=120)
-        staged = json.loads(checkpoint.read_text())["rows"]
+        saved = json.loads(checkpoint.read_text())
+        staged, observation = saved["rows"], saved["observation"]
         server.faults = Faults()
         rerun = _start(server, tmp_path)
         rerun_out, rerun_err = rerun.communicate(timeout=300)
     assert child.returncode == 130, out + err
     assert err.strip().splitlines() == [
-        f"The export of {DAY} was interrupted; the next run of {DAY} resumes from the "
+        "The observation was interrupted; the next run within 12 hours resumes it from the "
         f"{staged:,} tasks it staged."]
     assert "Traceback" not in out + err
     assert rerun.returncode == 0, rerun_err
-    assert f"resuming the export of {DAY}: {staged:,} tasks" in rerun_out
+    assert f"resuming the listing of observation {observation}: {staged:,} tasks" in rerun_out
     (tasks,) = (tmp_path / "data" / "parquet" / "tasks").rglob("*.parquet")
     ids = pq.read_table(tasks, columns=["task_id"]).column("task_id").to_pylist()
     assert len(ids) == len(set(ids)) and set(ids) == expected

@@ -17,8 +17,9 @@ from assets.analytics import (
     terminal_status_never_regresses,
 )
 from assets.report import task_report
+from mixpeek_tasks.warehouse.database import Warehouse
 from pipelines.resources import ExportStorage
-from tests.support.multiday import DATES, TERMINAL
+from tests.support.multiday import TERMINAL
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHARTS = {"success": "trace scatter", "latency": "trace scatter", "failures": "trace bars",
@@ -33,15 +34,31 @@ OVERFLOW_PROBE = """<script>addEventListener("load", () => {
 });</script>"""
 
 
+def _up_to(history, tmp_path, observations: int):
+    """An export dir whose tree holds the history's first `observations`, and its warehouse:
+    the warehouse as it stood after that observation."""
+    export_dir = tmp_path / f"first-{observations}"
+    for observation_id in history.observations[:observations]:
+        for dataset in ("tasks", "task_quarantine"):
+            folder = f"{dataset}/observation={observation_id}"
+            shutil.copytree(history.warehouse.tree.root / folder, export_dir / "parquet" / folder)
+    Warehouse(export_dir / "warehouse.duckdb").rebuild()
+    return export_dir
+
+
 @pytest.fixture(scope="module")
-def materialized(history):
+def materialized(history, tmp_path_factory):
+    """The analytics and the report of the whole history ("all"), and the analytics as they
+    stood after the third and the fourth observation (which listed the regressions)."""
+    root = tmp_path_factory.mktemp("report")
+    export_dirs = {"all": history.warehouse.path.parent,
+                   3: _up_to(history, root, 3), 4: _up_to(history, root, 4)}
     with DagsterInstance.ephemeral() as instance:
-        return {night: materialize(
-            [task_analytics, terminal_counts_add_up, terminal_status_never_regresses, task_report],
-            partition_key=night.isoformat(), instance=instance,
-            resources={"storage": ExportStorage(
-                export_dir=str(history.warehouse.path.parent))})
-            for night in (DATES[2], DATES[3])}
+        return {name: materialize(
+            [task_analytics, terminal_counts_add_up, terminal_status_never_regresses,
+             *([task_report] if name == "all" else [])],
+            instance=instance, resources={"storage": ExportStorage(export_dir=str(export_dir))})
+            for name, export_dir in export_dirs.items()}
 
 
 def _chromium(*args, tmp_path):
@@ -72,7 +89,7 @@ def _colour(trace: dict) -> str | None:
 
 
 def test_the_report_asset_writes_a_self_contained_page(history, materialized):
-    result = materialized[DATES[3]]
+    result = materialized["all"]
     assert result.success
     (event,) = [e for e in result.get_asset_materialization_events()
                 if e.asset_key.to_user_string() == "task_report"]
@@ -161,16 +178,17 @@ def test_analytics_metadata_has_tables_charts_and_flags_regressions(history, mat
                   for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
         return {k: v.value for k, v in event.materialization.metadata.items()}, checks
 
-    metadata, checks = outcome(DATES[3])
+    metadata, checks = outcome(4)
     assert "| task_type | tasks | terminal | success_rate |" in metadata["success_rate_by_type"]
-    assert "| export_date | tasks_listed |" in metadata["daily_summary"]
+    assert "| observation_id | observed_on | tasks_listed |" in metadata["daily_summary"]
     assert "Ray job <id> exceeded memory limit of <n> GiB" in metadata["top_failure_reasons"]
     assert metadata["failure_reasons_chart"].startswith("```") and "█" in metadata[
         "failure_reasons_chart"]
     (stuck,) = history.warehouse.query("SELECT count(*) FROM stuck_tasks").rows[0]
-    assert metadata["stuck_task_count"] == stuck
+    assert outcome("all")[0]["stuck_task_count"] == stuck
     regression = checks["terminal_status_never_regresses"]
     assert regression.passed is False
     assert regression.metadata["regressions"].value == len(history.regressed)
+    assert regression.metadata["observation"].value == history.observations[3]
     assert checks["terminal_counts_add_up"].passed
-    assert outcome(DATES[2])[1]["terminal_status_never_regresses"].passed
+    assert outcome(3)[1]["terminal_status_never_regresses"].passed

@@ -2,7 +2,6 @@
 nothing duplicated, every bad record quarantined. Run with -s to see one line per export."""
 
 import random
-from datetime import date
 
 import httpx
 import pyarrow.parquet as pq
@@ -42,7 +41,7 @@ def test_chaos_export_loses_nothing_and_duplicates_nothing(tmp_path, seed):
         at_start = set(server.store.tasks)
         with MixpeekClient("sk_test_chaos", server.base_url, page_size=100, retry=RETRIES,
                            timeout=httpx.Timeout(0.3)) as client:
-            result = export_snapshot(client, tmp_path, date(2026, 11, 23),
+            result = export_snapshot(client, tmp_path,
                                      concurrency=rng.randint(1, 4), part_rows=700)
         at_end = set(server.store.tasks)
     typed = pq.read_table(result.tasks_path, columns=["task_id"]).column("task_id").to_pylist()

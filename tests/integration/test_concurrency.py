@@ -1,10 +1,10 @@
-"""Runs that overlap: the same date twice at once, and a backfill of many dates at once."""
+"""Runs that overlap: two listings at once, and many runs launched at once: each is an
+observation of its own, whole, and the warehouse takes them all."""
 
 import os
 import subprocess
 import sys
 import threading
-from datetime import date, timedelta
 
 import duckdb
 import pyarrow.parquet as pq
@@ -16,18 +16,16 @@ from mixpeek_tasks.snapshot.export import export_snapshot
 from mixpeek_tasks.warehouse.database import Warehouse
 from tests.support import ROOT
 
-EXPORT_DATE = date(2026, 11, 23)
 
-
-def test_two_runs_of_one_date_at_once_leave_it_whole_and_single(tmp_path):
+def test_two_runs_at_once_are_two_whole_observations(tmp_path):
     results, errors = [], []
 
     def run(server):
         try:
             with MixpeekClient("k", server.base_url, page_size=200) as client:
-                result = export_snapshot(client, tmp_path / "parquet", EXPORT_DATE,
+                result = export_snapshot(client, tmp_path / "parquet",
                                          concurrency=2)
-            Warehouse(tmp_path / "warehouse.duckdb").load_night(EXPORT_DATE)
+            Warehouse(tmp_path / "warehouse.duckdb").load()
             results.append(result)
         except BaseException as error:  # surfaced by the assertion below
             errors.append(error)
@@ -39,18 +37,21 @@ def test_two_runs_of_one_date_at_once_leave_it_whole_and_single(tmp_path):
         for thread in threads:
             thread.join()
     assert errors == [] and len(results) == 2
-    ids = pq.read_table(results[0].tasks_path).column("task_id").to_pylist()
-    assert len(ids) == len(set(ids)) == max(r.rows for r in results)
+    # The second waited on the listing's lock, then listed anew: a later observation.
+    assert len({r.observation.id for r in results}) == 2
+    for result in results:
+        ids = pq.read_table(result.tasks_path).column("task_id").to_pylist()
+        assert len(ids) == len(set(ids)) == result.rows
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
-        rows, distinct = con.execute(
-            "SELECT (SELECT tasks_listed FROM export_nights), count(DISTINCT task_id)"
-            " FROM tasks").fetchone()
-    assert rows == distinct == len(ids)
+        listed = dict(con.execute("SELECT observation_id, tasks_listed FROM export_nights")
+                      .fetchall())
+        distinct = con.execute("SELECT count(DISTINCT task_id) FROM tasks").fetchone()[0]
+    assert listed == {r.observation.id: r.rows for r in results}
+    assert distinct == max(r.rows for r in results)
 
 
 @pytest.mark.slow
-def test_a_backfill_of_many_dates_launched_at_once_completes(tmp_path):
-    dates = [EXPORT_DATE - timedelta(days=i) for i in range(4)]
+def test_many_runs_launched_at_once_complete(tmp_path):
     with running_emulator(tasks=3000, seed=7) as server:
         env = {**os.environ, "MIXPEEK_API_KEY": "sk_test_backfill",
                "MIXPEEK_BASE_URL": server.base_url, "MIXPEEK_EXPORT_DIR": str(tmp_path / "data"),
@@ -62,15 +63,15 @@ def test_a_backfill_of_many_dates_launched_at_once_completes(tmp_path):
                        check=True, capture_output=True)
         runs = [subprocess.Popen(
             [sys.executable, "-m", "dagster", "asset", "materialize", "-m",
-             "pipelines.definitions", "--select", "*", "--partition", day.isoformat()],
+             "pipelines.definitions", "--select", "*"],
             cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            for day in dates]
+            for _ in range(4)]
         failures = [run.communicate(timeout=600)[1][-2000:] for run in runs
                     if run.wait(timeout=600) != 0]
     assert failures == []
     with duckdb.connect(str(tmp_path / "data" / "warehouse.duckdb"), read_only=True) as con:
-        per_date = dict(con.execute(
-            "SELECT export_date, count(*) FROM task_snapshots GROUP BY ALL").fetchall())
+        per_observation = con.execute(
+            "SELECT observation_id, count(*) FROM task_snapshots GROUP BY ALL").fetchall()
         tasks = con.execute("SELECT count(*) FROM tasks").fetchone()[0]
-    assert per_date == dict.fromkeys(dates, 3000)
+    assert [rows for _, rows in per_observation] == [3000] * 4
     assert tasks == 3000

@@ -1,21 +1,24 @@
 """`export_coverage`: the coverage facts of each export date, loaded with its snapshot."""
 
-from datetime import date, datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from mixpeek_tasks.snapshot.coverage import Coverage, ServiceCounts, SnapshotContent
-from mixpeek_tasks.snapshot.parquet_files import coverage_path
+from mixpeek_tasks.snapshot.observation import Observation
+from mixpeek_tasks.snapshot.parquet_files import coverage_key
 from mixpeek_tasks.warehouse.database import Warehouse
 from tests.support.snapshots import write_snapshot
 
-DAY_ONE, DAY_TWO = date(2026, 11, 22), date(2026, 11, 23)
+# When two observations' listings read their pages.
+DAY_ONE = datetime(2026, 11, 22, 2, tzinfo=timezone.utc)
+DAY_TWO = datetime(2026, 11, 23, 2, tzinfo=timezone.utc)
 CUTOFF = datetime(2026, 11, 23, 2, 0, 0, 123000, tzinfo=timezone.utc)
 OLDEST = datetime(2026, 1, 5, 8, 30, tzinfo=timezone.utc)
 NEWEST = datetime(2026, 11, 23, 1, 59, tzinfo=timezone.utc)
 TIMESTAMPTZ = "TIMESTAMP WITH TIME ZONE"
 COLUMNS = [
-    ("export_date", "DATE"), ("strategy", "VARCHAR"), ("strategy_reason", "VARCHAR"),
+    ("observation_id", "VARCHAR"), ("strategy", "VARCHAR"), ("strategy_reason", "VARCHAR"),
     ("verdict", "VARCHAR"), ("requests", "BIGINT"), ("created_before", TIMESTAMPTZ),
     ("total_at_start", "BIGINT"), ("created_before_at_start", "BIGINT"),
     ("total_at_end", "BIGINT"), ("created_before_at_end", "BIGINT"), ("listed", "BIGINT"),
@@ -24,11 +27,10 @@ COLUMNS = [
 ]
 
 
-def snapshot(root, export_date: date, coverage: Coverage | None = None) -> date:
+def snapshot(root, read_at: datetime, coverage: Coverage | None = None) -> Observation:
     page = [{"task_id": f"task-{n}", "task_type": "thumbnail", "status": "COMPLETED"}
             for n in range(3)]
-    return write_snapshot(root, page, export_date, datetime(2026, 11, 23, 2, tzinfo=timezone.utc),
-                          None if coverage is None else coverage.to_json())
+    return write_snapshot(root, page, read_at, None if coverage is None else coverage.to_json())
 
 
 def keyset_coverage() -> Coverage:
@@ -55,7 +57,7 @@ def cursor_coverage() -> Coverage:
 
 
 def coverage_rows(warehouse: Warehouse) -> list[tuple]:
-    return warehouse.query("SELECT * FROM export_coverage ORDER BY export_date").rows
+    return warehouse.query("SELECT * FROM export_coverage ORDER BY observation_id").rows
 
 
 def has_coverage_table(warehouse: Warehouse) -> bool:
@@ -65,47 +67,54 @@ def has_coverage_table(warehouse: Warehouse) -> bool:
 
 def test_a_load_with_coverage_writes_one_typed_row(tmp_path):
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
-    warehouse.load_night(snapshot(tmp_path, DAY_ONE, keyset_coverage()))
+    observed = snapshot(tmp_path, DAY_ONE, keyset_coverage())
+    warehouse.load()
     columns = warehouse.query(
         "SELECT column_name, data_type FROM information_schema.columns"
         " WHERE table_name = 'export_coverage' ORDER BY ordinal_position").rows
     assert columns == COLUMNS
     assert coverage_rows(warehouse) == [(
-        DAY_ONE, "keyset", "the probe saw ids in order",
+        observed.id, "keyset", "the probe saw ids in order",
         "exact: 3 listed of the 3 tasks created before the export the service reports",
         7, CUTOFF, 3, 3, 4, 3, 3, 3, OLDEST, NEWEST, 0.25)]
 
 
-def test_reloading_a_date_replaces_its_row_and_keeps_the_others(tmp_path):
+def test_each_observation_has_its_row_and_a_rebuild_keeps_them(tmp_path):
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
-    warehouse.load_night(snapshot(tmp_path, DAY_ONE, keyset_coverage()))
-    warehouse.load_night(snapshot(tmp_path, DAY_TWO, keyset_coverage()))
-    warehouse.load_night(snapshot(tmp_path, DAY_ONE, cursor_coverage()))  # a re-run of the date
-    first, second = coverage_rows(warehouse)
-    assert first == (DAY_ONE, "cursor", 'refused "keyset"; it\'s -- positional', "", 1, CUTOFF,
+    ids = [snapshot(tmp_path, DAY_ONE, keyset_coverage()).id]
+    warehouse.load()
+    ids.append(snapshot(tmp_path, DAY_TWO, keyset_coverage()).id)
+    warehouse.load()
+    # A second observation of the first day, made an hour after its first: a row of its own.
+    ids.insert(1, snapshot(tmp_path, DAY_ONE + timedelta(hours=1), cursor_coverage()).id)
+    assert warehouse.load().history_update == "rebuilt"
+    first, again, second = coverage_rows(warehouse)
+    assert (first[:2], second[:2]) == ((ids[0], "keyset"), (ids[2], "keyset"))
+    assert again == (ids[1], "cursor", 'refused "keyset"; it\'s -- positional', "", 1, CUTOFF,
                      None, None, None, None, 0, 0, None, None, None)
-    assert second[:2] == (DAY_TWO, "keyset")
 
 
 def test_a_night_without_coverage_has_no_row_and_keeps_the_others(tmp_path):
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
-    day_one, day_two = snapshot(tmp_path, DAY_ONE), snapshot(tmp_path, DAY_TWO, keyset_coverage())
-    warehouse.load_night(day_one)
+    snapshot(tmp_path, DAY_ONE)
+    warehouse.load()
     assert not has_coverage_table(warehouse)
-    warehouse.load_night(day_two)
+    day_two = snapshot(tmp_path, DAY_TWO, keyset_coverage())
+    warehouse.load()
     before = coverage_rows(warehouse)
-    assert [row[0] for row in before] == [DAY_TWO]
-    warehouse.load_night(day_one)
+    assert [row[0] for row in before] == [day_two.id]
+    warehouse.rebuild()
     assert coverage_rows(warehouse) == before
 
 
 def test_a_damaged_coverage_record_fails_the_whole_load(tmp_path):
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
-    warehouse.load_night(snapshot(tmp_path, DAY_ONE, keyset_coverage()))
-    snapshot(tmp_path, DAY_TWO, keyset_coverage())
-    stored = coverage_path(tmp_path / "parquet", DAY_TWO)
+    day_one = snapshot(tmp_path, DAY_ONE, keyset_coverage())
+    warehouse.load()
+    day_two = snapshot(tmp_path, DAY_TWO, keyset_coverage())
+    stored = tmp_path / "parquet" / coverage_key(day_two.folder)
     stored.write_bytes(b"{" * stored.stat().st_size)  # the size the manifest says, not JSON
     with pytest.raises(ValueError):
-        warehouse.load_night(DAY_TWO)
-    assert [row[:2] for row in coverage_rows(warehouse)] == [(DAY_ONE, "keyset")]
-    assert warehouse.query("SELECT export_date FROM export_nights").rows == [(DAY_ONE,)]
+        warehouse.load()
+    assert [row[:2] for row in coverage_rows(warehouse)] == [(day_one.id, "keyset")]
+    assert warehouse.query("SELECT observation_id FROM export_nights").rows == [(day_one.id,)]

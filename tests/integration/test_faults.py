@@ -2,7 +2,6 @@
 fails clearly, naming the page, with nothing published."""
 
 import time
-from datetime import date
 
 import httpx
 import pyarrow.parquet as pq
@@ -16,7 +15,6 @@ from mixpeek_tasks.api.retries import RetryPolicy
 from mixpeek_tasks.api.transport import MixpeekClient
 from mixpeek_tasks.snapshot.export import export_snapshot
 
-EXPORT_DATE = date(2026, 11, 23)
 FAST_RETRIES = RetryPolicy(max_attempts=12, base_delay=0.01, min_delay=0.001, max_delay=0.05)
 DEADLINE = 1.0
 
@@ -32,7 +30,7 @@ def test_each_fault_is_retried_and_the_export_is_complete(tmp_path, kind):
     faults = Faults(rate=0.4, kinds=(kind,), seed=3, slow_seconds=1.0, drip_seconds=0.05)
     with running_emulator(tasks=1500, seed=9, faults=faults) as server:
         with quick_client(server) as client:
-            result = export_snapshot(client, tmp_path, EXPORT_DATE, concurrency=2)
+            result = export_snapshot(client, tmp_path, concurrency=2)
         expected = set(server.store.tasks)
     assert faults.injected and set(faults.injected) == {kind}
     ids = pq.read_table(result.tasks_path, columns=["task_id"]).column("task_id").to_pylist()
@@ -54,12 +52,12 @@ def test_a_retry_after_of_zero_or_in_the_past_still_waits_the_floor():
 def test_when_the_retry_budget_is_spent_the_export_fails_naming_the_page(tmp_path):
     with running_emulator(tasks=600, seed=2) as server:
         with quick_client(server) as client:
-            first = export_snapshot(client, tmp_path, EXPORT_DATE, concurrency=1)
+            first = export_snapshot(client, tmp_path, concurrency=1)
         before = pq.read_table(first.tasks_path)
         server.faults = Faults(rate=1.0, kinds=("503", "reset_mid_body"), seed=4)
         with quick_client(server, retry=RetryPolicy(max_attempts=3, min_delay=0.001)) as client:
             with pytest.raises(MixpeekRetriesExhausted) as raised:
-                export_snapshot(client, tmp_path, EXPORT_DATE, concurrency=1)
+                export_snapshot(client, tmp_path, concurrency=1)
     # Every request fails, so the first one, the probe's, names itself and the attempts.
     assert "probe: lowest task ids: gave up after 3 attempts" in str(raised.value)
     assert pq.read_table(first.tasks_path).equals(before)
@@ -83,7 +81,7 @@ def test_a_dripping_answer_is_given_up_at_the_deadline_and_the_export_is_exact(t
         started = time.monotonic()
         with quick_client(server) as client, client.reporting_slow_requests(lines.append,
                                                                             every=0.2):
-            result = export_snapshot(client, tmp_path, EXPORT_DATE, concurrency=2)
+            result = export_snapshot(client, tmp_path, concurrency=2)
         spent = time.monotonic() - started
     ids = pq.read_table(result.tasks_path, columns=["task_id"]).column("task_id").to_pylist()
     assert len(ids) == len(set(ids)) and set(ids) == expected

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import duckdb
 import orjson
@@ -26,11 +26,12 @@ from mixpeek_tasks.snapshot.coverage import Coverage
 from mixpeek_tasks.snapshot.export import export_snapshot
 from mixpeek_tasks.snapshot.flatten import flatten_tasks
 from mixpeek_tasks.snapshot.object_store import ObjectStoreError, s3_filesystem
+from mixpeek_tasks.snapshot.observation import Observation
 from mixpeek_tasks.snapshot.tree import SnapshotTree
 from mixpeek_tasks.warehouse.database import Warehouse
 from pipelines.resources import ExportStorage, MixpeekResource
 from tests.support import ROOT
-from tests.support.snapshots import publish_tables
+from tests.support.snapshots import observation_at, publish_tables
 
 moto_server = pytest.importorskip(
     "moto.server", reason="moto[server] is not installed (pip install -e '.[test]' brings it)")
@@ -38,7 +39,7 @@ boto3 = pytest.importorskip("boto3", reason="moto[server] brings boto3; it is no
 
 BUCKET = "exports"
 SECRET = "aws_SENTINEL_secret_5f4dcc3b5aa765d61d8327deb882cf99"
-DAY_ONE, DAY_TWO = date(2026, 11, 22), date(2026, 11, 23)
+TODAY = datetime.now(timezone.utc).date()
 CHILD = ROOT / "tests" / "support" / "s3_crash_child.py"
 
 
@@ -82,36 +83,37 @@ def _objects(uri: str) -> list[str]:
 
 
 def _glob_rows(uri: str, dataset: str) -> dict[str, int]:
-    """Rows per export date as a glob reader (Spark, Trino) sees the dataset: every file below
-    it except those starting with `_` or `.` (the files hold their export_date too)."""
-    table = ds.dataset(f"{uri.removeprefix('s3://')}/{dataset}", filesystem=s3_filesystem(),
-                       format="parquet").to_table(columns=["export_date"])
-    days = table.column("export_date").to_pylist()
-    return {str(day): days.count(day) for day in set(days)}
+    """Rows per observation folder as a glob reader (Spark, Trino) sees the dataset: every
+    file below it except those starting with `_` or `.`."""
+    files = ds.dataset(f"{uri.removeprefix('s3://')}/{dataset}", filesystem=s3_filesystem(),
+                       format="parquet").files
+    return {path.split("/")[-2]: pq.read_metadata(path, filesystem=s3_filesystem()).num_rows
+            for path in files}
 
 
-def _export(server, tree: SnapshotTree, export_date: date):
+def _export(server, tree: SnapshotTree):
     with MixpeekClient("sk_test_s3", server.base_url, page_size=500) as client:
-        return export_snapshot(client, tree, export_date, concurrency=2,
-                               progress=lambda _: None)
+        return export_snapshot(client, tree, concurrency=2, progress=lambda _: None)
 
 
 def test_an_export_to_s3_reads_back_exactly_and_duckdb_reads_the_local_copies(uri, tmp_path):
     tree = SnapshotTree(uri, staging_dir=tmp_path / "staging")
     with running_emulator(tasks=1800, seed=41) as server:
         listed = set(server.store.tasks)
-        result = _export(server, tree, DAY_ONE)
+        result = _export(server, tree)
 
-    night_folder = f"tasks/export_date={DAY_ONE}"
+    observation = result.observation
+    night_folder = f"tasks/observation={observation.id}"
     assert not tree.is_local and result.tasks_path == f"{uri}/{night_folder}/data.parquet"
-    assert _objects(uri) == [f"task_quarantine/export_date={DAY_ONE}/data.parquet",
+    assert _objects(uri) == [f"task_quarantine/observation={observation.id}/data.parquet",
                              f"{night_folder}/_coverage.json", f"{night_folder}/_manifest.json",
                              f"{night_folder}/data.parquet"]  # no upload left behind
-    assert tree.published_dates() == [DAY_ONE]
-    assert tree.glob("tasks") == f"{uri}/tasks/export_date=*/data.parquet"
-    manifest = tree.manifest(DAY_ONE)
+    assert tree.observations() == [Observation.new(observation.id)]
+    assert tree.glob("tasks") == f"{uri}/tasks/*=*/data.parquet"
+    manifest = tree.manifest(observation)
     assert manifest.files["tasks"].rows == result.rows == len(listed)
-    with tree.night(DAY_ONE) as night:
+    assert manifest.listing_started_at == observation.listing_started_at
+    with tree.files(observation) as night:
         copies = (night.tasks, night.quarantine)
         assert all(path.is_file() and str(tmp_path) not in str(path) for path in copies)
         ids = pq.read_table(night.tasks, columns=["task_id"]).column("task_id").to_pylist()
@@ -120,46 +122,42 @@ def test_an_export_to_s3_reads_back_exactly_and_duckdb_reads_the_local_copies(ur
         with duckdb.connect() as con:
             assert con.execute("SELECT count(*), count(DISTINCT task_id), min(export_date)"
                                " FROM read_parquet(?)", [str(night.tasks)]).fetchone() == (
-                len(listed), len(listed), DAY_ONE)
+                len(listed), len(listed), TODAY)
     assert not any(path.exists() for path in copies)  # the downloads go with the block
     # The warehouse reads the night through the tree too; its views need only what it derived.
     warehouse = Warehouse(tmp_path / "warehouse.duckdb", tree)
-    assert warehouse.load_night(DAY_ONE).snapshot_rows == len(listed)
+    assert warehouse.load().snapshot_rows == len(listed)
     warehouse.build_views()
-    assert warehouse.query("SELECT export_date, tasks_listed FROM daily_summary").rows == [
-        (DAY_ONE, len(listed))]
+    assert warehouse.query("SELECT observation_id, tasks_listed FROM daily_summary").rows == [
+        (observation.id, len(listed))]
     assert warehouse.query("SELECT count(*) FROM tasks").rows == [(len(listed),)]
-    # Staging is local and emptied once published (the date's lock file stays).
-    assert [p.name for p in (tmp_path / "staging").iterdir()] == [
-        f"export_date={DAY_ONE}.lock"]
+    # Staging is local and emptied once published (the listing's lock file stays).
+    assert [p.name for p in (tmp_path / "staging").iterdir()] == ["listing.lock"]
 
 
-def test_rerunning_a_date_on_s3_replaces_it(uri, tmp_path):
+def test_a_second_run_on_s3_is_a_second_observation_beside_the_first(uri, tmp_path):
     tree = SnapshotTree(uri, staging_dir=tmp_path / "staging")
     with running_emulator(tasks=700, seed=42) as server:
-        _export(server, tree, DAY_ONE)
-    first = tree.manifest(DAY_ONE)
+        first = _export(server, tree).observation
     with running_emulator(tasks=1100, seed=43) as server:
-        rerun = _export(server, tree, DAY_ONE)
+        second = _export(server, tree).observation
 
-    again = tree.manifest(DAY_ONE)
-    assert rerun.rows == again.files["tasks"].rows == 1100
-    assert again.published_at > first.published_at
-    assert again.files["tasks"].bytes != first.files["tasks"].bytes
-    assert _glob_rows(uri, "tasks") == {str(DAY_ONE): 1100}  # replaced, not doubled
-    with tree.night(DAY_ONE) as night:
-        assert pq.read_metadata(night.tasks).num_rows == 1100
+    assert [o.id for o in tree.observations()] == [first.id, second.id]
+    assert tree.manifest(first).files["tasks"].rows == 700
+    assert tree.manifest(second).files["tasks"].rows == 1100
+    assert _glob_rows(uri, "tasks") == {first.folder: 700, second.folder: 1100}
+    with tree.files(second) as files:
+        assert pq.read_metadata(files.tasks).num_rows == 1100
 
 
-def _start(server, uri: str, staging, export_date: date, *flags: str) -> subprocess.Popen:
+def _start(server, uri: str, staging, *flags: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, str(CHILD), server.base_url, uri, str(staging),
-         export_date.isoformat(), *flags],
+        [sys.executable, str(CHILD), server.base_url, uri, str(staging), *flags],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def _kill_mid_upload(server, uri: str, staging, export_date: date) -> None:
-    child = _start(server, uri, staging, export_date, "--stall-upload")
+def _kill_mid_upload(server, uri: str, staging) -> None:
+    child = _start(server, uri, staging, "--stall-upload")
     try:
         assert child.stdout.readline().strip() == "uploading", child.stderr.read()[-2000:]
     finally:
@@ -168,37 +166,43 @@ def _kill_mid_upload(server, uri: str, staging, export_date: date) -> None:
     assert child.returncode == -signal.SIGKILL
 
 
-def test_a_kill_mid_upload_keeps_the_published_nights_and_the_next_run_publishes(uri, tmp_path):
+def test_a_kill_mid_upload_keeps_the_published_observations_and_the_next_run_publishes(
+        uri, tmp_path):
     staging = tmp_path / "staging"
     tree = SnapshotTree(uri, staging_dir=staging)
     with running_emulator(tasks=1500, seed=44) as server:
         tasks = len(server.store.tasks)
-        done = _start(server, uri, staging, DAY_ONE)
-        assert done.communicate(timeout=120)[0].split() == [str(tasks), "0"]
-        published = tree.manifest(DAY_ONE)
+        done = _start(server, uri, staging)
+        rows, resumed_rows, first_id = done.communicate(timeout=120)[0].split()
+        assert (rows, resumed_rows) == (str(tasks), "0")
+        (first,) = tree.observations()
+        published = tree.manifest(first)
 
-        _kill_mid_upload(server, uri, staging, DAY_TWO)   # a new night
-        _kill_mid_upload(server, uri, staging, DAY_ONE)   # a re-run of a published one
-        assert tree.published_dates() == [DAY_ONE]
-        assert tree.manifest(DAY_ONE) == published and tree.manifest(DAY_TWO) is None
-        with tree.night(DAY_ONE) as night:
-            assert pq.read_metadata(night.tasks).num_rows == tasks
-        with pytest.raises(FileNotFoundError, match=str(DAY_TWO)):
-            with tree.night(DAY_TWO):
-                pass
-        # A glob reader sees the published night alone: the killed uploads are hidden.
-        assert _glob_rows(uri, "tasks") == {str(DAY_ONE): tasks}
-        assert not any(key.startswith("tasks/export_date=2026-11-23") for key in _objects(uri))
+        _kill_mid_upload(server, uri, staging)   # a new observation
+        _kill_mid_upload(server, uri, staging)   # its resumption, killed at the same step
+        checkpoint = orjson.loads((staging / "listing" / "checkpoint.json").read_bytes())
+        killed = checkpoint["observation"]
+        assert killed > first_id
+        assert tree.observations() == [first] and not tree.is_published(killed)
+        assert tree.manifest(first) == published
+        with tree.files(first) as files:
+            assert pq.read_metadata(files.tasks).num_rows == tasks
+        # A glob reader sees the published observation alone: the killed uploads are hidden.
+        assert _glob_rows(uri, "tasks") == {first.folder: tasks}
+        assert not any(killed in key for key in _objects(uri) if not key.startswith("_"))
 
-        resumed = _start(server, uri, staging, DAY_TWO)
+        resumed = _start(server, uri, staging)
         out, err = resumed.communicate(timeout=120)
-    assert resumed.returncode == 0, err[-2000:]
-    assert out.split() == [str(tasks), str(tasks)]  # every page came from the killed run
-    assert tree.published_dates() == [DAY_ONE, DAY_TWO]
-    assert _glob_rows(uri, "tasks") == {str(DAY_ONE): tasks, str(DAY_TWO): tasks}
+        assert resumed.returncode == 0, err[-2000:]
+        # Every page came from the killed runs, and it is their observation that is published.
+        assert out.split() == [str(tasks), str(tasks), killed]
+        assert [o.id for o in tree.observations()] == [first_id, killed]
+        assert _glob_rows(uri, "tasks") == {first.folder: tasks, f"observation={killed}": tasks}
+        assert not any(key.startswith("_uploads/") for key in _objects(uri))
+        _kill_mid_upload(server, uri, staging)   # a third listing leaves its upload behind
     leftovers = [key for key in _objects(uri) if key.startswith("_uploads/")]
-    assert leftovers and all(f"export_date={DAY_ONE}" in key for key in leftovers)
-    tree.sweep_uploads(timedelta(hours=1))  # a run of any date sweeps them only once stale
+    assert leftovers
+    tree.sweep_uploads(timedelta(hours=1))  # a run sweeps them only once stale
     assert [key for key in _objects(uri) if key.startswith("_uploads/")] == leftovers
     tree.sweep_uploads(timedelta(0))
     assert not any(key.startswith("_uploads/") for key in _objects(uri))
@@ -210,9 +214,10 @@ def test_a_missing_bucket_fails_preflight_and_publish_in_one_line_without_the_se
     with pytest.raises(PreflightError) as refused:
         check_object_store(tree)
     tables = flatten_tasks([{"task_id": "t1", "task_type": "thumbnail", "status": "FAILED"}],
-                           DAY_ONE, datetime(2026, 11, 22, 2, tzinfo=timezone.utc))
+                           TODAY, datetime(2026, 11, 22, 2, tzinfo=timezone.utc))
     with pytest.raises(ObjectStoreError) as failed:
-        publish_tables(tree, DAY_ONE, tables.tasks, tables.quarantine)
+        publish_tables(tree, observation_at(datetime(2026, 11, 22, 2, tzinfo=timezone.utc)),
+                       tables.tasks, tables.quarantine)
     for message, says in ((str(refused.value), "not writable"),
                           (str(failed.value), "its manifest was not written")):
         assert "\n" not in message and SECRET not in message
@@ -238,7 +243,7 @@ def test_the_snapshot_asset_and_its_checks_run_on_s3_and_never_log_the_secret(ur
     with running_emulator(tasks=400, seed=45) as server:
         result = materialize(
             [task_snapshot_asset, task_ids_unique, snapshot_complete, listing_reaches_old_tasks],
-            partition_key=DAY_ONE.isoformat(), instance=DagsterInstance.ephemeral(),
+            instance=DagsterInstance.ephemeral(),
             resources={"mixpeek": MixpeekResource(api_key="sk_test_s3",
                                                   base_url=server.base_url),
                        "storage": storage})
@@ -248,4 +253,5 @@ def test_the_snapshot_asset_and_its_checks_run_on_s3_and_never_log_the_secret(ur
     assert checks == {"quarantine_share": True, "task_ids_unique": True,
                       "snapshot_complete": True, "listing_reaches_old_tasks": True}
     assert SECRET not in orjson.dumps([str(e) for e in result.all_events]).decode()
-    assert storage.tree().published_dates() == [DAY_ONE]
+    (observation,) = storage.tree().observations()
+    assert observation.observed_on == TODAY

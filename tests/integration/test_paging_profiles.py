@@ -17,7 +17,6 @@ from mixpeek_tasks.api.retries import RetryPolicy
 from mixpeek_tasks.api.transport import MixpeekClient
 from mixpeek_tasks.snapshot import export, reconcile
 from mixpeek_tasks.snapshot.export import export_snapshot
-from mixpeek_tasks.snapshot.parquet_files import TASKS_DATASET, partition_path
 from mixpeek_tasks.snapshot.reconcile import SnapshotIncomplete
 
 EXPORT_DATE = date(2026, 11, 23)
@@ -26,7 +25,7 @@ RETRIES = RetryPolicy(max_attempts=12, base_delay=0.01, min_delay=0.001, max_del
 
 def _export(server, tmp_path, **options):
     with MixpeekClient("k", server.base_url, page_size=1000, retry=RETRIES) as client:
-        return export_snapshot(client, tmp_path, EXPORT_DATE, progress=lambda _: None,
+        return export_snapshot(client, tmp_path, progress=lambda _: None,
                                **{"concurrency": 4, **options})
 
 
@@ -58,7 +57,7 @@ def test_every_profile_is_exported_exactly_or_refused_before_publishing(tmp_path
             result = _export(server, tmp_path)
         except (MixpeekProtocolError, SnapshotIncomplete) as refused:
             assert expected in str(refused), str(refused)
-            assert not partition_path(tmp_path, TASKS_DATASET, EXPORT_DATE).exists()
+            assert not list(tmp_path.glob("tasks/*/data.parquet"))
             print(f"profile={profile or 'documented'}: refused before publishing: {refused}")
             return
         at_end = set(server.store.tasks)
@@ -95,7 +94,7 @@ def test_sliced_paging_lists_a_type_known_only_by_case_and_small_pages(tmp_path,
         server.store.add_record(dict(known, task_id="zz-odd-task",
                                      task_type=known["task_type"].upper()))
         with MixpeekClient("k", server.base_url, page_size=page_size, retry=RETRIES) as client:
-            result = export_snapshot(client, tmp_path, EXPORT_DATE, progress=lambda _: None)
+            result = export_snapshot(client, tmp_path, progress=lambda _: None)
         expected = set(server.store.tasks)
     assert result.coverage.strategy == "sliced"
     listed = _listed(result.tasks_path) + pq.read_table(
@@ -107,7 +106,7 @@ def test_a_forced_strategy_the_service_cannot_serve_stops_the_run_with_the_reaso
     with running_emulator(tasks=2000, seed=6, profile="sorts_page_only") as server:
         with pytest.raises(MixpeekProtocolError, match="keyset paging needs sort_before_limit"):
             _export(server, tmp_path, paging="keyset")
-    assert not partition_path(tmp_path, TASKS_DATASET, EXPORT_DATE).exists()
+    assert not list(tmp_path.glob("tasks/*/data.parquet"))
 
 
 @pytest.mark.parametrize("profile", ["ignores_sort", "timestamp_sort_only"],
@@ -120,7 +119,7 @@ def test_deletions_during_a_positional_listing_leave_it_unprovable_and_unpublish
                           profile=profile) as server:
         with pytest.raises(SnapshotIncomplete, match="deleted while the export paged"):
             _export(server, tmp_path)
-    assert not partition_path(tmp_path, TASKS_DATASET, EXPORT_DATE).exists()
+    assert not list(tmp_path.glob("tasks/*/data.parquet"))
 
 
 def test_custom_ids_are_split_into_ranges_that_all_carry_work(tmp_path):
@@ -158,10 +157,10 @@ def test_no_profile_fault_or_churn_mix_publishes_a_snapshot_with_a_task_missing(
         try:
             with MixpeekClient("k", server.base_url, page_size=rng.choice([200, 1000]),
                                retry=RETRIES, timeout=httpx.Timeout(0.5)) as client:
-                result = export_snapshot(client, tmp_path, EXPORT_DATE,
+                result = export_snapshot(client, tmp_path,
                                          concurrency=rng.randint(1, 4), progress=lambda _: None)
         except (MixpeekProtocolError, SnapshotIncomplete) as refused:
-            assert not partition_path(tmp_path, TASKS_DATASET, EXPORT_DATE).exists()
+            assert not list(tmp_path.glob("tasks/*/data.parquet"))
             print(f"seed={seed} profile={profile or 'documented'}: refused: {refused}")
             return
         at_end = set(server.store.tasks)
@@ -215,7 +214,7 @@ def test_an_end_count_taken_while_the_last_pages_come_still_refuses_a_task_missi
             _export(server, tmp_path)
     (end,) = made
     assert end.early is not None and len(asked) == 1  # counted early, and only then
-    assert not partition_path(tmp_path, TASKS_DATASET, EXPORT_DATE).exists()
+    assert not list(tmp_path.glob("tasks/*/data.parquet"))
 
 
 @pytest.mark.parametrize(("profile", "strategy", "early"), [

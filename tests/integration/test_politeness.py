@@ -1,6 +1,5 @@
 """The request budget holds across concurrent workers, judged by the emulator's own log."""
 
-from datetime import date
 
 from mixpeek_emulator import running_emulator
 from mixpeek_tasks.api.budget import RequestBudget
@@ -14,7 +13,7 @@ def test_no_window_of_the_emulator_log_exceeds_the_budget(tmp_path):
     with running_emulator(tasks=2500, seed=8) as server:
         budget = RequestBudget(per_window, window_seconds=window, margin=0.3)
         with MixpeekClient("k", server.base_url, page_size=150, budget=budget) as client:
-            result = export_snapshot(client, tmp_path, date(2026, 11, 23), concurrency=4)
+            result = export_snapshot(client, tmp_path, concurrency=4)
         arrivals = sorted(at for at, _ in server.request_log)
     assert result.rows == 2500 and len(arrivals) >= 3 * per_window
     busiest = max(sum(1 for later in arrivals[i:] if later < start + window)
@@ -30,7 +29,7 @@ def test_with_a_budget_the_export_says_its_requests_before_it_starts_and_as_it_g
     with running_emulator(tasks=2500, seed=8) as server:
         budget = RequestBudget(30, window_seconds=1.0)
         with MixpeekClient("k", server.base_url, page_size=150, budget=budget) as client:
-            result = export_snapshot(client, tmp_path, date(2026, 11, 23), concurrency=4,
+            result = export_snapshot(client, tmp_path, concurrency=4,
                                      progress=said.append)
     plans = [line for line in said if line.startswith("the listing plans: about ")]
     assert len(plans) == 1 and said.index(plans[0]) < min(
@@ -50,5 +49,5 @@ def test_without_a_budget_the_export_plans_nothing_aloud(tmp_path):
     said: list[str] = []
     with running_emulator(tasks=300, seed=8) as server, \
             MixpeekClient("k", server.base_url, page_size=150) as client:
-        export_snapshot(client, tmp_path, date(2026, 11, 23), progress=said.append)
+        export_snapshot(client, tmp_path, progress=said.append)
     assert not any("plans" in line or "of about" in line for line in said)

@@ -11,7 +11,7 @@ from mixpeek_tasks.snapshot.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA, flatt
 from mixpeek_tasks.snapshot.parquet_files import SnapshotWriter
 from mixpeek_tasks.snapshot.tree import SnapshotTree
 from mixpeek_tasks.warehouse.database import Warehouse
-from tests.support.snapshots import publish_tables, write_snapshot
+from tests.support.snapshots import observation_at, publish_tables, write_snapshot
 
 EXPORT_DATE = date(2026, 11, 23)
 EXPORTED_AT = datetime(2026, 11, 23, 2, tzinfo=timezone.utc)
@@ -74,17 +74,19 @@ def test_flattening_never_raises_and_accounts_for_every_record(page):
 def test_every_task_id_lands_in_snapshots_or_quarantine(tmp_path_factory, page_list):
     root = tmp_path_factory.mktemp("prop")
     tree = SnapshotTree(root)
-    tasks = SnapshotWriter(tree.staging_dir, "tasks", EXPORT_DATE, TASK_SCHEMA)
-    quarantine = SnapshotWriter(tree.staging_dir, "task_quarantine", EXPORT_DATE, QUARANTINE_SCHEMA)
+    observation = observation_at(EXPORTED_AT)
+    tasks = SnapshotWriter(tree.staging_dir, "tasks", observation.id, TASK_SCHEMA)
+    quarantine = SnapshotWriter(tree.staging_dir, "task_quarantine", observation.id,
+                                QUARANTINE_SCHEMA)
     typed_ids: set[str] = set()
     for page in page_list:
         flat = flatten_tasks(page, EXPORT_DATE, EXPORTED_AT)
         tasks.write(flat.tasks)
         quarantine.write(flat.quarantine)
         typed_ids.update(flat.tasks.column("task_id").to_pylist())
-    publish_tables(tree, EXPORT_DATE, tasks, quarantine)
+    publish_tables(tree, observation, tasks, quarantine)
     warehouse = Warehouse(root / "warehouse.duckdb", tree)
-    warehouse.load_night(EXPORT_DATE)
+    warehouse.load()
     landed = {row[0] for row in warehouse.query(
         "SELECT task_id FROM tasks UNION SELECT task_id FROM task_quarantine"
         " WHERE task_id IS NOT NULL").rows}
@@ -115,33 +117,33 @@ histories = st.lists(  # nights, each {task number: record}
                                                                  HealthCheck.function_scoped_fixture])
 @given(histories, st.randoms(use_true_random=False))
 def test_any_load_order_gives_the_warehouse_of_a_rebuild(tmp_path_factory, nights, rng):
-    """Nights loaded in date order are appended, in any other order they rebuild: the history,
-    the regressions and `tasks` come out the same, and equal to one rebuild of them all."""
+    """Observations that reach the tree in time order are appended, in any other order they
+    rebuild: the history, the regressions and `tasks` come out the same, and equal to one
+    rebuild of them all."""
     root = tmp_path_factory.mktemp("order")
-    loads = []
-    for night, records in enumerate(nights):
-        export_date = date(2026, 11, 1 + night)
-        page = [{"task_id": f"task-{number}", "task_type": "thumbnail", **record}
-                for number, record in sorted(records.items())]
-        exported_at = datetime(2026, 11, 1 + night, 2, tzinfo=timezone.utc)
-        loads.append(write_snapshot(root, page, export_date, exported_at))
-    shuffled = rng.sample(loads, len(loads))
+    pages = [[{"task_id": f"task-{number}", "task_type": "thumbnail", **record}
+              for number, record in sorted(records.items())] for records in nights]
+    reads = [datetime(2026, 11, 1 + night, 2, tzinfo=timezone.utc) for night in range(len(nights))]
+    loads = [observation_at(read_at).id for read_at in reads]
+    shuffled = rng.sample(range(len(nights)), len(nights))
     derived = ("SELECT * FROM tasks ORDER BY task_id",
                "SELECT * FROM task_status_history ORDER BY task_id, interval_no",
-               "SELECT * FROM task_status_regressions ORDER BY task_id, export_date")
+               "SELECT * FROM task_status_regressions ORDER BY task_id, observation_id")
     results = []
-    for name, order in (("in_order", loads), ("shuffled", shuffled)):
-        warehouse = Warehouse(root / f"{name}.duckdb", merge_bucket_rows=2)
-        for export_date in order:
-            warehouse.load_night(export_date)
+    for name, order in (("in_order", range(len(nights))), ("shuffled", shuffled)):
+        # Each warehouse over a tree of its own, which gets the observations in `order`.
+        warehouse = Warehouse(root / name / "warehouse.duckdb", merge_bucket_rows=2)
+        for night in order:
+            write_snapshot(root / name, pages[night], reads[night])
+            warehouse.load()
         results.append([warehouse.query(query) for query in derived])
     warehouse.rebuild()
     results.append([warehouse.query(query) for query in derived])
     assert results[0] == results[1] == results[2]
-    seen: dict[str, list[tuple[date, dict]]] = {}
-    for export_date, records in zip(loads, nights):
+    seen: dict[str, list[tuple[str, dict]]] = {}
+    for observation_id, records in zip(loads, nights):
         for number, record in records.items():
-            seen.setdefault(f"task-{number}", []).append((export_date, record))
+            seen.setdefault(f"task-{number}", []).append((observation_id, record))
 
     def full(record: dict) -> bool:
         extra = record.get("additional_data")
@@ -156,5 +158,5 @@ def test_any_load_order_gives_the_warehouse_of_a_rebuild(tmp_path_factory, night
         max((night for night, r in records if full(r)), default=None))
         for task_id, records in seen.items()}
     assert {row[0]: row[1:] for row in warehouse.query(
-        "SELECT task_id, snapshots, first_export_date, last_export_date, reported_status,"
-        " queue_position, error, last_full_record_date FROM tasks").rows} == expected
+        "SELECT task_id, snapshots, first_observation, last_observation, reported_status,"
+        " queue_position, error, last_full_record_observation FROM tasks").rows} == expected

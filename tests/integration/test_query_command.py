@@ -5,12 +5,12 @@ from mixpeek_tasks.reporting.query import main
 
 def test_a_query_prints_a_table_of_the_warehouse(history, capsys):
     path = str(history.warehouse.path)
-    assert main(["SELECT export_date, tasks_listed FROM daily_summary ORDER BY 1", "--warehouse",
+    assert main(["SELECT observation_id, tasks_listed FROM daily_summary ORDER BY 1", "--warehouse",
                  path]) == 0
     lines = capsys.readouterr().out.splitlines()
     expected = history.warehouse.query(
-        "SELECT export_date, tasks_listed FROM daily_summary ORDER BY 1").rows
-    assert lines[0].split() == ["export_date", "tasks_listed"]
+        "SELECT observation_id, tasks_listed FROM daily_summary ORDER BY 1").rows
+    assert lines[0].split() == ["observation_id", "tasks_listed"]
     assert [line.split() for line in lines[2:]] == [[str(d), str(n)] for d, n in expected]
 
 

@@ -1,12 +1,11 @@
-"""BI tools never block the nightly load, and the load never blocks them: a reader holding
-the warehouse open and querying it in a loop through three nightly loads."""
+"""BI tools never block a load, and a load never blocks them: a reader holding the warehouse
+open and querying it in a loop through three loads, each of a new observation."""
 
 import json
 import shutil
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
 
 import pytest
 
@@ -17,26 +16,35 @@ from mixpeek_tasks.snapshot.tree import SnapshotTree
 from mixpeek_tasks.warehouse.database import Warehouse
 from tests.support import ROOT
 
-NIGHTS = [date(2026, 11, 20) + timedelta(days=n) for n in range(4)]
+OBSERVATIONS = 4
 
 
 def _snapshots(root):
-    """Four nights of one account, exported once, for loads timed with and without a reader."""
-    paths = []
+    """Four observations of one account, exported once into a source tree, for loads timed
+    with and without a reader; their ids, oldest first."""
+    ids = []
     with running_emulator(tasks=20_000, seed=31) as server:
         with MixpeekClient("k", server.base_url) as client:
-            for night in NIGHTS:
+            for _ in range(OBSERVATIONS):
                 server.store.churn(2_000)
-                export_snapshot(client, root / "parquet", night, progress=lambda _: None)
-                paths.append(night)
-    return paths
+                ids.append(export_snapshot(client, root / "source", progress=lambda _: None)
+                           .observation.id)
+    return ids
 
 
-def _load_three_nights(warehouse, snapshots):
+def _publish(root, warehouse, observation_id):
+    """The source tree's observation, copied into the warehouse's own tree, whole."""
+    for dataset in ("tasks", "task_quarantine"):
+        folder = f"{dataset}/observation={observation_id}"
+        shutil.copytree(root / "source" / folder, warehouse.tree.root / folder)
+
+
+def _load_three_nights(root, warehouse, snapshots):
     seconds = []
-    for night in snapshots[1:]:
+    for observation_id in snapshots[1:]:
+        _publish(root, warehouse, observation_id)
         started = time.perf_counter()
-        warehouse.load_night(night)
+        assert warehouse.load().observations_loaded == 1
         warehouse.build_views()
         seconds.append(time.perf_counter() - started)
     return seconds
@@ -45,14 +53,14 @@ def _load_three_nights(warehouse, snapshots):
 @pytest.mark.slow
 def test_a_reader_held_open_through_three_loads_never_waits_nor_sees_a_mix(tmp_path):
     snapshots = _snapshots(tmp_path)
-    tree = SnapshotTree(tmp_path / "parquet")
-    alone, read = (Warehouse(tmp_path / name / "warehouse.duckdb", tree)
+    alone, read = (Warehouse(tmp_path / name / "warehouse.duckdb",
+                             SnapshotTree(tmp_path / name / "parquet"))
                    for name in ("alone", "read"))
     for warehouse in (alone, read):
-        warehouse.path.parent.mkdir()
-        warehouse.load_night(snapshots[0])
+        _publish(tmp_path, warehouse, snapshots[0])
+        warehouse.load()
         warehouse.build_views()
-    without_reader = _load_three_nights(alone, snapshots)
+    without_reader = _load_three_nights(tmp_path, alone, snapshots)
 
     stop = tmp_path / "stop"
     readers = {mode: subprocess.Popen(
@@ -60,7 +68,7 @@ def test_a_reader_held_open_through_three_loads_never_waits_nor_sees_a_mix(tmp_p
          str(read.path), str(stop)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
         for mode in ("held", "fresh")}
     time.sleep(1.0)  # the readers are connected before the first load starts
-    with_reader = _load_three_nights(read, snapshots)
+    with_reader = _load_three_nights(tmp_path, read, snapshots)
     time.sleep(0.5)
     stop.touch()
     seen = {mode: json.loads(reader.communicate(timeout=60)[0])
@@ -72,12 +80,12 @@ def test_a_reader_held_open_through_three_loads_never_waits_nor_sees_a_mix(tmp_p
           f"{[round(s, 2) for s in with_reader]} s; {queries} queries, {len(errors)} errors")
     assert errors == []
     assert sum(with_reader) < 2 * sum(without_reader) + 3  # nothing waited on a reader's lock
-    # The held connection keeps the night it opened; fresh ones move forward night by night;
-    # each sees one night whole: the views, `tasks` and the snapshots agree.
-    assert {row[0] for row in seen["held"]["rows"]} == {str(NIGHTS[0])}
+    # The held connection keeps the observation it opened; fresh ones move forward one by one;
+    # each sees one observation whole: the views, `tasks` and the snapshots agree.
+    assert {row[0] for row in seen["held"]["rows"]} == {snapshots[0]}
     nights = [row[0] for row in seen["fresh"]["rows"]]
-    assert nights == sorted(nights) and nights[-1] == str(NIGHTS[-1])
+    assert nights == sorted(nights) and nights[-1] == snapshots[-1]
     assert len(set(nights)) >= 2
     for _, tasks_in_views, tasks, distinct in seen["held"]["rows"] + seen["fresh"]["rows"]:
         assert tasks_in_views == tasks == distinct
-    shutil.rmtree(tmp_path / "parquet")
+    shutil.rmtree(tmp_path / "source")

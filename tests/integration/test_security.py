@@ -7,7 +7,6 @@ import ssl
 import subprocess
 import sys
 import threading
-from datetime import date
 from pathlib import Path
 
 import orjson
@@ -30,13 +29,13 @@ from tests.support.webhook import running_receiver
 SENTINEL = "sk_test_SENTINEL_d41d8cd98f00b204e9800998ecf8427e"
 
 
-def materialize(server, tmp_path: Path, partition: str) -> subprocess.CompletedProcess:
+def materialize(server, tmp_path: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "MIXPEEK_API_KEY": SENTINEL, "MIXPEEK_BASE_URL": server.base_url,
            "MIXPEEK_EXPORT_DIR": str(tmp_path / "data"), "DAGSTER_HOME": str(tmp_path / "home"),
            "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "pipelines.definitions",
-         "--select", "*", "--partition", partition],
+         "--select", "*"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -45,12 +44,12 @@ def test_the_key_appears_in_no_file_log_or_error(tmp_path):
     (tmp_path / "home").mkdir()
     faults = Faults(rate=0.3, kinds=("503", "429", "reset_mid_body"), seed=2)
     with running_emulator(tasks=1500, seed=3, api_key=SENTINEL, faults=faults) as server:
-        ok = materialize(server, tmp_path, "2026-11-22")
+        ok = materialize(server, tmp_path)
         server.faults = Faults(rate=1.0, kinds=("500",), seed=3)
-        exhausted = materialize(server, tmp_path, "2026-11-23")
+        exhausted = materialize(server, tmp_path)
         server.faults = Faults()
         server.api_key = "sk_test_rotated_key"
-        refused = materialize(server, tmp_path, "2026-11-23")
+        refused = materialize(server, tmp_path)
     assert ok.returncode == 0, ok.stderr[-3000:]
     assert exhausted.returncode != 0 and "gave up after" in exhausted.stderr
     assert refused.returncode != 0 and "401" in refused.stderr
@@ -74,9 +73,9 @@ def test_hostile_keys_and_values_stay_data(tmp_path):
                   HOSTILE: "top level"}
         server.store.add_record(record)
         with MixpeekClient("k", server.base_url) as client:
-            export_snapshot(client, tmp_path / "parquet", date(2026, 11, 23))
+            export_snapshot(client, tmp_path / "parquet")
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
-    warehouse.load_night(date(2026, 11, 23))
+    warehouse.load()
     warehouse.build_views()
     row = warehouse.query(
         "SELECT task_type, status, error, batch_id, additional_data_json, extra_json"
@@ -125,13 +124,12 @@ PASTED = {"newline": SENTINEL + "\n", "crlf": SENTINEL + "\r\n", "tab": SENTINEL
           "leading space": " " + SENTINEL}
 
 
-def headless_run(server, tmp_path: Path, key: str, day: str, *args: str
-                 ) -> subprocess.CompletedProcess:
+def headless_run(server, tmp_path: Path, key: str, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MIXPEEK_", "DAGSTER_"))}
     env.update({"MIXPEEK_API_KEY": key, "MIXPEEK_BASE_URL": server.base_url,
                 "MIXPEEK_EXPORT_DIR": str(tmp_path / "data"),
                 "DAGSTER_HOME": str(tmp_path / "home"), "PYTHONPATH": str(ROOT)})
-    return subprocess.run([sys.executable, "-m", "pipelines.run", "--date", day, *args],
+    return subprocess.run([sys.executable, "-m", "pipelines.run", *args],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -139,13 +137,13 @@ def headless_run(server, tmp_path: Path, key: str, day: str, *args: str
 @pytest.mark.parametrize("pasted", PASTED.values(), ids=PASTED)
 def test_a_pasted_key_is_used_trimmed_and_leaves_no_trace(tmp_path, pasted, monkeypatch):
     with running_emulator(tasks=300, seed=3, api_key=SENTINEL) as server:
-        ok = headless_run(server, tmp_path, pasted, "2026-11-22")
+        ok = headless_run(server, tmp_path, pasted)
         server.api_key = "sk_test_rotated_key"
-        refused = headless_run(server, tmp_path, pasted, "2026-11-23", "--debug")
+        refused = headless_run(server, tmp_path, pasted, "--debug")
     assert ok.returncode == 0, ok.stderr[-3000:]
     assert ok.stdout.count("MIXPEEK_API_KEY had whitespace around the key") == 1
     assert refused.returncode == 1 and "401" in refused.stderr
-    # The failed night's alert, posted from what the run history holds, as the sensor does.
+    # The failed observation's alert, posted from what the run history holds, as the sensor does.
     monkeypatch.setenv("MIXPEEK_API_KEY", pasted)
     with running_receiver() as receiver, DagsterInstance.from_ref(
             InstanceRef.from_dir(str(tmp_path / "home"))) as instance:

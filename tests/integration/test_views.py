@@ -1,4 +1,5 @@
-"""The analysts' views over five nights, against figures computed here from the served records."""
+"""The analysts' views over five observations, against figures computed here from the served
+records."""
 
 import re
 from collections import Counter, defaultdict
@@ -9,7 +10,6 @@ import pytest
 
 from mixpeek_emulator.store import ERROR_TEMPLATES
 from tests.support.multiday import (
-    DATES,
     IN_FLIGHT,
     TERMINAL,
     UPLOAD_REASON,
@@ -151,8 +151,8 @@ def test_failures_group_by_reason_without_ids_or_numbers(history, model):
 
 
 def _stuck(history, model, hours):
-    as_of = max(history.read_at[DATES[-1]].values())
-    listed = history.served[DATES[-1]]
+    as_of = history.finished_at[history.observations[-1]]
+    listed = history.served[history.observations[-1]]
     return {task_id for task_id, status in model["final"].items()
             if status in IN_FLIGHT and task_id in listed
             and as_of - model["born"][task_id] > timedelta(hours=hours)}
@@ -169,7 +169,7 @@ def test_stuck_tasks_are_in_flight_past_the_threshold_with_their_tier_progress(
     finally:
         history.warehouse.build_views(stuck_after_hours=STUCK_AFTER_HOURS)
     assert {r[0] for r in rows} == _stuck(history, model, hours)
-    as_of = max(history.read_at[DATES[-1]].values())
+    as_of = history.finished_at[history.observations[-1]]
     for task_id, age, tier, tiers, progress, objects in rows:
         assert age == pytest.approx((as_of - model["born"][task_id]).total_seconds() / 3600,
                                     abs=1e-6)
@@ -186,9 +186,9 @@ def test_the_stuck_threshold_changes_the_count(history, model):
     assert 0 < len(_stuck(history, model, 240)) < len(_stuck(history, model, STUCK_AFTER_HOURS))
 
 
-def test_batch_progress_follows_each_batch_night_by_night(history, model):
+def test_batch_progress_follows_each_batch_observation_by_observation(history, model):
     expected = {}
-    for night in DATES:
+    for night in history.observations:
         for task_id, task in history.served[night].items():
             batch_id = latest_known(history, task_id, "batch_id")
             if batch_id is None:
@@ -202,22 +202,22 @@ def test_batch_progress_follows_each_batch_night_by_night(history, model):
             done = tiers if kept in ("COMPLETED", "COMPLETED_WITH_ERRORS") else (tier or 0)
             expected[(batch_id, night)] = (task_id, kept, tier, tiers, done, objects, thin)
     rows = history.warehouse.query(
-        "SELECT batch_id, export_date, task_id, status, current_tier, total_tiers, tiers_done,"
+        "SELECT batch_id, observation_id, task_id, status, current_tier, total_tiers, tiers_done,"
         " object_count, from_fallback FROM batch_progress").rows
     assert {(r[0], r[1]): r[2:] for r in rows} == expected and len(rows) == len(expected)
     assert sum(r[-1] for r in rows) >= len(history.thinned) * 3  # thinned on nights 3, 4, 5
 
 
-def test_daily_summary_has_one_row_per_export_date(history, model):
+def test_daily_summary_has_one_row_per_observation(history, model):
     first_terminal = {}
     for task_id, seen in model["nights"].items():
         finished = [(night, kept) for night, kept, _ in seen if kept in TERMINAL]
         if finished:
             first_terminal[task_id] = finished[0]
     expected = {}
-    for night in DATES:
+    for night in history.observations:
         served = history.served[night]
-        as_of = max(history.read_at[night].values())
+        as_of = history.finished_at[night]
         kept = {task_id: next(k for n, k, _ in model["nights"][task_id] if n == night)
                 for task_id in served}
         done = Counter(status for n, status in first_terminal.values() if n == night)
@@ -233,10 +233,10 @@ def test_daily_summary_has_one_row_per_export_date(history, model):
             sum(1 for t, s in kept.items() if s != served[t]["status"]),
             0)
     rows = history.warehouse.query(
-        "SELECT export_date, tasks_listed, new_tasks, finished, completed, completed_with_errors,"
-        " failed, canceled, success_rate, in_flight, stuck, fallback_records, status_regressions,"
-        " quarantined FROM daily_summary").rows
-    assert len(rows) == len(DATES)
-    for export_date, *figures in rows:
-        assert tuple(figures) == pytest.approx(expected[export_date])
-    assert expected[DATES[3]][11] == len(history.regressed)
+        "SELECT observation_id, tasks_listed, new_tasks, finished, completed,"
+        " completed_with_errors, failed, canceled, success_rate, in_flight, stuck,"
+        " fallback_records, status_regressions, quarantined FROM daily_summary").rows
+    assert len(rows) == len(history.observations)
+    for observation, *figures in rows:
+        assert tuple(figures) == pytest.approx(expected[observation])
+    assert expected[history.observations[3]][11] == len(history.regressed)

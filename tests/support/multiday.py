@@ -1,6 +1,10 @@
-"""A seeded five-night history of one emulated account: the input of the history, view and
-report tests, which compute their expected figures from `served` (what the API listed each
-night) independently of the SQL.
+"""A seeded history of five observations of one emulated account: the input of the history,
+view and report tests, which compute their expected figures from `served` (what the API
+listed at each observation) independently of the SQL.
+
+The observations are real ones, made seconds apart: each is the account as the emulator holds
+it when the export runs, filed under the moment it ran (nothing can choose another date), and
+the account moves on between them as it would between nights.
 
 Between nights the account moves on (`churn`), and a script adds what a real account does:
 fallback records that lost their batch keys past the 24-hour TTL, fallback records that report
@@ -14,7 +18,7 @@ import copy
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -24,7 +28,7 @@ from mixpeek_tasks.api.transport import MixpeekClient
 from mixpeek_tasks.snapshot.export import export_snapshot
 from mixpeek_tasks.warehouse.database import Warehouse
 
-DATES = [date(2026, 11, 19) + timedelta(days=night) for night in range(5)]
+OBSERVATIONS = 5
 TERMINAL = {"COMPLETED", "COMPLETED_WITH_ERRORS", "FAILED", "CANCELED"}
 IN_FLIGHT = {"PENDING", "QUEUED", "IN_PROGRESS", "PROCESSING"}
 UNTIMED_TYPES = {"thumbnail", "video_segment", "engine_inference_run"}
@@ -35,8 +39,11 @@ UPLOAD_REASON = "Upload <id> failed after <n>s with HTTP <n> (attempt <n>)"
 @dataclass
 class History:
     warehouse: Warehouse
-    served: dict[date, dict[str, dict]]
-    read_at: dict[date, dict[str, datetime]]
+    observations: list[str]  # their ids, oldest first
+    served: dict[str, dict[str, dict]]
+    read_at: dict[str, dict[str, datetime]]
+    # When each listing read its last page (an empty one, at the end of a range, included).
+    finished_at: dict[str, datetime]
     thinned: set[str]
     regressed: set[str]
 
@@ -65,14 +72,14 @@ def _script(store: TaskStore, night: int, rng: random.Random, history: History) 
                                           seconds=rng.uniform(1, 99), n=rng.randint(1, 5))
             _serve(store, {**task, "status": "FAILED", "error": message})
     if night == 2:
-        seen = history.served[DATES[night - 1]]
+        seen = history.served[history.observations[night - 1]]
         batches = [t for t in tasks if t["status"] in TERMINAL and t["task_id"] in seen
                    and "batch_id" in (t.get("additional_data") or {})]
         for task in rng.sample(batches, 30):
             _serve(store, {**task, "additional_data": {"from_mongodb": True}})
             history.thinned.add(task["task_id"])
     if night == 3:
-        before = history.served[DATES[night - 1]]
+        before = history.served[history.observations[night - 1]]
         finished = [t for t in tasks if t["status"] in ("COMPLETED", "FAILED")
                     and before.get(t["task_id"], {}).get("status") == t["status"]
                     and t["task_id"] not in history.thinned]
@@ -85,29 +92,33 @@ def _script(store: TaskStore, night: int, rng: random.Random, history: History) 
 
 def build_history(root: Path, *, stuck_after_hours: float = 24.0) -> History:
     warehouse = Warehouse(root / "warehouse.duckdb")
-    history = History(warehouse, {}, {}, set(), set())
+    history = History(warehouse, [], {}, {}, {}, set(), set())
     rng = random.Random(41)
     with running_emulator(tasks=2500, seed=29) as server:
         with MixpeekClient("k", server.base_url) as client:
-            for night, export_date in enumerate(DATES):
+            for night in range(OBSERVATIONS):
                 if night:
                     server.store.churn(250)
                 _script(server.store, night, rng, history)
-                history.served[export_date] = copy.deepcopy(server.store.tasks)
-                result = export_snapshot(client, root / "parquet", export_date, concurrency=2)
+                served = copy.deepcopy(server.store.tasks)
+                result = export_snapshot(client, root / "parquet", concurrency=2)
+                observation = result.observation.id
+                history.observations.append(observation)
+                history.served[observation] = served
+                history.finished_at[observation] = result.observation.listing_finished_at
                 read = pq.read_table(result.tasks_path, columns=["task_id", "exported_at"])
-                history.read_at[export_date] = dict(zip(read.column("task_id").to_pylist(),
+                history.read_at[observation] = dict(zip(read.column("task_id").to_pylist(),
                                                         read.column("exported_at").to_pylist()))
-                warehouse.load_night(export_date)
+                warehouse.load()
     warehouse.build_views(stuck_after_hours=stuck_after_hours)
     return history
 
 
-def kept_statuses(history: History) -> dict[str, list[tuple[date, str, str]]]:
-    """Per task, (night, status kept, status reported) in night order, by the rule stated in
-    the issue: once a task is seen terminal, that first terminal status stands."""
-    result: dict[str, list[tuple[date, str, str]]] = {}
-    for night in DATES:
+def kept_statuses(history: History) -> dict[str, list[tuple[str, str, str]]]:
+    """Per task, (observation, status kept, status reported) in time order, by the rule stated
+    in the issue: once a task is seen terminal, that first terminal status stands."""
+    result: dict[str, list[tuple[str, str, str]]] = {}
+    for night in history.observations:
         for task_id, task in history.served[night].items():
             nights = result.setdefault(task_id, [])
             terminal = next((kept for _, kept, _ in nights if kept in TERMINAL), None)
@@ -116,10 +127,10 @@ def kept_statuses(history: History) -> dict[str, list[tuple[date, str, str]]]:
 
 
 def latest_known(history: History, task_id: str, field: str):
-    """The latest non-null value of a field over the nights, read where flatten reads it:
-    the top level first, then additional_data."""
+    """The latest non-null value of a field over the observations, read where flatten reads
+    it: the top level first, then additional_data."""
     value = None
-    for night in DATES:
+    for night in history.observations:
         task = history.served[night].get(task_id)
         if task is None:
             continue

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 
 QUERY = """
-SELECT (SELECT max(export_date) FROM export_runs),
+SELECT (SELECT max(observation_id) FROM export_runs),
        (SELECT sum(tasks) FROM task_success_rate),
        (SELECT count(*) FROM tasks),
        (SELECT count(DISTINCT task_id) FROM task_status_history)

@@ -296,7 +296,8 @@ def test_one_failing_range_stops_the_others_promptly():
 def test_a_pasted_key_is_sent_trimmed(pasted):
     script = Script(ok([]))
     http = httpx.Client(transport=httpx.MockTransport(script))
-    list(PagingRunner.of(MixpeekClient(pasted, "https://api.test", http_client=http)).pages(KeysetPaging()))
+    client = MixpeekClient(pasted, "https://api.test", http_client=http)
+    list(PagingRunner.of(client).pages(KeysetPaging()))
     assert script.requests[0].headers["Authorization"] == f"Bearer {KEY}"
 
 

@@ -4,7 +4,7 @@ order, each writing the tables it declares; the views are created in the order t
 
 import re
 import tomllib
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
@@ -21,7 +21,7 @@ from tests.support import ROOT
 from tests.support.snapshots import write_snapshot
 
 PACKAGE_DIR = ROOT / "mixpeek_tasks" / "warehouse"
-NIGHT = date(2026, 11, 23)
+READ_AT = datetime(2026, 11, 23, 2, tzinfo=timezone.utc)
 # What a statement writes: the table after INSERT INTO, UPDATE, DELETE FROM or CREATE TABLE.
 _WRITE = re.compile(r"^\s*(?:INSERT(?: OR REPLACE)? INTO|UPDATE|DELETE FROM"
                     r"|CREATE(?: OR REPLACE)?(?: TEMP)? TABLE(?: IF NOT EXISTS)?)\s+(\w+)",
@@ -49,7 +49,7 @@ def test_each_load_step_writes_the_tables_it_declares_and_no_other(step):
 
 
 def _coverage() -> bytes:
-    moment = datetime(2026, 11, 23, 2, tzinfo=timezone.utc)
+    moment = READ_AT
     return Coverage(
         strategy="cursor", reason="the only one", positional=True, cutoff=moment,
         at_start=ServiceCounts(None, None), at_end=ServiceCounts(None, None),
@@ -60,11 +60,10 @@ def _coverage() -> bytes:
 
 
 @pytest.mark.parametrize("coverage", [True, False], ids=["with coverage", "without"])
-def test_a_night_runs_the_declared_steps_in_their_order(tmp_path, monkeypatch, coverage):
+def test_an_observation_runs_the_declared_steps_in_their_order(tmp_path, monkeypatch, coverage):
     records = [{"task_id": f"task-{n}", "task_type": "thumbnail", "status": "COMPLETED"}
                for n in range(2)]
-    write_snapshot(tmp_path, records, NIGHT, datetime(2026, 11, 23, 2, tzinfo=timezone.utc),
-                   _coverage() if coverage else None)
+    observation = write_snapshot(tmp_path, records, READ_AT, _coverage() if coverage else None)
     ran = []
 
     def recording(con, name, params):
@@ -73,7 +72,7 @@ def test_a_night_runs_the_declared_steps_in_their_order(tmp_path, monkeypatch, c
 
     run_sql = load.run_sql
     monkeypatch.setattr(load, "run_sql", recording)
-    with duckdb.connect() as con, SnapshotTree(tmp_path / "parquet").night(NIGHT) as files:
+    with duckdb.connect() as con, SnapshotTree(tmp_path / "parquet").files(observation) as files:
         append_night(con, files, merge_bucket_rows=1)
         listed = con.execute("SELECT tasks_listed FROM export_nights").fetchone()[0]
     steps = [step for step in LOAD_STEPS if coverage or not step.with_coverage]

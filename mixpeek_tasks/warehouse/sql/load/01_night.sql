@@ -1,4 +1,4 @@
--- The night being appended, read once from its Parquet file: the few columns the history and
+-- The observation being appended (the "night"), read once from its Parquet file: the few columns the history and
 -- the per-night facts need, a hash of each record's content (all but when it was read), and
 -- whether `tasks` knows the task and with which record: a record equal to the one `tasks`
 -- holds needs no merge (03_tasks_seen_again.sql), one it has never seen none either
@@ -10,7 +10,8 @@ CREATE OR REPLACE TEMP TABLE night AS
 WITH listed AS (
     SELECT
         file_row_number,
-        export_date,
+        -- The observation's id, never the file's export_date (a label in an earlier tree).
+        CAST($observation AS VARCHAR) AS observation_id,
         exported_at,
         task_id,
         status,

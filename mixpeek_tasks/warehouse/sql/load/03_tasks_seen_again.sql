@@ -5,11 +5,11 @@
 UPDATE tasks AS t
 SET
     last_seen_at = s.exported_at,
-    last_export_date = s.export_date,
-    last_full_record_date = CASE
-        WHEN s.from_mongodb IS NOT TRUE THEN s.export_date ELSE t.last_full_record_date
+    last_observation = s.observation_id,
+    last_full_record_observation = CASE
+        WHEN s.from_mongodb IS NOT TRUE THEN s.observation_id ELSE t.last_full_record_observation
     END,
     snapshots = t.snapshots + 1
 FROM night AS s
 WHERE t.task_id = s.task_id AND s.known_hash = s.record_hash
-    AND t.last_export_date < s.export_date;
+    AND t.last_observation < s.observation_id;

@@ -10,9 +10,10 @@ SELECT
     p.status AS reported_status,
     p.exported_at AS first_seen_at,
     p.exported_at AS last_seen_at,
-    p.export_date AS first_export_date,
-    p.export_date AS last_export_date,
-    CASE WHEN p.from_mongodb IS NOT TRUE THEN p.export_date END AS last_full_record_date,
+    n.observation_id AS first_observation,
+    n.observation_id AS last_observation,
+    CASE WHEN p.from_mongodb IS NOT TRUE THEN n.observation_id END
+        AS last_full_record_observation,
     CAST(1 AS BIGINT) AS snapshots
 FROM read_parquet($tasks_path, file_row_number = true) AS p
 JOIN night AS n USING (file_row_number)

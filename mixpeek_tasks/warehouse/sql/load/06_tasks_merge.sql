@@ -23,9 +23,10 @@ WITH snapshot_rows AS NOT MATERIALIZED (
         *,
         exported_at AS first_seen_at,
         exported_at AS last_seen_at,
-        export_date AS first_export_date,
-        export_date AS last_export_date,
-        CASE WHEN from_mongodb IS NOT TRUE THEN export_date END AS last_full_record_date,
+        observation_id AS first_observation,
+        observation_id AS last_observation,
+        CASE WHEN from_mongodb IS NOT TRUE THEN observation_id END
+            AS last_full_record_observation,
         CAST(1 AS BIGINT) AS snapshots
     FROM changed
     WHERE hash(task_id) % CAST($buckets AS UBIGINT) = CAST($bucket AS UBIGINT)
@@ -36,10 +37,10 @@ prior_rows AS NOT MATERIALIZED (
     SELECT
         * EXCLUDE (status, reported_status),
         reported_status AS status,
-        last_export_date AS export_date,
+        last_observation AS observation_id,
         last_seen_at AS exported_at
     FROM tasks
-    WHERE last_export_date < $export_date AND task_id IN (SELECT task_id FROM snapshot_rows)
+    WHERE last_observation < $observation AND task_id IN (SELECT task_id FROM snapshot_rows)
 ),
 task_rows AS NOT MATERIALIZED (
     FROM snapshot_rows
@@ -56,9 +57,9 @@ seen AS (
         task_id,
         min(first_seen_at) AS first_seen_at,
         max(last_seen_at) AS last_seen_at,
-        min(first_export_date) AS first_export_date,
-        max(last_export_date) AS last_export_date,
-        max(last_full_record_date) AS last_full_record_date,
+        min(first_observation) AS first_observation,
+        max(last_observation) AS last_observation,
+        max(last_full_record_observation) AS last_full_record_observation,
         CAST(sum(snapshots) AS BIGINT) AS snapshots
     FROM task_rows
     GROUP BY task_id
@@ -74,19 +75,19 @@ latest AS (
         record_hash
     FROM task_rows
     QUALIFY row_number() OVER (
-        PARTITION BY task_id ORDER BY export_date DESC, exported_at DESC
+        PARTITION BY task_id ORDER BY observation_id DESC, exported_at DESC
     ) = 1
 ),
 facts AS MATERIALIZED (
     -- The columns that keep their latest non-empty value, and the record's additional_data.
     SELECT
         task_id,
-        export_date AS fact_date,
+        observation_id AS fact_date,
         COLUMNS(* EXCLUDE (
-            task_id, export_date, exported_at, status, queue_position,
+            task_id, observation_id, exported_at, status, queue_position,
             estimated_wait_minutes, from_mongodb, flatten_issues, additional_data_json,
-            first_seen_at, last_seen_at, first_export_date, last_export_date,
-            last_full_record_date, snapshots, record_hash
+            first_seen_at, last_seen_at, first_observation, last_observation,
+            last_full_record_observation, snapshots, record_hash
         )),
         additional_data_json
     FROM task_rows
@@ -124,7 +125,7 @@ JOIN seen USING (task_id);
 
 -- The old rows of the bucket's tasks, now merged into their new rows.
 DELETE FROM tasks
-WHERE last_export_date < $export_date AND task_id IN (
+WHERE last_observation < $observation AND task_id IN (
     SELECT task_id FROM changed
     WHERE hash(task_id) % CAST($buckets AS UBIGINT) = CAST($bucket AS UBIGINT)
 );

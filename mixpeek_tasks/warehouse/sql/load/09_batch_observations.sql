@@ -3,7 +3,7 @@
 INSERT INTO batch_observations BY NAME
 WITH observed AS (
     SELECT
-        s.export_date,
+        s.observation_id,
         s.task_id,
         s.batch_id IS NULL AS from_fallback,
         s.current_tier,
@@ -16,7 +16,8 @@ WITH observed AS (
 in_force AS (
     SELECT
         task_id,
-        arg_max((from_fallback, current_tier, total_tiers, object_count), export_date) AS facts
+        arg_max((from_fallback, current_tier, total_tiers, object_count), observation_id)
+            AS facts
     FROM batch_observations
     WHERE task_id IN (SELECT task_id FROM observed)
     GROUP BY task_id

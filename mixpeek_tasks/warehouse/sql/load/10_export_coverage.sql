@@ -1,7 +1,7 @@
 -- The night's coverage record (schema/export_coverage.sql), when it has one.
 INSERT OR REPLACE INTO export_coverage BY NAME
 SELECT
-    CAST($export_date AS DATE) AS export_date,
+    CAST($observation AS VARCHAR) AS observation_id,
     CAST($strategy AS VARCHAR) AS strategy,
     CAST($strategy_reason AS VARCHAR) AS strategy_reason,
     CAST($verdict AS VARCHAR) AS verdict,

@@ -1,8 +1,8 @@
--- What one export date's snapshot covered and how it was checked: Coverage.as_metadata() in
--- mixpeek_tasks/snapshot/reconcile.py, one row per export date (a re-run replaces it).
--- Created with the first night that has a coverage record (load/10_export_coverage.sql).
+-- What one observation covered and how it was checked: Coverage.as_metadata(), one row per
+-- observation. Created with the first observation that has a coverage record
+-- (load/10_export_coverage.sql).
 CREATE TABLE IF NOT EXISTS export_coverage (
-    export_date DATE PRIMARY KEY,
+    observation_id VARCHAR PRIMARY KEY,
     strategy VARCHAR,
     strategy_reason VARCHAR,
     verdict VARCHAR,

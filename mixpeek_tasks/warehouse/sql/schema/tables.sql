@@ -25,27 +25,30 @@ SELECT
     flatten_issues,
     exported_at AS first_seen_at,
     exported_at AS last_seen_at,
-    export_date AS first_export_date,
-    export_date AS last_export_date,
-    export_date AS last_full_record_date,
+    CAST(NULL AS VARCHAR) AS first_observation,
+    CAST(NULL AS VARCHAR) AS last_observation,
+    CAST(NULL AS VARCHAR) AS last_full_record_observation,
     CAST(0 AS BIGINT) AS snapshots,
     CAST(0 AS UBIGINT) AS record_hash
 FROM read_parquet($tasks_path)
 WHERE false;
 
 -- One row per task per status interval (load/02_history_append.sql), read through the view
--- task_status_history below.
+-- task_status_history below. valid_from and valid_to are read times: of the first record that
+-- showed the status, and of the first that showed the next one. An observation is its id
+-- (mixpeek_tasks/snapshot/observation.py), which sorts as its time does.
 CREATE TABLE IF NOT EXISTS task_status_intervals AS
 SELECT
     task_id,
     CAST(0 AS INTEGER) AS interval_no,
     status,
-    export_date AS valid_from,
-    export_date AS valid_to,
+    exported_at AS valid_from,
+    exported_at AS valid_to,
     exported_at AS first_observed_at,
     exported_at AS last_observed_at,
-    export_date AS last_observed_on,
-    [export_date] AS unlisted_on
+    CAST(NULL AS VARCHAR) AS first_observation,
+    CAST(NULL AS VARCHAR) AS last_observation,
+    CAST([] AS VARCHAR[]) AS unlisted_in
 FROM read_parquet($tasks_path)
 WHERE false;
 
@@ -53,36 +56,43 @@ WHERE false;
 CREATE TABLE IF NOT EXISTS task_status_regressions AS
 SELECT
     task_id,
-    export_date,
+    CAST(NULL AS VARCHAR) AS observation_id,
     exported_at,
     status AS reported_status,
     status AS kept_status,
-    export_date AS terminal_since,
+    exported_at AS terminal_since,
     from_mongodb
 FROM read_parquet($tasks_path)
 WHERE false;
 
+-- The file's export_date is left out: in a tree written before observations it is a label a
+-- caller chose; the observation's own id and date stand for it.
 CREATE TABLE IF NOT EXISTS task_quarantine AS
-SELECT * FROM read_parquet($quarantine_path) LIMIT 0;
-
--- What each night's listing held, counted when it was loaded (load/08_export_nights.sql): what
--- the views need per night, instead of a copy of every snapshot row.
-CREATE TABLE IF NOT EXISTS export_nights AS
 SELECT
-    export_date,
-    exported_at AS started_at,
-    exported_at AS as_of,
-    CAST(0 AS BIGINT) AS tasks_listed,
-    CAST(0 AS BIGINT) AS fallback_records
-FROM read_parquet($tasks_path)
-WHERE false;
+    CAST(NULL AS VARCHAR) AS observation_id,
+    CAST(NULL AS DATE) AS observed_on,
+    * EXCLUDE (export_date)
+FROM read_parquet($quarantine_path) LIMIT 0;
 
--- A batch task's tier facts from the night they changed (a row only when they differ from the
--- task's row before): batch_progress takes, for each night the history saw the task, the row
--- in force then. Most batch tasks finished long ago and are listed the same every night.
+-- One row per observation: when its listing read its first and last page, and what it held,
+-- counted when it was loaded (load/08_export_nights.sql): what the views need per observation, instead
+-- of a copy of every snapshot row. `folder` is its folder in the tree (task_snapshots).
+CREATE TABLE IF NOT EXISTS export_nights (
+    observation_id VARCHAR PRIMARY KEY,
+    observed_on DATE NOT NULL,
+    listing_started_at TIMESTAMPTZ,
+    listing_finished_at TIMESTAMPTZ,
+    tasks_listed BIGINT NOT NULL,
+    fallback_records BIGINT NOT NULL,
+    folder VARCHAR NOT NULL
+);
+
+-- A batch task's tier facts from the observation they changed in (a row only when they differ
+-- from the task's row before): batch_progress takes, for each observation that saw the task,
+-- the row in force then. Most batch tasks finished long ago and are listed the same each time.
 CREATE TABLE IF NOT EXISTS batch_observations AS
 SELECT
-    export_date,
+    CAST(NULL AS VARCHAR) AS observation_id,
     task_id,
     batch_id IS NULL AS from_fallback,
     current_tier,
@@ -91,8 +101,8 @@ SELECT
 FROM read_parquet($tasks_path)
 WHERE false;
 
--- Each task's status intervals with every night that saw the task in that status: the loaded
--- nights from valid_from to last_observed_on, less those it was missing from.
+-- Each task's status intervals with every observation that saw the task in that status: the
+-- loaded observations from its first to its last, less those it was missing from.
 CREATE OR REPLACE VIEW task_status_history AS
 SELECT
     i.task_id,
@@ -101,9 +111,9 @@ SELECT
     i.valid_from,
     i.valid_to,
     list_filter(
-        (SELECT list(export_date ORDER BY export_date) FROM export_nights),
-        lambda night: night BETWEEN i.valid_from AND i.last_observed_on
-            AND NOT list_contains(coalesce(i.unlisted_on, []), night)
+        (SELECT list(observation_id ORDER BY observation_id) FROM export_nights),
+        lambda seen: seen BETWEEN i.first_observation AND i.last_observation
+            AND NOT list_contains(coalesce(i.unlisted_in, []), seen)
     ) AS observed_in,
     i.first_observed_at,
     i.last_observed_at

@@ -1,4 +1,4 @@
--- When each export date's run read the API (a page's read time; the last page's is `as_of`).
+-- When each observation's listing read the API: its first and its last page.
 CREATE OR REPLACE VIEW export_runs AS
-SELECT export_date, started_at, as_of
+SELECT observation_id, observed_on, listing_started_at, listing_finished_at
 FROM export_nights;

@@ -1,11 +1,11 @@
 -- In-flight tasks (PENDING, QUEUED, IN_PROGRESS, PROCESSING) older than
--- analytics_settings.stuck_after_hours at the latest export.
+-- analytics_settings.stuck_after_hours at the latest observation (as of its last page).
 -- depends on: analytics_settings, export_runs
 CREATE OR REPLACE VIEW stuck_tasks AS
 WITH latest_export AS (
-    SELECT export_date, as_of
+    SELECT observation_id, listing_finished_at AS as_of
     FROM export_runs
-    ORDER BY export_date DESC
+    ORDER BY observation_id DESC
     LIMIT 1
 )
 SELECT
@@ -33,4 +33,4 @@ CROSS JOIN latest_export AS l
 CROSS JOIN analytics_settings AS a
 -- A task the API no longer lists is not stuck now, whatever its last status was.
 WHERE c.status_class = 'in_flight' AND age_hours > a.stuck_after_hours
-    AND t.last_export_date = l.export_date;
+    AND t.last_observation = l.observation_id;

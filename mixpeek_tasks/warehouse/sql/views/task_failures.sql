@@ -7,7 +7,7 @@ SELECT
     t.error,
     coalesce(normalize_error(t.error), '(no error message)') AS reason,
     t.created_at,
-    h.valid_from AS failed_seen_on,
+    CAST(timezone('UTC', h.valid_from) AS DATE) AS failed_seen_on,
     t.job_id,
     t.batch_id
 FROM tasks AS t
