@@ -17,8 +17,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import pyarrow as pa
@@ -30,8 +31,16 @@ from mixpeek_tasks.api.paging.pages import Page, PagingStrategy
 from mixpeek_tasks.api.paging.probe import ProbeReport, probe
 from mixpeek_tasks.api.paging.runner import PagingRunner
 from mixpeek_tasks.api.transport import MixpeekClient
+from mixpeek_tasks.settings import FULL_LISTING_EVERY
 from mixpeek_tasks.snapshot.coverage import Coverage, ServiceCounts
 from mixpeek_tasks.snapshot.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA, flatten_tasks
+from mixpeek_tasks.snapshot.increment import (
+    Increment,
+    IncrementDoubt,
+    KnownState,
+    choose_increment,
+    measure_increment,
+)
 from mixpeek_tasks.snapshot.observation import Observation
 from mixpeek_tasks.snapshot.reconcile import (
     CLOCK_MARGIN,
@@ -157,18 +166,23 @@ def planned_requests(strategy: PagingStrategy, total: int | None, page_size: int
 def reconcile_and_publish(staging: SnapshotStaging, strategy: PagingStrategy, reason: str,
                           report: ProbeReport, *, at_start: ServiceCounts,
                           at_end: ServiceCounts, requests: int,
-                          progress: Callable[[str], None]
+                          progress: Callable[[str], None],
+                          increment: Callable[[Path], Increment] | None = None,
                           ) -> tuple[Coverage, Observation, Path | str, Path | str]:
     """Check the staged snapshot against the service's counts and publish it with its coverage
     record (SnapshotIncomplete, and nothing published, if it cannot be shown complete); return
-    the record, the observation and where its tasks and quarantine files are."""
+    the record, the observation and where its tasks and quarantine files are. An incremental
+    listing is judged by its `increment` record instead (IncrementDoubt if it is not exact)."""
     cutoff = staging.started_at - CLOCK_MARGIN
     content = read_content(staging.finished_tasks_file(), staging.quarantined, cutoff)
-    verdict = verdict_for(at_start, at_end, content, positional=strategy.positional)
+    record = None if increment is None else increment(staging.finished_tasks_file())
+    verdict = (verdict_for(at_start, at_end, content, positional=strategy.positional)
+               if record is None else record.verdict())
     coverage = Coverage(strategy=strategy.name, reason=reason, positional=strategy.positional,
                         cutoff=cutoff, at_start=at_start, at_end=at_end, content=content,
                         requests=requests, probe=report.as_metadata(),
-                        strategy_facts=strategy.facts(), verdict=verdict)
+                        strategy_facts=strategy.facts(), verdict=verdict,
+                        increment=None if record is None else asdict(record))
     progress(f"reconciled: {coverage.verdict}")
     observation, tasks_path, quarantine_path = staging.publish(coverage.to_json())
     staging.discard()
@@ -185,27 +199,61 @@ def export_snapshot(
     lock_timeout: float = 3600.0,
     part_rows: int = PART_ROWS,
     paging: PagingMode | str = PagingMode.AUTO,
+    full: bool = False,
+    full_every: int = int(FULL_LISTING_EVERY.default),
 ) -> SnapshotResult:
-    """Page through every task and publish them, with the quarantine, as a new observation
-    in `tree` (a SnapshotTree, or its root).
+    """List the tasks and publish them, with the quarantine, as a new observation in `tree`
+    (a SnapshotTree, or its root).
 
+    After a complete observation, the next lists only the tasks created since and those not
+    terminal then, where the probe vouches for all this relies on (snapshot/increment.py);
+    every `full_every`th observation, one with `full`, and any whose incremental listing
+    cannot be shown exact list every task, the reason logged and recorded.
     A listing interrupted less than `resume_within` ago is resumed from its checkpoint, as the
     same observation; a concurrent listing is waited for up to `lock_timeout` seconds.
-    `paging` forces a strategy (MixpeekProtocolError if the probe shows it cannot work here).
+    `paging` forces a strategy of a full listing (MixpeekProtocolError if the probe shows it
+    cannot work here).
     """
     started = time.monotonic()
     runner = PagingRunner.of(client)
     report = probe(runner)
+    tree = tree if isinstance(tree, SnapshotTree) else SnapshotTree(tree)
+    observe = partial(_observe, client, runner, report, tree, started=started,
+                      concurrency=concurrency, progress=progress, resume_within=resume_within,
+                      lock_timeout=lock_timeout, part_rows=part_rows)
+    if PagingMode(paging) is PagingMode.AUTO:
+        increment, known, why = choose_increment(runner, report, tree, full_every=full_every,
+                                                 on_demand=full)
+    else:
+        increment, known, why = None, None, f"paging is set to {PagingMode(paging).value}"
+    if increment is not None:
+        progress(f"paging incrementally: {why}")
+        try:
+            return observe(increment, f"incremental: {why}", known)
+        except IncrementDoubt as doubt:
+            why = f"the incremental listing could not be shown exact: {doubt}"
+            log.warning("listing every task: %s", why)
+    progress(f"listing every task: {why}")
     strategy, reason = choose(runner, report, paging, concurrency=concurrency)
+    return observe(strategy, f"{reason} (listing every task: {why})", None)
+
+
+def _observe(client: MixpeekClient, runner: PagingRunner, report: ProbeReport,
+             tree: SnapshotTree, strategy: PagingStrategy, reason: str,
+             known: KnownState | None, *, started: float, concurrency: int,
+             progress: Callable[[str], None], resume_within: timedelta, lock_timeout: float,
+             part_rows: int) -> SnapshotResult:
+    """Page `strategy` into a staged observation and publish it once it is shown complete (an
+    incremental one, by `known`, the history it builds on: IncrementDoubt, and nothing
+    published, if it cannot be)."""
     progress(f"paging by {strategy.name}: {reason}")
     plan = None
-    if client.budget.max_per_minute is not None:
+    if client.budget.max_per_minute is not None and known is None:
         planned = planned_requests(strategy, report.total, client.page_size)
         plan = None if planned is None else RequestPlan(client.requests_sent + planned,
                                                         client.budget)
         progress(plan.announce("the listing plans") if plan else
                  "the service gives no total: the listing's requests cannot be counted ahead")
-    tree = tree if isinstance(tree, SnapshotTree) else SnapshotTree(tree)
     with SnapshotStaging.open(tree, strategy, resume_within=resume_within,
                               lock_timeout=lock_timeout) as staging:
         cutoff = staging.started_at - CLOCK_MARGIN
@@ -222,16 +270,26 @@ def export_snapshot(
         else:
             progress(f"observation {staging.observation_id}")
         stager = PageStager(staging, part_rows=part_rows, progress=progress,
-                            total=report.total, started=started,
+                            total=None if known else report.total, started=started,
                             note=plan and (lambda: plan.progress(client.requests_sent)))
-        stager.stage(runner.pages(strategy, staging.pending(), concurrency=concurrency),
-                     listed=end_count.listed)
-        at_end = end_count.counts()
+        pages = runner.pages(strategy, staging.pending(), concurrency=concurrency)
+        if known is None:
+            stager.stage(pages, listed=end_count.listed)
+            at_end, increment = end_count.counts(), None
+        else:
+            stager.stage(pages, listed=lambda _: None)
+            at_end = ServiceCounts(None, None)
+            increment = partial(measure_increment, runner, known, strategy, cutoff=cutoff)
         # The total must be from before the first page (a task created at the head of the
         # listing after it is never seen by a positional listing): the probe's is.
-        coverage, observation, tasks_path, quarantine_path = reconcile_and_publish(
-            staging, strategy, reason, report, at_start=ServiceCounts(report.total, start_count),
-            at_end=at_end, requests=client.requests_sent, progress=progress)
+        try:
+            coverage, observation, tasks_path, quarantine_path = reconcile_and_publish(
+                staging, strategy, reason, report,
+                at_start=ServiceCounts(report.total, start_count), at_end=at_end,
+                requests=client.requests_sent, progress=progress, increment=increment)
+        except IncrementDoubt:
+            staging.discard()
+            raise
     return SnapshotResult(
         observation=observation,
         tasks_path=tasks_path,

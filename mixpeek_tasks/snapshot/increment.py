@@ -14,15 +14,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-from mixpeek_tasks.api.paging.changes import FINISHED, IDS_PER_REQUEST
+from mixpeek_tasks.api.paging.changes import (
+    FINISHED,
+    IDS_PER_REQUEST,
+    created_before,
+    created_since,
+)
 from mixpeek_tasks.api.paging.incremental import IncrementalPaging
-from mixpeek_tasks.api.paging.probe import ProbeReport
+from mixpeek_tasks.api.paging.pages import PageRequest
+from mixpeek_tasks.api.paging.probe import (
+    ProbeReport,
+    ProbeRequests,
+    ask_created_at_filter,
+    ask_get_by_id,
+    ask_range_filters,
+    ask_task_id_in_filter,
+)
+from mixpeek_tasks.api.paging.runner import PagingRunner
 from mixpeek_tasks.api.vocabulary import api_timestamp
+from mixpeek_tasks.snapshot.coverage import Coverage
+from mixpeek_tasks.snapshot.observation import Observation
 from mixpeek_tasks.snapshot.reconcile import CLOCK_MARGIN
+from mixpeek_tasks.snapshot.tree import SnapshotTree
+
+# What the known state holds of each task.
+STATE_COLUMNS = ("task_id", "status", "created_at")
 
 # What the plan relies on, with why each is needed; and the two ways it reads the unfinished
 # tasks again, the cheaper first.
@@ -85,14 +107,32 @@ class KnownState:
         return pc.sum(pc.less(created, pa.scalar(self.since, created.type))).as_py() or 0
 
 
-def plan_increment(known: KnownState | None, report: ProbeReport, *, full_every: int,
-                   on_demand: bool, full_requests: int | None) -> IncrementalPaging | str:
-    """The incremental listing for this observation, or why it must list every task: what
-    `why_full` says, or unfinished tasks to read again that cost `full_requests` (what
-    listing everything costs) or more."""
-    reason = why_full(known, report, full_every=full_every, on_demand=on_demand)
-    if reason is not None:
-        return reason
+def why_full(known: KnownState | None, *, full_every: int, on_demand: bool) -> str | None:
+    """Why this observation must list every task, before the probe is asked anything more;
+    None when it may be incremental."""
+    if on_demand:
+        return "a full listing was asked for (--full)"
+    if known is None:
+        return "no complete observation before this one to build on"
+    if known.since_full + 1 >= full_every:
+        return (f"every {full_every}th observation lists every task (the last full listing was "
+                f"{known.since_full} observation(s) ago)")
+    if known.created_before_since() is None:
+        return "the history holds tasks without created_at, which the plan's counts need"
+    return None
+
+
+def plan_increment(known: KnownState, report: ProbeReport, *,
+                   full_requests: int | None) -> IncrementalPaging | str:
+    """The incremental listing, once the probe was asked ask_increment_questions, or why
+    every task must be listed: something it relies on that the probe does not vouch for, or
+    unfinished tasks to read again that cost `full_requests` (what listing everything costs)
+    or more."""
+    failed = [name for name in RELIED_ON if getattr(report, name) is not True]
+    if failed:
+        return "the probe does not vouch for the plan: " + "; ".join(
+            f"{RELIED_ON[name]} ({report.reasons.get(name, 'too few tasks to tell')})"
+            for name in failed)
     unfinished = known.unfinished()
     if report.task_id_in_filter is True:
         strategy, reads = IncrementalPaging(known.since_text, unfinished), -(
@@ -110,53 +150,155 @@ def plan_increment(known: KnownState | None, report: ProbeReport, *, full_every:
     return strategy
 
 
-def why_full(known: KnownState | None, report: ProbeReport, *, full_every: int,
-             on_demand: bool) -> str | None:
-    """Why this observation must list every task, before it is costed; None when it may be
-    incremental."""
-    if on_demand:
-        return "a full listing was asked for (--full)"
-    if known is None:
-        return "no complete observation before this one to start from"
-    if known.since_full + 1 >= full_every:
-        return (f"every {full_every}th observation lists every task (the last full listing was "
-                f"{known.since_full} observation(s) ago)")
-    if known.created_before_since() is None:
-        return "the history holds tasks without created_at, which the plan's counts need"
-    failed = [name for name in RELIED_ON if getattr(report, name) is not True]
-    if failed:
-        return "the probe does not vouch for the plan: " + "; ".join(
-            f"{RELIED_ON[name]} ({report.reasons.get(name, 'too few tasks to tell')})"
-            for name in failed)
-    return None
+def ask_increment_questions(report: ProbeReport, ask: ProbeRequests) -> None:
+    """What plan_increment needs the probe to have asked (GET by id only where the `in`
+    filter fails)."""
+    for question in (ask_range_filters, ask_created_at_filter, ask_task_id_in_filter):
+        question(report, ask)
+    if report.task_id_in_filter is not True:
+        ask_get_by_id(report, ask)
 
 
-def check_increment(known: KnownState, *, missing: list[str], counted_before_since: int | None,
-                    counted_since: int | None, listed_since: int) -> str:
-    """The verdict on an incremental listing, or IncrementDoubt naming the numbers.
+def choose_increment(runner: PagingRunner, report: ProbeReport, tree: SnapshotTree, *,
+                     full_every: int, on_demand: bool
+                     ) -> tuple[IncrementalPaging | None, KnownState | None, str]:
+    """The incremental listing for this observation with what it builds on and why, or None
+    with the reason every task must be listed."""
+    known = known_state(tree)
+    reason = why_full(known, full_every=full_every, on_demand=on_demand)
+    if reason is not None:
+        return None, known, reason
+    ask_increment_questions(report, ProbeRequests(runner, report))
+    full_requests = None if report.total is None else -(-report.total // runner.page_size)
+    planned = plan_increment(known, report, full_requests=full_requests)
+    if isinstance(planned, str):
+        return None, known, planned
+    how = "one by one" if planned.one_by_one else "in task_id `in` batches"
+    return planned, known, (
+        f"the tasks created since {known.since_text} and the {len(planned.unfinished):,} "
+        f"unfinished at observation {known.observation_id}, read again {how}; terminal "
+        "statuses never change, and the probe vouches for every filter this relies on")
 
-    `counted_before_since`: the service's count, at the end, of tasks created before
-    `known.since`: the history's known ones less those gone (asked for by id and not
-    listed: `missing`); a different number means tasks were deleted that the plan cannot see
-    (finished ones), or tasks exist that the history never listed. `counted_since`: its count
-    of tasks created from `known.since` to this listing's cutoff (when it began, less the
-    margin), of which the listing holds `listed_since`: a keyed listing within the filter, so
-    every one of them that still exists is in it."""
-    if counted_before_since is None or counted_since is None:
-        raise IncrementDoubt("the service gave no count to check the incremental listing by")
-    before = known.created_before_since() or 0
-    gone_before = known.counted_before_since(missing)
-    expected = before - gone_before
-    if counted_before_since != expected:
-        raise IncrementDoubt(
-            f"the service counts {counted_before_since:,} tasks created before "
-            f"{known.since_text}, the history {before:,} alive of which {gone_before:,} went: "
-            + ("finished tasks were deleted, which only a full listing sees"
-               if counted_before_since < expected else
-               "tasks exist that no observation listed"))
-    if listed_since < counted_since:
-        raise IncrementDoubt(
-            f"the listing holds {listed_since:,} tasks created since {known.since_text}, the "
-            f"service counts {counted_since:,}")
-    return (f"exact: {expected:,} tasks from before {known.since_text} known ({len(missing):,} "
-            f"gone), {listed_since:,} created since listed of the {counted_since:,} counted")
+
+def known_state(tree: SnapshotTree) -> KnownState | None:
+    """The history after the newest observation: its tasks and those it carried, back to the
+    full listing it builds on; None without one (or with an observation that has no coverage
+    record, or an increment that does not build on the observation before it)."""
+    chain: list[tuple[Observation, Coverage]] = []
+    for observation in reversed(tree.observations()):
+        raw = tree.coverage(observation)
+        if raw is None:
+            return None
+        coverage = Coverage.from_json(raw)
+        if chain and chain[-1][1].increment["base_observation"] != observation.id:
+            return None
+        chain.append((observation, coverage))
+        if coverage.increment is None:
+            break
+    else:
+        return None
+    state: pa.Table | None = None
+    started = None
+    for observation, coverage in reversed(chain):
+        with tree.files(observation) as files:
+            listed = pq.read_table(files.tasks, columns=list(STATE_COLUMNS))
+            started = files.observation.listing_started_at
+        if state is None:
+            state = listed
+            continue
+        dropped = pa.concat_arrays([listed["task_id"].combine_chunks(),
+                                    pa.array(coverage.increment["gone"], pa.string())])
+        state = pa.concat_tables([
+            state.filter(pc.invert(pc.is_in(state["task_id"], dropped))), listed])
+    return KnownState(chain[0][0].id, started, state, since_full=len(chain) - 1)
+
+
+@dataclass(frozen=True)
+class Increment:
+    """An incremental observation's record, in its coverage: the observation `base` it builds
+    on, the moment `since` from which it listed every task created, the counts that checked
+    it, the tasks it carried unchanged from `base` (listed there, or carried there from an
+    earlier one) and the unfinished tasks asked for by id that the service no longer has."""
+
+    base_observation: str
+    since: str
+    known_before_since: int
+    gone_before_since: int
+    counted_before_since: int | None
+    counted_since: int | None
+    listed_since: int
+    carried: int
+    gone: list[str]
+
+    def verdict(self) -> str:
+        """The verdict on the listing, or IncrementDoubt naming the numbers.
+
+        The service's count of tasks created before `since` must be the history's known ones
+        less those gone: fewer means finished tasks were deleted, which the plan cannot see;
+        more, tasks exist that no observation listed. Its count of tasks created from `since`
+        to this listing's cutoff must all be listed (a keyed listing within the filter: every
+        one that still exists is in it)."""
+        if self.counted_before_since is None or self.counted_since is None:
+            raise IncrementDoubt("the service gave no count to check the incremental listing by")
+        expected = self.known_before_since - self.gone_before_since
+        if self.counted_before_since != expected:
+            raise IncrementDoubt(
+                f"the service counts {self.counted_before_since:,} tasks created before "
+                f"{self.since}, the history {self.known_before_since:,} alive of which "
+                f"{self.gone_before_since:,} went: " + (
+                    "finished tasks were deleted, which only a full listing sees"
+                    if self.counted_before_since < expected else
+                    "tasks exist that no observation listed"))
+        if self.listed_since < self.counted_since:
+            raise IncrementDoubt(
+                f"the listing holds {self.listed_since:,} tasks created since {self.since}, "
+                f"the service counts {self.counted_since:,}")
+        return (f"exact: {expected:,} tasks from before {self.since} known ({len(self.gone):,} "
+                f"gone), {self.listed_since:,} created since listed of the "
+                f"{self.counted_since:,} counted; {self.carried:,} carried unchanged from "
+                f"observation {self.base_observation}")
+
+
+def increment_of(known: KnownState, *, listed: list[str], missing: list[str],
+                 counted_before_since: int | None, counted_since: int | None,
+                 listed_since: int) -> Increment:
+    """The record of an incremental listing that listed the tasks `listed` and did not find
+    the unfinished `missing`, with the service's counts (Increment.verdict judges them)."""
+    gone = sorted(task_id for task_id, is_known in zip(missing, known.known(missing))
+                  if is_known)
+    listed_known = sum(known.known(listed))
+    return Increment(
+        base_observation=known.observation_id, since=known.since_text,
+        known_before_since=known.created_before_since() or 0,
+        gone_before_since=known.counted_before_since(missing),
+        counted_before_since=counted_before_since, counted_since=counted_since,
+        listed_since=listed_since, carried=known.tasks.num_rows - listed_known - len(gone),
+        gone=gone)
+
+
+def measure_increment(runner: PagingRunner, known: KnownState, strategy: IncrementalPaging,
+                      tasks_file: Path, cutoff: datetime) -> Increment:
+    """The record of the incremental listing staged in `tasks_file`, with the service's counts
+    now (one round trip): every task created before `known.since`, and from it to `cutoff`."""
+    cut = api_timestamp(cutoff)
+    since_to_cutoff = {"filters": {"AND": [
+        *created_since(known.since_text)["filters"]["AND"],
+        *created_before(cut)["filters"]["AND"]], "case_sensitive": True}}
+    answers = runner.ask_together([
+        PageRequest(created_before(known.since_text), 1,
+                    f"check: tasks created before {known.since_text}", {"include_total": "true"}),
+        PageRequest(since_to_cutoff, 1, f"check: tasks created from {known.since_text} to {cut}",
+                    {"include_total": "true"})])
+    before, since = [_total(answer) for answer in answers]
+    table = pq.read_table(tasks_file, columns=["task_id", "created_at"])
+    created = table["created_at"]
+    in_window = pc.and_(pc.greater_equal(created, pa.scalar(known.since, created.type)),
+                        pc.less(created, pa.scalar(cutoff, created.type)))
+    return increment_of(known, listed=table["task_id"].to_pylist(), missing=strategy.missing(),
+                        counted_before_since=before, counted_since=since,
+                        listed_since=pc.sum(in_window).as_py() or 0)
+
+
+def _total(answer: dict) -> int | None:
+    value = (answer.get("pagination") or {}).get("total")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

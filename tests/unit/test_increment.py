@@ -12,7 +12,7 @@ from mixpeek_tasks.snapshot.increment import (
     RELIED_ON,
     IncrementDoubt,
     KnownState,
-    check_increment,
+    increment_of,
     plan_increment,
     why_full,
 )
@@ -47,38 +47,52 @@ def test_the_known_state_names_the_unfinished_tasks_and_counts_those_before_the_
     assert known_state([("a", "COMPLETED", None)]).created_before_since() is None
 
 
-@pytest.mark.parametrize(("known", "report", "options", "reason"), [
-    (KNOWN, vouching(), {"on_demand": True}, "asked for (--full)"),
-    (None, vouching(), {}, "no complete observation before"),
-    (known_state([("a", "COMPLETED", OLD)], since_full=6), vouching(), {},
+@pytest.mark.parametrize(("known", "options", "reason"), [
+    (KNOWN, {"on_demand": True}, "asked for (--full)"),
+    (None, {}, "no complete observation before"),
+    (known_state([("a", "COMPLETED", OLD)], since_full=6), {},
      "every 7th observation lists every task"),
-    (known_state([("a", "COMPLETED", None)]), vouching(), {}, "tasks without created_at"),
-    (KNOWN, ProbeReport(**{**dict.fromkeys(RELIED_ON, True), "created_at_filter": False,
-                           "reasons": {"created_at_filter": "ignored"}}), {},
-     "a created_at filter lists the tasks created since a moment (ignored)"),
-    (KNOWN, ProbeReport(**{**dict.fromkeys(RELIED_ON, True), "total_given": None}), {},
-     "the service counts what it lists, to check the plan by (too few tasks to tell)"),
+    (known_state([("a", "COMPLETED", None)]), {}, "tasks without created_at"),
 ])
-def test_why_an_observation_lists_every_task(known, report, options, reason):
-    said = why_full(known, report, full_every=7, **{"on_demand": False, **options})
+def test_why_an_observation_lists_every_task(known, options, reason):
+    said = why_full(known, full_every=7, **{"on_demand": False, **options})
     assert said is not None and reason in said
 
 
-def test_an_observation_may_be_incremental_when_everything_it_relies_on_holds():
-    assert why_full(known_state([("a", "COMPLETED", OLD)], since_full=5), vouching(),
-                    full_every=7, on_demand=False) is None
+def test_an_observation_may_be_incremental_until_the_nth():
+    assert why_full(known_state([("a", "COMPLETED", OLD)], since_full=5), full_every=7,
+                    on_demand=False) is None
+
+
+@pytest.mark.parametrize(("report", "reason"), [
+    (ProbeReport(**{**dict.fromkeys(RELIED_ON, True), "created_at_filter": False,
+                    "reasons": {"created_at_filter": "ignored"}}),
+     "a created_at filter lists the tasks created since a moment (ignored)"),
+    (ProbeReport(**{**dict.fromkeys(RELIED_ON, True), "total_given": None}),
+     "the service counts what it lists, to check the plan by (too few tasks to tell)"),
+])
+def test_a_plan_the_probe_does_not_vouch_for_lists_every_task(report, reason):
+    said = plan_increment(KNOWN, report, full_requests=100)
+    assert isinstance(said, str) and reason in said
+
+
+def check(**counts):
+    return increment_of(KNOWN, listed=[], **{"missing": [], "counted_before_since": 4,
+                                             "counted_since": 9, "listed_since": 9,
+                                             **counts}).verdict()
 
 
 def test_counts_that_add_up_make_the_listing_exact():
-    verdict = check_increment(KNOWN, missing=[], counted_before_since=4, counted_since=9,
-                              listed_since=9)
-    assert verdict.startswith("exact: 4 tasks from before 2026-12-01T02:50:00.000Z known")
+    assert check().startswith("exact: 4 tasks from before 2026-12-01T02:50:00.000Z known")
 
 
 def test_a_task_gone_among_the_unfinished_is_taken_out_of_what_the_service_must_count():
     # "b" (created before the margin) went; "e" (after it) too, and "zz" was never known.
-    assert "(3 gone)" in check_increment(KNOWN, missing=["b", "e", "zz"],
-                                         counted_before_since=3, counted_since=5, listed_since=5)
+    record = increment_of(KNOWN, listed=["a", "new"], missing=["b", "e", "zz"],
+                          counted_before_since=3, counted_since=5, listed_since=5)
+    assert record.gone == ["b", "e"] and record.gone_before_since == 1
+    assert record.carried == 5 - 1 - 2  # known, less the one listed again and the two gone
+    assert "(2 gone)" in record.verdict()
 
 
 @pytest.mark.parametrize(("counts", "reason"), [
@@ -89,12 +103,11 @@ def test_a_task_gone_among_the_unfinished_is_taken_out_of_what_the_service_must_
 ])
 def test_counts_that_do_not_add_up_are_a_doubt(counts, reason):
     with pytest.raises(IncrementDoubt, match=reason):
-        check_increment(KNOWN, missing=[], listed_since=9,
-                        **{"counted_before_since": 4, "counted_since": 9, **counts})
+        check(**counts)
 
 
 def test_the_plan_reads_the_unfinished_tasks_in_batches_where_it_can_else_one_by_one():
-    options = {"full_every": 7, "on_demand": False, "full_requests": 100}
+    options = {"full_requests": 100}
     batched = plan_increment(KNOWN, vouching(task_id_in_filter=True, get_by_id=True), **options)
     assert isinstance(batched, IncrementalPaging) and not batched.one_by_one
     assert batched.since == KNOWN.since_text and batched.unfinished == ["b", "d", "e"]
@@ -106,12 +119,8 @@ def test_the_plan_reads_the_unfinished_tasks_in_batches_where_it_can_else_one_by
         "the probe vouches for no way to read the unfinished tasks again: a task_id `in` "
         "filter lists the tasks asked for (ignored); GET /v1/tasks/{id} answers a listed task "
         "(too few tasks to tell)")
-    assert "every 7th observation" in plan_increment(
-        known_state([("a", "COMPLETED", OLD)], since_full=6), vouching(get_by_id=True),
-        **options)
 
 
 def test_reading_the_unfinished_tasks_one_by_one_must_cost_less_than_listing_everything():
-    said = plan_increment(KNOWN, vouching(get_by_id=True), full_every=7, on_demand=False,
-                          full_requests=3)
+    said = plan_increment(KNOWN, vouching(get_by_id=True), full_requests=3)
     assert said == "reading the 3 unfinished tasks again takes 3 requests, listing every task 3"
