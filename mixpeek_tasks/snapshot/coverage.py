@@ -74,5 +74,6 @@ class Coverage:
                 **{f"{k}_at_end": v for k, v in asdict(self.at_end).items()},
                 **asdict(self.content),
                 "incremental_from": self.increment and self.increment["base_observation"],
-                "carried": self.increment and self.increment["carried"]}
+                "carried": self.increment and self.increment["carried"],
+                "gone_task_ids": self.increment and self.increment["gone"]}
         return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in flat.items()}

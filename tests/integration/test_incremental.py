@@ -128,3 +128,33 @@ def test_each_profile_gets_the_plan_the_probe_vouches_for_or_a_full_listing_and_
     if incremental:
         assert result.coverage.increment["gone"] == gone
         assert statuses(known_state(SnapshotTree(tmp_path)).tasks) == truth
+
+
+def test_tasks_the_service_forgets_stay_in_the_history_with_when_they_were_last_listed_and_gone(
+        tmp_path):
+    tree = SnapshotTree(tmp_path / "tree")
+    with running_emulator(tasks=1500, seed=35) as server:
+        first = observe(server, tree)
+        unfinished_gone = a_day(server.store, new=10, finishing=5)  # found gone by id
+        second = observe(server, tree)
+        finished_gone = a_day(server.store, new=10, finishing=5, delete_unfinished=0,
+                              delete_finished=1)  # only a full listing sees it
+        third = observe(server, tree)
+        fourth = observe(server, tree)
+    assert second.coverage.strategy == "incremental"
+    assert third.coverage.strategy != "incremental"  # the counts sent it to a full listing
+    assert fourth.coverage.strategy == "incremental"
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb", tree)
+    warehouse.load()
+    warehouse.build_views()
+    gone = {row[0]: row[1:] for row in warehouse.query(
+        "SELECT task_id, last_listed_in, gone_since FROM tasks_gone").rows}
+    assert gone == {unfinished_gone[0]: (first.observation.id, second.observation.id),
+                    finished_gone[0]: (first.observation.id, third.observation.id)}
+    carried = warehouse.query(
+        "SELECT observation_id, incremental_from, carried, gone_task_ids FROM export_coverage"
+        " ORDER BY observation_id").rows
+    assert [row[1] for row in carried] == [None, first.observation.id, None,
+                                            third.observation.id]
+    assert carried[1][3] == unfinished_gone and carried[1][2] == second.coverage.increment[
+        "carried"] > 1000
