@@ -200,15 +200,16 @@ def export_snapshot(
     part_rows: int = PART_ROWS,
     paging: PagingMode | str = PagingMode.AUTO,
     full: bool = False,
-    full_every: int = int(FULL_LISTING_EVERY.default),
+    full_every: int | None = None,
 ) -> SnapshotResult:
     """List the tasks and publish them, with the quarantine, as a new observation in `tree`
     (a SnapshotTree, or its root).
 
     After a complete observation, the next lists only the tasks created since and those not
     terminal then, where the probe vouches for all this relies on (snapshot/increment.py);
-    every `full_every`th observation, one with `full`, and any whose incremental listing
-    cannot be shown exact list every task, the reason logged and recorded.
+    every `full_every`th observation (None: MIXPEEK_FULL_LISTING_EVERY), one with `full`, and
+    any whose incremental listing cannot be shown exact list every task, the reason logged and
+    recorded.
     A listing interrupted less than `resume_within` ago is resumed from its checkpoint, as the
     same observation; a concurrent listing is waited for up to `lock_timeout` seconds.
     `paging` forces a strategy of a full listing (MixpeekProtocolError if the probe shows it
@@ -222,8 +223,9 @@ def export_snapshot(
                       concurrency=concurrency, progress=progress, resume_within=resume_within,
                       lock_timeout=lock_timeout, part_rows=part_rows)
     if PagingMode(paging) is PagingMode.AUTO:
-        increment, known, why = choose_increment(runner, report, tree, full_every=full_every,
-                                                 on_demand=full)
+        increment, known, why = choose_increment(
+            runner, report, tree, on_demand=full,
+            full_every=FULL_LISTING_EVERY.read() if full_every is None else full_every)
     else:
         increment, known, why = None, None, f"paging is set to {PagingMode(paging).value}"
     if increment is not None:

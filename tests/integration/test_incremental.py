@@ -19,7 +19,8 @@ RETRIES = RetryPolicy(max_attempts=12, base_delay=0.01, min_delay=0.001, max_del
 
 def observe(server, root, page_size=200, **options):
     with MixpeekClient("k", server.base_url, page_size=page_size, retry=RETRIES) as client:
-        return export_snapshot(client, root, progress=lambda _: None, concurrency=3, **options)
+        return export_snapshot(client, root, progress=lambda _: None, concurrency=3,
+                               **{"full_every": 7, **options})
 
 
 def a_day(store, *, new=60, finishing=40, delete_unfinished=1, delete_finished=0):
