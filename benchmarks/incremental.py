@@ -1,14 +1,14 @@
 """`make bench`, issue 20: what an observation costs after a day's change, a full listing
 against the incremental plan, in requests and seconds.
 
-The account (the emulator, in this process: the day's change is made in its store) is listed
-as the last complete observation saw it; then a day passes: 2% of the account is created and
-2% of it finishes. The next observation is measured twice, in a child process each (so the
-emulator's thread has this process to itself): the full listing (probe, the chosen strategy's
-pages, the end counts) and the incremental plan's reads (probe and its questions on the
-filters, the tasks created since the last observation began less the clock margin, the
-unfinished tasks of the last one by task_id `in` batches, and the counts that check it). Both
-fetch and decode every page and stop there: what differs is what the service is asked.
+The account (the emulator, in this process: the day's change is made in its store) is
+observed once in full (export_snapshot, into a Parquet tree); then a day passes: 2% of the
+account is created and 2% of it finishes. The next observation is measured twice, from copies
+of the same tree, in a child process each (so the emulator's thread has this process to
+itself): listing every task (`full`), and by the incremental plan (the tasks created since the
+last observation began less the clock margin, the unfinished tasks of the last one by task_id
+`in` batches, the counts that check it). Each is the whole observation as the asset runs it:
+probe, pages, Parquet, checks, publish.
 
 At a budget of 10 requests a minute the time is the budget's wait for that many requests
 (RequestBudget.seconds_for), computed, not waited for. At 1,000,000 tasks the requests are
@@ -22,74 +22,38 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
-import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 DAY_SHARE = 0.02
 BUDGET_PER_MINUTE = 10
 PAGE_SIZE = 1000
 API_KEY = "bench-key"
+# A full listing every this many observations, the setting's default; the day measured is the
+# one after a full listing, so its plan is incremental.
+FULL_EVERY = 7
 
 
-def _client(base_url: str):
+def observation(base_url: str, tree: str, concurrency: int, *, full: bool) -> dict:
+    """One observation into `tree` (which holds the last one), as the asset runs it: probe,
+    the plan or the strategy, pages to Parquet, the checks, the publish."""
     from mixpeek_tasks.api.transport import MixpeekClient
+    from mixpeek_tasks.snapshot.export import export_snapshot
 
-    return MixpeekClient(API_KEY, base_url, page_size=PAGE_SIZE)
-
-
-def full_listing(base_url: str, concurrency: int) -> dict:
-    """Probe, choose, page everything, count the service at the end."""
-    from mixpeek_tasks.api.paging.choice import choose
-    from mixpeek_tasks.api.paging.probe import probe
-    from mixpeek_tasks.api.paging.runner import PagingRunner
-    from mixpeek_tasks.snapshot.reconcile import CLOCK_MARGIN, count_service
-
-    with _client(base_url) as client:
-        started = time.perf_counter()
-        runner = PagingRunner.of(client)
-        report = probe(runner)
-        strategy, _ = choose(runner, report, "auto", concurrency=concurrency)
-        rows = sum(len(page.tasks) for page in runner.pages(strategy, concurrency=concurrency))
-        count_service(client, datetime.now(timezone.utc) - CLOCK_MARGIN)
-        return {"rows": rows, "requests": client.requests_sent,
-                "seconds": time.perf_counter() - started, "strategy": strategy.name}
-
-
-def incremental_listing(base_url: str, concurrency: int, since: str,
-                        unfinished: list[str]) -> dict:
-    """Probe and the plan's questions, the new and the unfinished tasks, and the counts the
-    plan checks itself by (every task, the tasks created since)."""
-    from mixpeek_tasks.api.paging.changes import created_since
-    from mixpeek_tasks.api.paging.incremental import IncrementalPaging
-    from mixpeek_tasks.api.paging.pages import PageRequest
-    from mixpeek_tasks.api.paging.probe import (
-        ProbeRequests,
-        ask_created_at_filter,
-        ask_task_id_in_filter,
-        probe,
-    )
-    from mixpeek_tasks.api.paging.runner import PagingRunner
-
-    with _client(base_url) as client:
-        started = time.perf_counter()
-        runner = PagingRunner.of(client)
-        report = probe(runner)
-        ask = ProbeRequests(runner, report)
-        for question in (ask_created_at_filter, ask_task_id_in_filter):
-            question(report, ask)
-        if not report.holds("created_at_filter", "task_id_in_filter"):
-            sys.exit(f"the probe does not vouch for the plan's filters: {report.reasons}")
-        strategy = IncrementalPaging(since, unfinished)
-        rows = sum(len(page.tasks) for page in runner.pages(strategy, concurrency=concurrency))
-        runner.ask_together([
-            PageRequest({}, 1, "total", {"include_total": "true"}),
-            PageRequest(created_since(since), 1, "created since", {"include_total": "true"})])
-        return {"rows": rows, "requests": client.requests_sent,
-                "seconds": time.perf_counter() - started, **strategy.facts()}
+    with MixpeekClient(API_KEY, base_url, page_size=PAGE_SIZE) as client:
+        result = export_snapshot(client, tree, concurrency=concurrency, full=full,
+                                 full_every=FULL_EVERY, progress=lambda _: None)
+    coverage = result.coverage
+    facts = coverage.strategy_facts if coverage.increment else {}
+    return {"rows": result.rows + result.quarantined, "requests": result.requests,
+            "seconds": result.seconds, "strategy": coverage.strategy,
+            "reason": coverage.reason, "verdict": coverage.verdict,
+            "new_listed": facts.get("new_listed", 0),
+            "unfinished_asked": facts.get("unfinished_asked", 0),
+            "id_batches": facts.get("id_batches", 0)}
 
 
 def _child(*options: str) -> dict:
@@ -99,33 +63,32 @@ def _child(*options: str) -> dict:
 
 
 def measured_day(tasks: int, concurrency: int) -> dict:
-    """The last observation's view of a generated account, a day's change, then the next
-    observation listed in full and by the plan."""
+    """A complete observation of a generated account, a day's change, then the next
+    observation twice from copies of the same tree: listing every task, and by the plan."""
     from mixpeek_emulator import running_emulator
     from mixpeek_tasks.api.paging.changes import FINISHED
-    from mixpeek_tasks.api.vocabulary import api_timestamp
-    from mixpeek_tasks.snapshot.reconcile import CLOCK_MARGIN
 
     with running_emulator(tasks, seed=1) as server, tempfile.TemporaryDirectory() as scratch:
+        common = ["--base-url", server.base_url, "--concurrency", str(concurrency)]
+        first = Path(scratch) / "first"
+        _child("full", *common, "--tree", str(first))
         store = server.store
         with store.lock:
-            began = datetime.now(timezone.utc)
-            unfinished = [i for i, t in store.tasks.items() if t["status"] not in FINISHED]
+            unfinished = sum(t["status"] not in FINISHED for t in store.tasks.values())
             store.create(round(tasks * DAY_SHARE))
             store.finish(round(tasks * DAY_SHARE))
             now_listed = len(store.tasks)
-        since = api_timestamp(began - CLOCK_MARGIN)
-        ids_file = Path(scratch) / "unfinished.json"
-        ids_file.write_text(json.dumps(unfinished))
-        common = ["--base-url", server.base_url, "--concurrency", str(concurrency)]
-        full = _child("full", *common)
-        plan = _child("incremental", *common, "--since", since, "--unfinished", str(ids_file))
+        trees = {kind: Path(scratch) / kind for kind in ("full", "incremental")}
+        for tree in trees.values():
+            shutil.copytree(first, tree)
+        full = _child("full", *common, "--tree", str(trees["full"]))
+        plan = _child("incremental", *common, "--tree", str(trees["incremental"]))
     if full["rows"] != now_listed:
         sys.exit(f"the full listing read {full['rows']:,} tasks of {now_listed:,}")
-    if plan["rows"] != plan["new_listed"] + plan["unfinished_asked"]:
-        sys.exit(f"the plan read {plan['rows']:,} tasks, not its new and unfinished ones")
+    if plan["strategy"] != "incremental":
+        sys.exit(f"the next observation was not incremental: {plan['reason']}")
     return {"tasks": tasks, "full": full, "incremental": plan,
-            "unfinished_share": len(unfinished) / tasks}
+            "unfinished_share": unfinished / tasks}
 
 
 def planned_day(tasks: int, measured: dict) -> dict:
@@ -180,18 +143,15 @@ def incremental_table(concurrency: int = 4, tasks: int = 100_000,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("role", nargs="?", choices=("full", "incremental"),
-                        help="(a child's role) one listing, printed as JSON")
+                        help="(a child's role) one observation into --tree, printed as JSON")
     parser.add_argument("--base-url")
+    parser.add_argument("--tree")
     parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--since")
-    parser.add_argument("--unfinished", type=Path)
     parser.add_argument("--tasks", type=int, default=100_000)
     args = parser.parse_args()
-    if args.role == "full":
-        print(json.dumps(full_listing(args.base_url, args.concurrency)))
-    elif args.role == "incremental":
-        print(json.dumps(incremental_listing(args.base_url, args.concurrency, args.since,
-                                             json.loads(args.unfinished.read_text()))))
+    if args.role:
+        print(json.dumps(observation(args.base_url, args.tree, args.concurrency,
+                                     full=args.role == "full")))
     else:
         print("\n".join(incremental_table(args.concurrency, args.tasks)))
 
