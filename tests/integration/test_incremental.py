@@ -2,15 +2,20 @@
 new and unfinished tasks, and the history it leaves equals a full listing's; where the probe
 cannot vouch for the plan, or its counts do not add up, the run lists every task and says why."""
 
+import random
+
+import httpx
 import pyarrow.parquet as pq
 import pytest
 
-from mixpeek_emulator import running_emulator
+from mixpeek_emulator import FAULT_KINDS, Faults, running_emulator
+from mixpeek_tasks.api.errors import MixpeekProtocolError
 from mixpeek_tasks.api.paging.changes import FINISHED
 from mixpeek_tasks.api.retries import RetryPolicy
 from mixpeek_tasks.api.transport import MixpeekClient
 from mixpeek_tasks.snapshot.export import export_snapshot
 from mixpeek_tasks.snapshot.increment import known_state
+from mixpeek_tasks.snapshot.reconcile import SnapshotIncomplete
 from mixpeek_tasks.snapshot.tree import SnapshotTree
 from mixpeek_tasks.warehouse.database import Warehouse
 
@@ -159,3 +164,53 @@ def test_tasks_the_service_forgets_stay_in_the_history_with_when_they_were_last_
                                             third.observation.id]
     assert carried[1][3] == unfinished_gone and carried[1][2] == second.coverage.increment[
         "carried"] > 1000
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(8))
+def test_no_profile_fault_or_churn_mix_leaves_a_task_missing_from_an_incremental_history(
+        tmp_path, seed):
+    """A full observation, a day, then the next (incremental where the probe vouches for it):
+    every task that existed throughout the second is in the history it leaves, or nothing is
+    published."""
+    rng = random.Random(seed)
+    quirks = ["ignores_sort", "sorts_page_only", "no_total", "no_timestamps",
+              "ignores_status_filter", "ignores_in_filter", "ignores_created_at_filter"]
+    profile = ",".join(rng.sample(quirks, rng.randint(0, 2)))
+    faults = Faults(rate=rng.uniform(0, 0.1), kinds=tuple(rng.sample(FAULT_KINDS, 4)),
+                    seed=seed, slow_seconds=0.3)
+    tree = SnapshotTree(tmp_path)
+    with running_emulator(tasks=rng.randint(1500, 6000), seed=seed, churn=rng.randint(0, 3),
+                          churn_deletes=rng.choice([0, 0, 0, 1]), profile=profile,
+                          faults=faults) as server:
+        try:
+            with MixpeekClient("k", server.base_url, page_size=rng.choice([100, 500]),
+                               retry=RETRIES, timeout=httpx.Timeout(0.5)) as client:
+                export_snapshot(client, tree, progress=lambda _: None, full_every=7)
+                a_day(server.store, new=rng.randint(0, 80), finishing=rng.randint(0, 60),
+                      delete_unfinished=rng.randint(0, 2), delete_finished=rng.choice([0, 0, 0, 1]))
+                at_start = set(server.store.tasks)
+                result = export_snapshot(client, tree, progress=lambda _: None, full_every=7,
+                                         concurrency=rng.randint(1, 4))
+        except (MixpeekProtocolError, SnapshotIncomplete) as refused:
+            print(f"seed={seed} profile={profile or 'documented'}: refused: {refused}")
+            return
+        at_end = set(server.store.tasks)
+    state = known_state(tree)
+    missing = (at_start & at_end) - set(state.tasks["task_id"].to_pylist())
+    print(f"seed={seed} profile={profile or 'documented'}: {result.coverage.strategy}, "
+          f"{result.requests} requests, missing={len(missing)} ({result.coverage.reason})")
+    assert not missing
+
+
+def test_on_a_live_account_an_incremental_observation_still_misses_no_task(tmp_path):
+    # Tasks created and finishing before every request, as on a busy account.
+    with running_emulator(tasks=3000, seed=36, churn=3) as server:
+        observe(server, tmp_path)
+        a_day(server.store, delete_unfinished=0)
+        at_start = set(server.store.tasks)
+        result = observe(server, tmp_path)
+        at_end = set(server.store.tasks)
+    assert result.coverage.strategy == "incremental", result.coverage.reason
+    known = set(known_state(SnapshotTree(tmp_path)).tasks["task_id"].to_pylist())
+    assert at_start <= known <= at_end
