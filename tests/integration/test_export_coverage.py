@@ -62,6 +62,12 @@ def coverage_rows(warehouse: Warehouse) -> list[tuple]:
     return warehouse.query("SELECT * FROM export_coverage ORDER BY observation_id").rows
 
 
+def coverage_columns(warehouse: Warehouse) -> list[tuple]:
+    return warehouse.query(
+        "SELECT column_name, data_type FROM information_schema.columns"
+        " WHERE table_name = 'export_coverage' ORDER BY ordinal_position").rows
+
+
 def has_coverage_table(warehouse: Warehouse) -> bool:
     return bool(warehouse.query("SELECT count(*) FROM duckdb_tables()"
                                 " WHERE table_name = 'export_coverage'").rows[0][0])
@@ -71,10 +77,7 @@ def test_a_load_with_coverage_writes_one_typed_row(tmp_path):
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
     observed = snapshot(tmp_path, DAY_ONE, keyset_coverage())
     warehouse.load()
-    columns = warehouse.query(
-        "SELECT column_name, data_type FROM information_schema.columns"
-        " WHERE table_name = 'export_coverage' ORDER BY ordinal_position").rows
-    assert columns == COLUMNS
+    assert coverage_columns(warehouse) == COLUMNS
     assert coverage_rows(warehouse) == [(
         observed.id, "keyset", "the probe saw ids in order",
         "exact: 3 listed of the 3 tasks created before the export the service reports",
@@ -131,8 +134,5 @@ def test_a_warehouse_made_before_incremental_observations_gets_their_columns(tmp
             con.execute(f"ALTER TABLE export_coverage DROP COLUMN {column}")
     second = snapshot(tmp_path, DAY_TWO, keyset_coverage())
     warehouse.load()
-    columns = warehouse.query(
-        "SELECT column_name, data_type FROM information_schema.columns"
-        " WHERE table_name = 'export_coverage' ORDER BY ordinal_position").rows
-    assert columns == COLUMNS
+    assert coverage_columns(warehouse) == COLUMNS
     assert [row[0] for row in coverage_rows(warehouse)] == [first.id, second.id]
