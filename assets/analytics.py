@@ -4,6 +4,7 @@
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
+    AssetExecutionContext,
     Config,
     MaterializeResult,
     MetadataValue,
@@ -12,7 +13,8 @@ from dagster import (
 )
 from pydantic import Field
 
-from assets import GROUP
+from assets import GROUP, OWNERS
+from assets.catalog import URI, materializations, uri
 from assets.warehouse import NOTHING_LOADED, newest_loaded, warehouse_tasks
 from mixpeek_tasks.reporting.markdown import bar_chart, markdown_table
 from mixpeek_tasks.reporting.queries import (
@@ -25,6 +27,7 @@ from mixpeek_tasks.reporting.queries import (
     TERMINAL_MISMATCHES,
 )
 from mixpeek_tasks.warehouse.database import DEFAULT_STUCK_AFTER_HOURS
+from mixpeek_tasks.warehouse.dictionary import VIEWS
 from pipelines.resources import ExportStorage
 
 
@@ -37,9 +40,11 @@ class AnalyticsConfig(Config):
 @asset(
     deps=[warehouse_tasks],
     group_name=GROUP,
+    owners=OWNERS,
     kinds={"duckdb"},
 )
-def task_analytics(config: AnalyticsConfig, storage: ExportStorage) -> MaterializeResult:
+def task_analytics(context: AssetExecutionContext, config: AnalyticsConfig,
+                   storage: ExportStorage) -> MaterializeResult:
     """The analysts' views (success rate, latency, failures, stuck tasks, batches, daily
     summary), with a preview of each as markdown tables and text charts."""
     warehouse = storage.warehouse()
@@ -49,6 +54,8 @@ def task_analytics(config: AnalyticsConfig, storage: ExportStorage) -> Materiali
     failures = warehouse.query(FAILURE_REASONS)
     stuck = warehouse.query(STUCK)
     daily = warehouse.query(DAILY_SUMMARY)
+    for event in materializations(warehouse, VIEWS):
+        context.log_event(event)
     return MaterializeResult(
         metadata={
             "success_rate_by_type": MetadataValue.md(markdown_table(success)),
@@ -63,6 +70,7 @@ def task_analytics(config: AnalyticsConfig, storage: ExportStorage) -> Materiali
                 bar_chart(daily, "observation_id", "finished")),
             "task_types": len(success.rows),
             "stuck_task_count": len(stuck.rows),
+            URI: uri(warehouse.path),
         },
     )
 

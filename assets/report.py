@@ -1,9 +1,10 @@
 """The HTML report of the warehouse: one self-contained page of charts and tables."""
 
-from dagster import MaterializeResult, MetadataValue, asset
+from dagster import MaterializeResult, asset
 
-from assets import GROUP
+from assets import GROUP, OWNERS
 from assets.analytics import task_analytics
+from assets.catalog import URI, uri
 from mixpeek_tasks.reporting.html import write_report
 from pipelines.resources import ExportStorage
 
@@ -11,6 +12,7 @@ from pipelines.resources import ExportStorage
 @asset(
     deps=[task_analytics],
     group_name=GROUP,
+    owners=OWNERS,
     kinds={"html"},
 )
 def task_report(storage: ExportStorage) -> MaterializeResult:
@@ -18,5 +20,4 @@ def task_report(storage: ExportStorage) -> MaterializeResult:
     reasons and stuck tasks (`report/index.html` beside the warehouse)."""
     warehouse = storage.warehouse()
     path = write_report(warehouse, warehouse.path.parent / "report")
-    return MaterializeResult(metadata={"path": MetadataValue.path(str(path)),
-                                       "bytes": path.stat().st_size})
+    return MaterializeResult(metadata={URI: uri(path), "bytes": path.stat().st_size})

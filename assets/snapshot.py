@@ -1,7 +1,7 @@
 """An observation: every task the API lists now, flattened into Parquet, with its checks.
 
 No partitions: the service lists tasks as they are now, so each materialization is one new
-observation, filed under the moment it ran (README, "Observations"); nothing in the UI, a
+observation, filed under the moment it ran (docs/guide.md, "Observations"); nothing in the UI, a
 backfill or a re-run can file a listing under a date it did not see.
 """
 
@@ -25,7 +25,8 @@ from dagster import (
 )
 from pydantic import Field
 
-from assets import GROUP
+from assets import GROUP, OWNERS
+from assets.catalog import ROW_COUNT, URI, uri
 from mixpeek_tasks import settings
 from mixpeek_tasks.api.errors import MixpeekError
 from mixpeek_tasks.snapshot.coverage import Coverage
@@ -60,6 +61,7 @@ class SnapshotConfig(Config):
 
 @asset(
     group_name=GROUP,
+    owners=OWNERS,
     kinds={"parquet"},
     # The window is read once, when the code location loads.
     freshness_policy=freshness_policy(hours=settings.FRESHNESS_HOURS.read()),
@@ -97,14 +99,14 @@ def task_snapshot(context: AssetExecutionContext, config: SnapshotConfig,
             "observed_on": observation.observed_on.isoformat(),
             "listing_started_at": observation.listing_started_at.isoformat(),
             "listing_finished_at": observation.listing_finished_at.isoformat(),
-            "rows": result.rows,
+            ROW_COUNT: result.rows,
             "quarantined": result.quarantined,
             "pages": result.pages,
             "requests": result.requests,
             "bytes_received": result.bytes_received,
             "duration_seconds": round(result.seconds, 3),
             "throttled_seconds": round(result.throttled_seconds, 3),
-            "path": MetadataValue.path(str(result.tasks_path)),
+            URI: uri(result.tasks_path),
             "paging_strategy": coverage.strategy,
             "incremental_from": coverage.increment and coverage.increment["base_observation"],
             "coverage": MetadataValue.json(coverage.as_metadata()),

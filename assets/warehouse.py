@@ -7,16 +7,17 @@ from dagster import (
     Config,
     Failure,
     MaterializeResult,
-    MetadataValue,
     asset,
     asset_check,
 )
 from pydantic import Field
 
-from assets import GROUP
+from assets import GROUP, OWNERS
+from assets.catalog import ROW_COUNT, TABLE_NAME, URI, materializations, qualified_name, uri
 from assets.snapshot import task_snapshot
 from mixpeek_tasks.snapshot.tree import TASKS
 from mixpeek_tasks.warehouse.database import Warehouse
+from mixpeek_tasks.warehouse.dictionary import LOAD
 from pipelines.resources import ExportStorage
 
 WAREHOUSE_POOL = "mixpeek_duckdb"
@@ -44,6 +45,7 @@ class WarehouseConfig(Config):
     # DuckDB takes one writer: with a pool limit of 1 (dagster.yaml) runs queue for the load;
     # the warehouse's file lock holds regardless.
     pool=WAREHOUSE_POOL,
+    owners=OWNERS,
     kinds={"duckdb"},
 )
 def warehouse_tasks(context: AssetExecutionContext, config: WarehouseConfig,
@@ -57,15 +59,18 @@ def warehouse_tasks(context: AssetExecutionContext, config: WarehouseConfig,
     if loaded.observation_id is None:
         raise Failure(f"no observation is published in {warehouse.tree}: materialize"
                       " task_snapshot first")
+    for event in materializations(warehouse, LOAD):
+        context.log_event(event)
     return MaterializeResult(
         metadata={
             "observation": loaded.observation_id,
             "observations_loaded": loaded.observations_loaded,
             "snapshot_rows": loaded.snapshot_rows,
             "quarantine_rows": loaded.quarantine_rows,
-            "tasks_rows": loaded.tasks_rows,
+            ROW_COUNT: loaded.tasks_rows,
+            TABLE_NAME: qualified_name(warehouse, "tasks"),
             "history_update": loaded.history_update,
-            "database": MetadataValue.path(str(warehouse.path)),
+            URI: uri(warehouse.path),
         },
     )
 

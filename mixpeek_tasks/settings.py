@@ -3,7 +3,7 @@
 Nothing is read at import: a setting is read when it is used (`read()`), so a process, or a
 test, that sets the environment first is seen. The Dagster resources get theirs through
 `EnvVar` of these names (pipelines/definitions.py); the command-line tools and the sensors
-call `read()`. The README's table of variables is checked against this module
+call `read()`. The table of variables in docs/guide.md is checked against this module
 (tests/unit/test_settings.py). Dagster's own instance variables (`DAGSTER_PG_*`, read by
 deploy/dagster.yaml) are not the code's and are not here.
 """
@@ -37,7 +37,7 @@ class Setting:
 
     @property
     def documented_default(self) -> str:
-        """The default as the README's table shows it."""
+        """The default as the table in docs/guide.md shows it."""
         return self.unset if self.default is None else f"`{self.default}`"
 
     def is_set(self, environ: Mapping[str, str] = os.environ) -> bool:

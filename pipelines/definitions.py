@@ -15,6 +15,7 @@ use_system_allocator()
 from dagster import Definitions, EnvVar
 
 from assets.analytics import task_analytics, terminal_counts_add_up, terminal_status_never_regresses
+from assets.catalog import warehouse_table_specs
 from assets.report import task_report
 from assets.snapshot import (
     listing_reaches_old_tasks,
@@ -39,7 +40,8 @@ def _from_environment(**fields: Setting) -> dict:
 
 
 defs = Definitions(
-    assets=[task_snapshot, warehouse_tasks, task_analytics, task_report],
+    assets=[task_snapshot, warehouse_tasks, task_analytics, task_report,
+            *warehouse_table_specs],
     asset_checks=[task_ids_unique, snapshot_complete, listing_reaches_old_tasks,
                   snapshot_rows_match_parquet, terminal_counts_add_up,
                   terminal_status_never_regresses],

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from mixpeek_tasks import settings
 from mixpeek_tasks.preflight import warehouse_file
+from mixpeek_tasks.reporting.html import REPORT_FILE
 from mixpeek_tasks.reporting.text import demo_report
 from mixpeek_tasks.warehouse.database import Warehouse
 
@@ -76,6 +77,16 @@ def main() -> int:
     print()
     warehouse = Warehouse(warehouse_file(str(export_dir), settings.WAREHOUSE.read(env)))
     print(demo_report(warehouse, str(export_dir / "parquet")))
+    # What to open next: the page the run's task_report wrote, the query tool (whose defaults
+    # find this warehouse from the same folder and settings) and the UI on this run's instance.
+    python = Path(sys.executable)
+    if python.is_relative_to(Path.cwd()):
+        python = python.relative_to(Path.cwd())
+    ui = ("make ui" if dagster_home == Path(".dagster_home").resolve()
+          else f"DAGSTER_HOME={dagster_home} dagster dev")
+    print(f"Report:   {warehouse.path.parent / 'report' / REPORT_FILE}")
+    print(f'Query:    {python} -m mixpeek_tasks.reporting.query "SELECT * FROM daily_summary"')
+    print(f"UI:       {ui}")
     return 0
 
 

@@ -15,10 +15,16 @@ from mixpeek_tasks.warehouse.database import Warehouse
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mixpeek_tasks.reporting.query",
-                                     description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m mixpeek_tasks.reporting.query",
+        description="Run one read query on the warehouse and print its rows as a table. The"
+                    " file is opened read-only, so a load running meanwhile never waits for it,"
+                    " and nothing beyond the project is needed (no DuckDB CLI of the file's"
+                    " version).",
+        epilog="The questions analysts ask, in SQL: docs/sql-cookbook.md; every table, view and"
+               " column: docs/data-dictionary.md.")
     parser.add_argument("sql", help="one read query, e.g. \"SELECT * FROM daily_summary\"")
-    parser.add_argument("--rows", type=int, default=50, help="rows printed at most")
+    parser.add_argument("--rows", type=int, default=50, help="rows printed at most (default: 50)")
     parser.add_argument("--warehouse", type=Path, default=None,
                         help="default: $MIXPEEK_WAREHOUSE, else"
                              " $MIXPEEK_EXPORT_DIR/warehouse.duckdb")

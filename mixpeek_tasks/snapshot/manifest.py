@@ -1,6 +1,6 @@
 """An observation's manifest: the one file that says its files are all in place.
 
-    <root>/tasks/observation=<id>/_manifest.json
+    <root>/_observations/observation=<id>/_manifest.json
 
 It names every file of the observation (tasks, quarantine, coverage record) with its size and,
 for Parquet, its row count, and when its listing read its first and last page; it is written

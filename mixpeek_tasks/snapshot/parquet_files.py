@@ -34,11 +34,16 @@ def data_key(dataset: str, folder: str) -> str:
     return f"{dataset}/{folder}/{DATA_FILE}"
 
 
+# An observation's own metadata (its manifest and coverage record) lives in a folder of its
+# own beside the datasets, never inside one: a dataset's folder holds Parquet data only, so
+# readers that take every file of it (polars) open it as they open any hive tree, and the
+# leading underscore keeps the metadata out of Spark's and Trino's reads of the tree's root.
+METADATA_FOLDER = "_observations"
+
+
 def coverage_key(folder: str) -> str:
-    """How the observation in `folder` was listed and reconciled (JSON). The leading
-    underscore keeps it out of Spark's and Trino's reads of the hive tree, as `_SUCCESS`
-    files are."""
-    return f"{TASKS_DATASET}/{folder}/_coverage.json"
+    """How the observation in `folder` was listed and reconciled (JSON)."""
+    return f"{METADATA_FOLDER}/{folder}/_coverage.json"
 
 
 class SnapshotWriter:

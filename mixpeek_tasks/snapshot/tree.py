@@ -1,9 +1,11 @@
 """The published Parquet tree, as its readers (the warehouse, the checks) see it.
 
     <root>/tasks/observation=<id>/data.parquet            the observation's tasks
-    <root>/tasks/observation=<id>/_coverage.json          how it was listed and reconciled
-    <root>/tasks/observation=<id>/_manifest.json          its files and listing times, last
     <root>/task_quarantine/observation=<id>/data.parquet  records that could not be rows
+    <root>/_observations/observation=<id>/_coverage.json   how it was listed and reconciled
+    <root>/_observations/observation=<id>/_manifest.json   its files and listing times, last
+
+A dataset's folder holds its Parquet files only, so every reader opens it as a hive tree.
 
 `root` is a local folder or `s3://bucket/prefix` (object_store.py). An observation is
 published once its manifest is there: the export puts the coverage record, the quarantine
@@ -13,7 +15,8 @@ Trees written before observations had ids hold `export_date=YYYY-MM-DD/` folders
 They are read as observations too, but their folder's date was a label a caller chose (a
 re-run of a past date filed today's listing under it): such an observation's time is what
 its files say, the first and last `exported_at` they hold (a page's read time), never the
-label.
+label. Their manifests and coverage records stay where that layout wrote them, in the
+tasks folder beside the data.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from mixpeek_tasks.snapshot.object_store import (
     is_s3_uri,
 )
 from mixpeek_tasks.snapshot.observation import (
+    LEGACY_KEY,
     OBSERVATION_KEY,
     Observation,
     folder_kind,
@@ -43,6 +47,7 @@ from mixpeek_tasks.snapshot.observation import (
 )
 from mixpeek_tasks.snapshot.parquet_files import (
     DATA_FILE,
+    METADATA_FOLDER,
     QUARANTINE_DATASET,
     TASKS_DATASET,
     coverage_key,
@@ -71,7 +76,14 @@ def default_staging_dir(uri: str) -> Path:
 
 
 def manifest_key(folder: str) -> str:
-    return f"{TASKS_DATASET}/{folder}/{MANIFEST_NAME}"
+    """The observation's manifest, in the metadata folder; a legacy night's beside its tasks
+    file, where trees of that layout wrote it."""
+    return f"{_metadata_parent(folder)}/{folder}/{MANIFEST_NAME}"
+
+
+def _metadata_parent(folder: str) -> str:
+    kind = folder_kind(folder)
+    return TASKS_DATASET if kind is not None and kind[0] == LEGACY_KEY else METADATA_FOLDER
 
 
 def _keys(folder: str) -> dict[str, str]:
@@ -85,7 +97,8 @@ def _folder_of(relative_dir: str) -> str | None:
     """The observation folder of `<dataset>/<folder>`; None for a folder that is not one of
     ours (a tool's own)."""
     dataset, _, folder = relative_dir.rpartition("/")
-    if dataset not in (TASKS_DATASET, QUARANTINE_DATASET) or folder_kind(folder) is None:
+    if dataset not in (TASKS_DATASET, QUARANTINE_DATASET, METADATA_FOLDER) \
+            or folder_kind(folder) is None:
         return None
     return folder
 
@@ -113,7 +126,7 @@ class SnapshotTree:
         """Every published observation (its manifest is written), oldest first; one of a
         legacy folder with its listing times read from its files."""
         found = []
-        for folder in self._folders_having(TASKS_DATASET, MANIFEST_NAME):
+        for folder in self._manifest_folders():
             key, value = folder_kind(folder)
             if key == OBSERVATION_KEY:
                 found.append(Observation(value, folder))
@@ -133,6 +146,13 @@ class SnapshotTree:
             span = [published]
         first, last = min(span), max(span)
         return Observation(mint_id(first), folder, first, last)
+
+    def _manifest_folders(self) -> set[str]:
+        """The folders of every published observation: those with a manifest where
+        manifest_key puts it."""
+        return {folder for parent in (METADATA_FOLDER, TASKS_DATASET)
+                for folder in self._folders_having(parent, MANIFEST_NAME)
+                if _metadata_parent(folder) == parent}
 
     def _folders_having(self, dataset: str, file_name: str) -> set[str]:
         """The observation folders of `dataset` that hold a file `file_name`."""

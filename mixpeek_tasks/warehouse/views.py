@@ -14,7 +14,9 @@ from graphlib import CycleError, TopologicalSorter
 from importlib import resources
 
 import duckdb
+import pyarrow as pa
 
+from mixpeek_tasks.snapshot.flatten import TASK_SCHEMA
 from mixpeek_tasks.snapshot.parquet_files import TASKS_DATASET
 from mixpeek_tasks.snapshot.tree import SnapshotTree
 from mixpeek_tasks.warehouse.connection import SQL_PACKAGE, run_sql, table_exists
@@ -25,6 +27,14 @@ log = logging.getLogger(__name__)
 DEFAULT_STUCK_AFTER_HOURS = 24.0
 VIEWS_FOLDER = "views"
 _DEPENDS_ON = re.compile(r"^--\s*depends on:(.*)$", re.MULTILINE)
+
+
+# Each list column of the snapshots again as JSON text, `<name>_json`, for SQL clients that
+# cannot read a list (an ODBC driver, a BI tool): JSON keeps items that hold commas, and
+# every such tool parses it. `tasks` stores the same columns (schema/tables.sql).
+_LISTS_AS_JSON = ", ".join(
+    f'CAST(to_json("{field.name}") AS VARCHAR) AS "{field.name}_json"'
+    for field in TASK_SCHEMA if pa.types.is_list(field.type))
 
 
 class ViewOrderError(ValueError):
@@ -98,7 +108,7 @@ def _create_task_snapshots(con: duckdb.DuckDBPyConnection, tree: SnapshotTree) -
         # column, in an earlier tree a caller's label, is left out).
         con.execute(
             "CREATE OR REPLACE VIEW task_snapshots AS SELECT n.observation_id, n.observed_on,"
-            " s.* EXCLUDE (export_date, filename) FROM read_parquet("
+            f" s.* EXCLUDE (export_date, filename), {_LISTS_AS_JSON} FROM read_parquet("
             f"{_sql_string(tree.glob(TASKS_DATASET))}, union_by_name = true,"
             " hive_partitioning = false, filename = true) AS s JOIN export_nights AS n"
             " ON n.folder = regexp_extract(s.filename, '([^/\\\\]+)[/\\\\][^/\\\\]+$', 1)")
@@ -109,7 +119,7 @@ def _create_task_snapshots(con: duckdb.DuckDBPyConnection, tree: SnapshotTree) -
     else:
         # DuckDB binds a view when it is created, and reads s3:// only through its httpfs
         # extension, which an exporter need not have: every other view reads the derived
-        # tables, and the snapshots are read from the tree itself (README, Object storage).
+        # tables, and the snapshots are read from the tree itself (docs/guide.md, Object storage).
         log.info("no task_snapshots view: the snapshots are in %s, read them there", tree)
 
 

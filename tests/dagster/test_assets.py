@@ -16,6 +16,7 @@ from assets.warehouse import snapshot_rows_match_parquet, warehouse_tasks
 from mixpeek_emulator import running_emulator
 from mixpeek_tasks.snapshot.coverage import Coverage
 from mixpeek_tasks.snapshot.parquet_files import coverage_key
+from mixpeek_tasks.warehouse.dictionary import OBJECTS
 from pipelines.resources import ExportStorage, MixpeekResource
 
 ASSETS = [task_snapshot, task_ids_unique, snapshot_complete, listing_reaches_old_tasks,
@@ -60,16 +61,32 @@ def test_materializing_observes_now_loads_and_describes_it(tmp_path, instance):
         expected = len(server.store.tasks)
     assert result.success
     snapshot = metadata_of(result, "task_snapshot")
-    assert snapshot["rows"] == expected and snapshot["quarantined"] == 0
+    assert snapshot["dagster/row_count"] == expected and snapshot["quarantined"] == 0
     assert snapshot["pages"] >= 3 and snapshot["duration_seconds"] > 0
     observation = snapshot["observation"]
-    assert snapshot["path"].endswith(f"tasks/observation={observation}/data.parquet")
+    assert snapshot["dagster/uri"] == (
+        tmp_path / f"parquet/tasks/observation={observation}/data.parquet").resolve().as_uri()
     assert snapshot["listing_started_at"] <= snapshot["listing_finished_at"]
     loaded = metadata_of(result, "warehouse_tasks")
     assert (loaded["observation"], loaded["snapshot_rows"]) == (observation, expected)
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("SELECT strategy, listed FROM export_coverage").fetchall() == [
             ("keyset", expected)]
+    warehouse = metadata_of(result, "warehouse_tasks")
+    assert (warehouse["dagster/row_count"], warehouse["dagster/table_name"]) == (
+        expected, "warehouse.main.tasks")
+    assert warehouse["dagster/uri"] == (tmp_path / "warehouse.duckdb").resolve().as_uri()
+    # Every table and view in the catalog, materialized with the rows the file holds.
+    tables = {e.asset_key.path[1]: e.materialization.metadata
+              for e in result.get_asset_materialization_events()
+              if e.asset_key.path[0] == "warehouse"}
+    assert set(tables) == {obj.name for obj in OBJECTS}
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        for name, metadata in tables.items():
+            assert metadata["dagster/row_count"].value == con.execute(
+                f'SELECT count(*) FROM "{name}"').fetchone()[0], name
+            assert metadata["dagster/table_name"].value == f"warehouse.main.{name}"
+    assert tables["tasks"]["dagster/row_count"].value == expected
     analytics = metadata_of(result, "task_analytics")
     assert "| task_type | tasks | terminal | success_rate |" in analytics["success_rate_by_type"]
     assert "api_buckets_batches_process" in analytics["latency_seconds"]
@@ -93,7 +110,7 @@ def test_a_second_run_is_a_second_observation_beside_the_first(tmp_path, instanc
             "SELECT count(*), count(DISTINCT task_id) FROM task_snapshots"
             " WHERE observation_id = $o", {"o": observation}).fetchone()
         observations = con.execute("SELECT count(*) FROM export_nights").fetchone()[0]
-    assert rows == distinct == metadata_of(second, "task_snapshot")["rows"]
+    assert rows == distinct == metadata_of(second, "task_snapshot")["dagster/row_count"]
     # Tasks created while the second run paged may or may not be in it; no others are missing.
     assert before_second <= rows <= total
     assert observations == 2

@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 
 from dagster import build_schedule_context
 
+from mixpeek_tasks.warehouse.dictionary import OBJECTS
 from pipelines.definitions import defs
 from tests.support import ROOT
 
@@ -16,6 +17,11 @@ def test_definitions_load_with_unpartitioned_jobs_and_a_nightly_schedule():
     schedule = defs.resolve_schedule_def("nightly_export_schedule")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "UTC")
     assert {k.to_user_string() for k in defs.resolve_all_asset_keys()} == {
+        "task_snapshot", "warehouse_tasks", "task_analytics", "task_report",
+        *(f"warehouse/{obj.name}" for obj in OBJECTS)}
+    # The catalog's specs are made by those four: the nightly job runs the four alone.
+    nightly = defs.resolve_job_def("nightly_export")
+    assert {k.to_user_string() for k in nightly.asset_layer.executable_asset_keys} == {
         "task_snapshot", "warehouse_tasks", "task_analytics", "task_report"}
     reload_steps = {key.to_user_string() for key in
                     defs.resolve_job_def("reload_warehouse").asset_layer.executable_asset_keys}

@@ -46,7 +46,8 @@ with DagsterInstance.get() as instance:
         "events": len(instance.all_logs(run_id)),
         "task_snapshot": [[r.run_id, r.partition_key,
                            r.asset_materialization.metadata["observation"].value,
-                           r.asset_materialization.metadata["rows"].value] for r in records],
+                           r.asset_materialization.metadata["dagster/row_count"].value]
+                          for r in records],
     }))
 """
 

@@ -1,8 +1,10 @@
 """The README's promise: `make demo` runs one whole observation on a fresh machine, recorded in
-the Dagster instance `make ui` opens."""
+the Dagster instance `make ui` opens, and ends by naming the report, the query command and the
+UI."""
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -39,3 +41,15 @@ def test_demo_exports_the_emulator_and_prints_the_report(tmp_path):
         env={**env, "DAGSTER_HOME": str(tmp_path / ".dagster_home")})
     assert recorded.stdout.strip() == "['nightly_export']", recorded.stderr[-2000:]
     assert "emulator-demo-key" not in demo.stdout + demo.stderr
+    # It ends by naming what to open next, and each of them is there.
+    report_line, query_line, ui_line = demo.stdout.splitlines()[-3:]
+    report = tmp_path / "data" / "report" / "index.html"
+    assert report_line == f"Report:   {report}"
+    assert report.read_text().startswith("<!DOCTYPE html>")
+    assert ui_line == "UI:       make ui"
+    command = query_line.removeprefix("Query:    ")
+    assert command.endswith('-m mixpeek_tasks.reporting.query "SELECT * FROM daily_summary"')
+    queried = subprocess.run(shlex.split(command), cwd=tmp_path, env=env, capture_output=True,
+                             text=True, timeout=120)
+    assert queried.returncode == 0, queried.stderr
+    assert observation in queried.stdout and listed.replace(",", "") in queried.stdout

@@ -17,6 +17,7 @@ from assets.analytics import (
     terminal_status_never_regresses,
 )
 from assets.report import task_report
+from mixpeek_tasks.snapshot.parquet_files import METADATA_FOLDER
 from mixpeek_tasks.warehouse.database import Warehouse
 from pipelines.resources import ExportStorage
 from tests.support.multiday import TERMINAL
@@ -39,7 +40,7 @@ def _up_to(history, tmp_path, observations: int):
     the warehouse as it stood after that observation."""
     export_dir = tmp_path / f"first-{observations}"
     for observation_id in history.observations[:observations]:
-        for dataset in ("tasks", "task_quarantine"):
+        for dataset in ("tasks", "task_quarantine", METADATA_FOLDER):
             folder = f"{dataset}/observation={observation_id}"
             shutil.copytree(history.warehouse.tree.root / folder, export_dir / "parquet" / folder)
     Warehouse(export_dir / "warehouse.duckdb").rebuild()
@@ -93,8 +94,9 @@ def test_the_report_asset_writes_a_self_contained_page(history, materialized):
     assert result.success
     (event,) = [e for e in result.get_asset_materialization_events()
                 if e.asset_key.to_user_string() == "task_report"]
-    path = event.materialization.metadata["path"].value
-    assert path == str(history.warehouse.path.parent / "report" / "index.html")
+    page_uri = event.materialization.metadata["dagster/uri"].value
+    path = history.warehouse.path.parent / "report" / "index.html"
+    assert page_uri == path.resolve().as_uri()
     page = open(path, encoding="utf-8").read()
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=", page)  # nothing to fetch
     assert page.count('class="plotly-graph-div"') == len(CHARTS)
@@ -180,7 +182,7 @@ def test_analytics_metadata_has_tables_charts_and_flags_regressions(history, mat
 
     metadata, checks = outcome(4)
     assert "| task_type | tasks | terminal | success_rate |" in metadata["success_rate_by_type"]
-    assert "| observation_id | observed_on | tasks_listed |" in metadata["daily_summary"]
+    assert "| observation_id | tasks_listed | new_tasks |" in metadata["daily_summary"]
     assert "Ray job <id> exceeded memory limit of <n> GiB" in metadata["top_failure_reasons"]
     assert metadata["failure_reasons_chart"].startswith("```") and "█" in metadata[
         "failure_reasons_chart"]

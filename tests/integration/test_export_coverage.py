@@ -26,6 +26,7 @@ COLUMNS = [
     ("listed_from_before", "BIGINT"), ("oldest_created_at", TIMESTAMPTZ),
     ("newest_created_at", TIMESTAMPTZ), ("from_mongodb_share", "DOUBLE"),
     ("incremental_from", "VARCHAR"), ("carried", "BIGINT"), ("gone_task_ids", "VARCHAR[]"),
+    ("gone_task_ids_json", "VARCHAR"),
 ]
 
 
@@ -81,7 +82,7 @@ def test_a_load_with_coverage_writes_one_typed_row(tmp_path):
     assert coverage_rows(warehouse) == [(
         observed.id, "keyset", "the probe saw ids in order",
         "exact: 3 listed of the 3 tasks created before the export the service reports",
-        7, CUTOFF, 3, 3, 4, 3, 3, 3, OLDEST, NEWEST, 0.25, None, None, None)]
+        7, CUTOFF, 3, 3, 4, 3, 3, 3, OLDEST, NEWEST, 0.25, None, None, None, None)]
 
 
 def test_each_observation_has_its_row_and_a_rebuild_keeps_them(tmp_path):
@@ -96,7 +97,7 @@ def test_each_observation_has_its_row_and_a_rebuild_keeps_them(tmp_path):
     first, again, second = coverage_rows(warehouse)
     assert (first[:2], second[:2]) == ((ids[0], "keyset"), (ids[2], "keyset"))
     assert again == (ids[1], "cursor", 'refused "keyset"; it\'s -- positional', "", 1, CUTOFF,
-                     None, None, None, None, 0, 0, None, None, None, None, None, None)
+                     None, None, None, None, 0, 0, None, None, None, None, None, None, None)
 
 
 def test_a_night_without_coverage_has_no_row_and_keeps_the_others(tmp_path):
@@ -130,7 +131,7 @@ def test_a_warehouse_made_before_incremental_observations_gets_their_columns(tmp
     first = snapshot(tmp_path, DAY_ONE, keyset_coverage())
     warehouse.load()
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
-        for column in ("incremental_from", "carried", "gone_task_ids"):
+        for column in ("incremental_from", "carried", "gone_task_ids", "gone_task_ids_json"):
             con.execute(f"ALTER TABLE export_coverage DROP COLUMN {column}")
     second = snapshot(tmp_path, DAY_TWO, keyset_coverage())
     warehouse.load()

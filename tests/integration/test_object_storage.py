@@ -105,8 +105,9 @@ def test_an_export_to_s3_reads_back_exactly_and_duckdb_reads_the_local_copies(ur
     observation = result.observation
     night_folder = f"tasks/observation={observation.id}"
     assert not tree.is_local and result.tasks_path == f"{uri}/{night_folder}/data.parquet"
-    assert _objects(uri) == [f"task_quarantine/observation={observation.id}/data.parquet",
-                             f"{night_folder}/_coverage.json", f"{night_folder}/_manifest.json",
+    metadata = f"_observations/observation={observation.id}"
+    assert _objects(uri) == [f"{metadata}/_coverage.json", f"{metadata}/_manifest.json",
+                             f"task_quarantine/observation={observation.id}/data.parquet",
                              f"{night_folder}/data.parquet"]  # no upload left behind
     assert tree.observations() == [Observation.new(observation.id)]
     assert tree.glob("tasks") == f"{uri}/tasks/*=*/data.parquet"

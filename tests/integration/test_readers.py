@@ -12,6 +12,7 @@ import pytest
 from mixpeek_emulator import running_emulator
 from mixpeek_tasks.api.transport import MixpeekClient
 from mixpeek_tasks.snapshot.export import export_snapshot
+from mixpeek_tasks.snapshot.parquet_files import METADATA_FOLDER
 from mixpeek_tasks.snapshot.tree import SnapshotTree
 from mixpeek_tasks.warehouse.database import Warehouse
 from tests.support import ROOT
@@ -34,7 +35,7 @@ def _snapshots(root):
 
 def _publish(root, warehouse, observation_id):
     """The source tree's observation, copied into the warehouse's own tree, whole."""
-    for dataset in ("tasks", "task_quarantine"):
+    for dataset in ("tasks", "task_quarantine", METADATA_FOLDER):
         folder = f"{dataset}/observation={observation_id}"
         shutil.copytree(root / "source" / folder, warehouse.tree.root / folder)
 

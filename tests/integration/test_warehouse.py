@@ -1,5 +1,6 @@
 """The DuckDB load and the analytics views, against figures computed independently here."""
 
+import json
 import shutil
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
@@ -269,6 +270,11 @@ def test_observations_a_task_was_not_listed_in_do_not_split_its_interval(tmp_pat
                      [nights[n] for n in observed]) for status, start, end, observed in expected]
     assert warehouse.query("SELECT snapshots FROM tasks WHERE task_id = 't-1'").rows == [
         (sum(status is not None for status in listed),)]
+    # The observations missed, also as JSON text for SQL clients without lists.
+    for unlisted, text in warehouse.query(
+            "SELECT unlisted_in, unlisted_in_json FROM task_status_intervals"
+            " WHERE task_id = 't-1'").rows:
+        assert (None if text is None else json.loads(text)) == unlisted
 
 
 def test_a_night_that_outgrows_the_memory_limit_loads_with_more(exported, tmp_path, caplog):

@@ -19,7 +19,7 @@ FOLDER = "observation=2026-11-23T020013Z"
 MANIFEST = Manifest(FOLDER, datetime(2026, 11, 23, 2, 5, tzinfo=timezone.utc), {
     "tasks": ManifestEntry(f"tasks/{FOLDER}/data.parquet", 5120, 40),
     "quarantine": ManifestEntry(f"task_quarantine/{FOLDER}/data.parquet", 900, 0),
-    "coverage": ManifestEntry(f"tasks/{FOLDER}/_coverage.json", 311),
+    "coverage": ManifestEntry(f"_observations/{FOLDER}/_coverage.json", 311),
 }, READ_AT, datetime(2026, 11, 23, 2, 4, 50, tzinfo=timezone.utc))
 LEGACY = Manifest("export_date=2026-11-23", MANIFEST.published_at, MANIFEST.files)
 
@@ -72,9 +72,11 @@ def _tables(n: int) -> tuple[pa.Table, pa.Table]:
 
 @pytest.mark.parametrize("leftover", [
     "tasks/observation=2026-11-21T020000Z/data.parquet",  # files put in place, then killed
-    "tasks/observation=not-an-id/_manifest.json",         # a folder of some other tool
+    "_observations/observation=not-an-id/_manifest.json",  # a folder of some other tool
     "tasks/export_date=not-a-date/_manifest.json",
-    "tasks/_manifest.json",                               # not inside an observation's folder
+    "_observations/_manifest.json",                        # not inside an observation's folder
+    # where manifests were before they left the data folders: not published
+    "tasks/observation=2026-11-21T020000Z/_manifest.json",
 ])
 def test_only_observations_with_a_manifest_are_published(tmp_path, leftover):
     tree = SnapshotTree(tmp_path)

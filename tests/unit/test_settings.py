@@ -1,5 +1,6 @@
-"""The environment variables: one declaration each (mixpeek_tasks/settings.py), the README's
-table the same, and no module reading the environment behind the settings' back."""
+"""The environment variables: one declaration each (mixpeek_tasks/settings.py), the guide's
+table (docs/guide.md, "Settings") the same, and no module reading the environment behind the
+settings' back."""
 
 import ast
 import re
@@ -19,10 +20,10 @@ ENVIRONMENT_WRITERS = {
 }
 
 
-def _readme_table() -> dict[str, str]:
-    """Each variable of the README's table, with the default its row shows."""
-    readme = (ROOT / "README.md").read_text()
-    table = readme.split("| variable | default | meaning |\n|---|---|---|\n", 1)[1]
+def _guide_table() -> dict[str, str]:
+    """Each variable of the guide's table, with the default its row shows."""
+    guide = (ROOT / "docs" / "guide.md").read_text()
+    table = guide.split("| variable | default | meaning |\n|---|---|---|\n", 1)[1]
     rows = {}
     for line in table.split("\n\n", 1)[0].splitlines():
         names, default, _meaning = (cell.strip() for cell in line.strip("|").split(" | ", 2))
@@ -31,16 +32,17 @@ def _readme_table() -> dict[str, str]:
     return rows
 
 
-def test_the_readme_table_lists_every_setting_with_its_default():
+def test_the_guide_table_lists_every_setting_with_its_default():
     declared = {setting.name: setting.documented_default for setting in settings.VARIABLES}
     assert len(declared) == len(settings.VARIABLES)  # no variable declared twice
-    assert _readme_table() == declared
+    assert _guide_table() == declared
 
 
 def test_every_variable_the_code_and_docs_name_is_declared():
     named = set()
     for path in [*(p for layer in LAYERS for p in (ROOT / layer).rglob("*.py")),
-                 ROOT / "README.md", *(ROOT / "deploy").rglob("*")]:
+                 ROOT / "README.md", *(ROOT / "docs").glob("*.md"),
+                 *(ROOT / "deploy").rglob("*")]:
         if path.is_file():
             named |= set(re.findall(r"\bMIXPEEK_[A-Z0-9_]*[A-Z0-9]\b", path.read_text()))
     assert named - {setting.name for setting in settings.VARIABLES} == set()

@@ -1,5 +1,6 @@
--- One row per observation, newest first.
-SELECT observation_id, observed_on, tasks_listed, new_tasks, finished, completed,
+-- One row per observation, newest first (its id holds its UTC date and time: observed_on would
+-- only widen the table past a 1400-pixel window).
+SELECT observation_id, tasks_listed, new_tasks, finished, completed,
        completed_with_errors, failed, canceled, success_rate, in_flight, stuck, fallback_records,
        status_regressions, quarantined
 FROM daily_summary

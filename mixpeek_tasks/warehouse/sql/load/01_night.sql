@@ -20,8 +20,10 @@ WITH listed AS (
         current_tier,
         total_tiers,
         object_count,
-        hash(*COLUMNS(* EXCLUDE (export_date, exported_at, file_row_number))) AS record_hash
-    FROM read_parquet($tasks_path, file_row_number = true)
+        -- 63 bits of the UBIGINT hash, so the column is a BIGINT every BI driver reads.
+        CAST(hash(*COLUMNS(* EXCLUDE (export_date, exported_at, file_row_number))) >> 1 AS BIGINT)
+            AS record_hash
+    FROM read_parquet($tasks_path, file_row_number = true, hive_partitioning = false)
 )
 SELECT listed.*, t.task_id IS NOT NULL AS known, t.record_hash AS known_hash
 FROM listed

@@ -39,6 +39,13 @@ WHERE h.task_id = s.task_id AND h.valid_to IS NULL
     AND (h.status = s.status OR h.status IN (
         SELECT status FROM task_status_classes WHERE status_class = 'terminal'));
 
+-- unlisted_in again as JSON text, for SQL clients that cannot read a list.
+UPDATE task_status_intervals AS h
+SET unlisted_in_json = CAST(to_json(h.unlisted_in) AS VARCHAR)
+FROM night AS s
+WHERE h.task_id = s.task_id AND h.valid_to IS NULL
+    AND h.unlisted_in_json IS DISTINCT FROM CAST(to_json(h.unlisted_in) AS VARCHAR);
+
 UPDATE task_status_intervals AS h
 SET last_observation = s.observation_id, last_observed_at = s.exported_at
 FROM night AS s
@@ -67,7 +74,8 @@ SELECT
     s.exported_at AS last_observed_at,
     s.observation_id AS first_observation,
     s.observation_id AS last_observation,
-    NULL AS unlisted_in
+    NULL AS unlisted_in,
+    NULL AS unlisted_in_json
 FROM night AS s
 LEFT JOIN task_status_intervals AS closed
     ON closed.task_id = s.task_id AND closed.valid_to = s.exported_at

@@ -14,8 +14,11 @@ SELECT
     n.observation_id AS last_observation,
     CASE WHEN p.from_mongodb IS NOT TRUE THEN n.observation_id END
         AS last_full_record_observation,
-    CAST(1 AS BIGINT) AS snapshots
-FROM read_parquet($tasks_path, file_row_number = true) AS p
+    CAST(1 AS BIGINT) AS snapshots,
+    CAST(to_json(p.collection_ids) AS VARCHAR) AS collection_ids_json,
+    CAST(to_json(p.sample_object_ids) AS VARCHAR) AS sample_object_ids_json,
+    CAST(to_json(p.flatten_issues) AS VARCHAR) AS flatten_issues_json
+FROM read_parquet($tasks_path, file_row_number = true, hive_partitioning = false) AS p
 JOIN night AS n USING (file_row_number)
 JOIN task_status_intervals AS h ON h.task_id = n.task_id AND h.valid_to IS NULL
 WHERE NOT n.known;

@@ -87,7 +87,8 @@ facts AS MATERIALIZED (
             task_id, observation_id, exported_at, status, queue_position,
             estimated_wait_minutes, from_mongodb, flatten_issues, additional_data_json,
             first_seen_at, last_seen_at, first_observation, last_observation,
-            last_full_record_observation, snapshots, record_hash
+            last_full_record_observation, snapshots, record_hash, collection_ids_json,
+            sample_object_ids_json, flatten_issues_json
         )),
         additional_data_json
     FROM task_rows
@@ -117,7 +118,11 @@ SELECT
     richest.*,
     current_status.status,
     latest.* EXCLUDE (task_id),
-    seen.* EXCLUDE (task_id)
+    seen.* EXCLUDE (task_id),
+    -- The lists' JSON text, of the lists kept (tables.sql).
+    CAST(to_json(richest.collection_ids) AS VARCHAR) AS collection_ids_json,
+    CAST(to_json(richest.sample_object_ids) AS VARCHAR) AS sample_object_ids_json,
+    CAST(to_json(latest.flatten_issues) AS VARCHAR) AS flatten_issues_json
 FROM richest
 JOIN current_status USING (task_id)
 JOIN latest USING (task_id)

@@ -7,4 +7,4 @@ SELECT
     CAST($observation AS VARCHAR) AS observation_id,
     CAST($observed_on AS DATE) AS observed_on,
     * EXCLUDE (export_date)
-FROM read_parquet($quarantine_path);
+FROM read_parquet($quarantine_path, hive_partitioning = false);

@@ -18,4 +18,5 @@ SELECT
     CAST($from_mongodb_share AS DOUBLE) AS from_mongodb_share,
     CAST($incremental_from AS VARCHAR) AS incremental_from,
     CAST($carried AS BIGINT) AS carried,
-    CAST($gone_task_ids AS VARCHAR[]) AS gone_task_ids;
+    CAST($gone_task_ids AS VARCHAR[]) AS gone_task_ids,
+    CAST(to_json(CAST($gone_task_ids AS VARCHAR[])) AS VARCHAR) AS gone_task_ids_json;

@@ -26,3 +26,4 @@ CREATE TABLE IF NOT EXISTS export_coverage (
 ALTER TABLE export_coverage ADD COLUMN IF NOT EXISTS incremental_from VARCHAR;
 ALTER TABLE export_coverage ADD COLUMN IF NOT EXISTS carried BIGINT;
 ALTER TABLE export_coverage ADD COLUMN IF NOT EXISTS gone_task_ids VARCHAR[];
+ALTER TABLE export_coverage ADD COLUMN IF NOT EXISTS gone_task_ids_json VARCHAR;

@@ -29,8 +29,13 @@ SELECT
     CAST(NULL AS VARCHAR) AS last_observation,
     CAST(NULL AS VARCHAR) AS last_full_record_observation,
     CAST(0 AS BIGINT) AS snapshots,
-    CAST(0 AS UBIGINT) AS record_hash
-FROM read_parquet($tasks_path)
+    CAST(0 AS BIGINT) AS record_hash,
+    -- The lists again as JSON text, for SQL clients that cannot read a list (tasks_new.sql and
+    -- tasks_merge.sql write them beside the lists).
+    CAST(NULL AS VARCHAR) AS collection_ids_json,
+    CAST(NULL AS VARCHAR) AS sample_object_ids_json,
+    CAST(NULL AS VARCHAR) AS flatten_issues_json
+FROM read_parquet($tasks_path, hive_partitioning = false)
 WHERE false;
 
 -- One row per task per status interval (load/02_history_append.sql), read through the view
@@ -48,8 +53,10 @@ SELECT
     exported_at AS last_observed_at,
     CAST(NULL AS VARCHAR) AS first_observation,
     CAST(NULL AS VARCHAR) AS last_observation,
-    CAST([] AS VARCHAR[]) AS unlisted_in
-FROM read_parquet($tasks_path)
+    CAST([] AS VARCHAR[]) AS unlisted_in,
+    -- The list as JSON text, for SQL clients that cannot read a list (02_history_append.sql).
+    CAST(NULL AS VARCHAR) AS unlisted_in_json
+FROM read_parquet($tasks_path, hive_partitioning = false)
 WHERE false;
 
 -- Records that reported a finished task as anything else; the first terminal status is kept.
@@ -62,7 +69,7 @@ SELECT
     status AS kept_status,
     exported_at AS terminal_since,
     from_mongodb
-FROM read_parquet($tasks_path)
+FROM read_parquet($tasks_path, hive_partitioning = false)
 WHERE false;
 
 -- The file's export_date is left out: in a tree written before observations it is a label a
@@ -72,7 +79,7 @@ SELECT
     CAST(NULL AS VARCHAR) AS observation_id,
     CAST(NULL AS DATE) AS observed_on,
     * EXCLUDE (export_date)
-FROM read_parquet($quarantine_path) LIMIT 0;
+FROM read_parquet($quarantine_path, hive_partitioning = false) LIMIT 0;
 
 -- One row per observation: when its listing read its first and last page, and what it held,
 -- counted when it was loaded (load/08_export_nights.sql): what the views need per observation, instead
@@ -98,13 +105,15 @@ SELECT
     current_tier,
     total_tiers,
     object_count
-FROM read_parquet($tasks_path)
+FROM read_parquet($tasks_path, hive_partitioning = false)
 WHERE false;
 
 -- Each task's status intervals with every observation that saw the task in that status: the
 -- loaded observations from its first to its last, less those it was missing from.
+-- observed_in_json: the list as JSON text, for SQL clients that cannot read a list.
 CREATE OR REPLACE VIEW task_status_history AS
-SELECT
+SELECT *, CAST(to_json(observed_in) AS VARCHAR) AS observed_in_json
+FROM (SELECT
     i.task_id,
     i.interval_no,
     i.status,
@@ -117,4 +126,4 @@ SELECT
     ) AS observed_in,
     i.first_observed_at,
     i.last_observed_at
-FROM task_status_intervals AS i;
+FROM task_status_intervals AS i);
