@@ -5,6 +5,7 @@ import pytest
 from dagster import AssetSelection, DagsterInstance, Failure, build_op_context, materialize
 
 from assets.analytics import task_analytics, terminal_counts_add_up, terminal_status_never_regresses
+from assets.catalog import ROW_COUNT
 from assets.snapshot import (
     completeness,
     listing_reaches_old_tasks,
@@ -211,9 +212,9 @@ def test_a_second_run_is_incremental_its_checks_pass_and_the_warehouse_keeps_eve
     snapshot = metadata_of(second, "task_snapshot")
     assert snapshot["paging_strategy"] == "incremental"
     assert snapshot["incremental_from"] == metadata_of(first, "task_snapshot")["observation"]
-    assert snapshot["rows"] < total / 5
+    assert snapshot[ROW_COUNT] < total / 5
     assert all(checks_of(second).values()), checks_of(second)
     third_snapshot = metadata_of(third, "task_snapshot")
-    assert third_snapshot["paging_strategy"] != "incremental" and third_snapshot["rows"] == total
+    assert third_snapshot["paging_strategy"] != "incremental" and third_snapshot[ROW_COUNT] == total
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM tasks").fetchone()[0] == total
