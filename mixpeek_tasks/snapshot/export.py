@@ -35,6 +35,7 @@ from mixpeek_tasks.settings import FULL_LISTING_EVERY
 from mixpeek_tasks.snapshot.coverage import Coverage, ServiceCounts
 from mixpeek_tasks.snapshot.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA, flatten_tasks
 from mixpeek_tasks.snapshot.increment import (
+    INCREMENT_CHECK_REQUESTS,
     Increment,
     IncrementDoubt,
     KnownState,
@@ -250,11 +251,16 @@ def _observe(client: MixpeekClient, runner: PagingRunner, report: ProbeReport,
     published, if it cannot be)."""
     progress(f"paging by {strategy.name}: {reason}")
     plan = None
-    if client.budget.max_per_minute is not None and known is None:
-        planned = planned_requests(strategy, report.total, client.page_size)
+    if client.budget.max_per_minute is not None:
+        # An incremental listing: a request per batch of ids and its counts, and the new tasks'
+        # pages, which no count tells ahead (at least one).
+        planned = (planned_requests(strategy, report.total, client.page_size) if known is None
+                   else len(strategy.plan()) + INCREMENT_CHECK_REQUESTS)
         plan = None if planned is None else RequestPlan(client.requests_sent + planned,
                                                         client.budget)
-        progress(plan.announce("the listing plans") if plan else
+        what = ("the listing plans" if known is None else
+                f"the incremental listing plans, and a page per {client.page_size:,} new tasks")
+        progress(plan.announce(what) if plan else
                  "the service gives no total: the listing's requests cannot be counted ahead")
     with SnapshotStaging.open(tree, strategy, resume_within=resume_within,
                               lock_timeout=lock_timeout) as staging:

@@ -45,6 +45,8 @@ from mixpeek_tasks.snapshot.tree import SnapshotTree
 
 # What the known state holds of each task.
 STATE_COLUMNS = ("task_id", "status", "created_at")
+# What measure_increment asks: the tasks created before the margin, and since it.
+INCREMENT_CHECK_REQUESTS = 2
 
 # What the plan relies on, with why each is needed; and the two ways it reads the unfinished
 # tasks again, the cheaper first.

@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from mixpeek_emulator import FAULT_KINDS, Faults, running_emulator
+from mixpeek_tasks.api.budget import RequestBudget
 from mixpeek_tasks.api.errors import MixpeekProtocolError
 from mixpeek_tasks.api.paging.changes import FINISHED
 from mixpeek_tasks.api.retries import RetryPolicy
@@ -214,3 +215,18 @@ def test_on_a_live_account_an_incremental_observation_still_misses_no_task(tmp_p
     assert result.coverage.strategy == "incremental", result.coverage.reason
     known = set(known_state(SnapshotTree(tmp_path)).tasks["task_id"].to_pylist())
     assert at_start <= known <= at_end
+
+
+def test_with_a_budget_an_incremental_observation_says_its_requests_before_it_starts(tmp_path):
+    said: list[str] = []
+    with running_emulator(tasks=1500, seed=37) as server:
+        observe(server, tmp_path)
+        a_day(server.store, new=10, finishing=5, delete_unfinished=0)
+        with MixpeekClient("k", server.base_url, page_size=200,
+                           budget=RequestBudget(1000, window_seconds=1.0)) as client:
+            result = export_snapshot(client, tmp_path, progress=said.append, full_every=7)
+    (plan,) = [line for line in said if "plans" in line]
+    assert plan.startswith("the incremental listing plans, and a page per 200 new tasks: about ")
+    planned = int(plan.split("about ")[1].split(" requests")[0].replace(",", ""))
+    # A page of new tasks (and the empty one that ends them) are not in the plan.
+    assert result.coverage.strategy == "incremental" and planned <= result.requests <= planned + 2
