@@ -31,6 +31,7 @@ from mixpeek_tasks import settings
 from mixpeek_tasks.api.errors import MixpeekError
 from mixpeek_tasks.snapshot.coverage import Coverage
 from mixpeek_tasks.snapshot.export import export_snapshot
+from mixpeek_tasks.snapshot.increment import Increment, IncrementDoubt
 from mixpeek_tasks.snapshot.observation import Observation
 from mixpeek_tasks.snapshot.reconcile import SnapshotIncomplete, verdict_for
 from mixpeek_tasks.snapshot.tree import SnapshotTree
@@ -53,6 +54,9 @@ class SnapshotConfig(Config):
     max_quarantine_share: float = Field(
         default=0.01, ge=0, le=1,
         description="the quarantine check fails above this share of records quarantined")
+    full: bool = Field(
+        default=False, description="list every task, even where an incremental observation"
+                                   " (new and unfinished tasks only) would be exact (--full)")
 
 
 @asset(
@@ -79,7 +83,8 @@ def task_snapshot(context: AssetExecutionContext, config: SnapshotConfig,
         storage.preflight()
         with mixpeek.client() as client, client.reporting_slow_requests(context.log.info):
             result = export_snapshot(client, storage.tree(), concurrency=mixpeek.concurrency,
-                                     paging=mixpeek.paging, progress=context.log.info)
+                                     paging=mixpeek.paging, progress=context.log.info,
+                                     full=config.full, full_every=mixpeek.full_listing_every)
     except MixpeekError as error:
         raise Failure(description=str(error)) from None
     observation = result.observation
@@ -103,6 +108,7 @@ def task_snapshot(context: AssetExecutionContext, config: SnapshotConfig,
             "throttled_seconds": round(result.throttled_seconds, 3),
             URI: uri(result.tasks_path),
             "paging_strategy": coverage.strategy,
+            "incremental_from": coverage.increment and coverage.increment["base_observation"],
             "coverage": MetadataValue.json(coverage.as_metadata()),
             "probe": MetadataValue.json(coverage.probe),
         },
@@ -175,11 +181,13 @@ def snapshot_complete(context: AssetCheckExecutionContext,
 
 
 def completeness(coverage: Coverage) -> AssetCheckResult:
-    """snapshot_complete's verdict on a stored coverage record."""
+    """snapshot_complete's verdict on a stored coverage record (an incremental observation's
+    by the counts of its increment)."""
     try:
-        verdict = verdict_for(coverage.at_start, coverage.at_end, coverage.content,
-                        positional=coverage.positional)
-    except SnapshotIncomplete as incomplete:
+        verdict = (verdict_for(coverage.at_start, coverage.at_end, coverage.content,
+                               positional=coverage.positional) if coverage.increment is None
+                   else Increment(**coverage.increment).verdict())
+    except (SnapshotIncomplete, IncrementDoubt) as incomplete:
         return AssetCheckResult(passed=False, description=str(incomplete),
                                 metadata=coverage.as_metadata())
     return AssetCheckResult(passed=True, description=verdict, metadata=coverage.as_metadata())
@@ -195,6 +203,11 @@ def listing_reaches_old_tasks(context: AssetCheckExecutionContext,
     if observation is None:
         return NOTHING_OBSERVED
     coverage = _coverage(tree, observation)
+    if coverage.increment is not None:
+        # It lists what changed, not the account: how far listings reach is the full ones'.
+        return AssetCheckResult(passed=True, severity=AssetCheckSeverity.WARN, metadata={
+            OBSERVATION: observation.id,
+            "incremental_from": coverage.increment["base_observation"]})
     oldest = coverage.content.oldest_created_at
     # An earlier observation without a coverage record (a test fixture, a hand-made tree)
     # says nothing about how far listings reached: it is left out, not a failure of this one.

@@ -1,5 +1,6 @@
 """`make bench`: the export against the fetch-only floor and the naive pipeline, side by side,
-and a 90-night history loaded night by night.
+a 90-night history loaded night by night, and the next observation after a day's change,
+listed in full and by the incremental plan (benchmarks/incremental.py).
 
 Starts the emulator in a process of its own, then runs every variant (benchmarks/variants.py)
 in a child process per run, interleaved, `--runs` times, and prints medians: tasks/s, wall
@@ -271,6 +272,8 @@ def main() -> None:
         lines = throughput_table(args.tasks, args.runs, args.concurrency, with_naive=True)
         lines += [""] + latency_table(args.tasks, args.runs, args.latency_ms, args.concurrency)
         lines += [""] + nights_table(args.tasks, args.nights, args.concurrency)
+        from incremental import incremental_table  # beside this script: benchmarks/
+        lines += [""] + incremental_table(args.concurrency, args.tasks)
     print("\n" + "\n".join(lines))
     print(f"\n(benchmark took {time.perf_counter() - started:.0f} s)")
 

@@ -12,7 +12,8 @@ from mixpeek_emulator.store import TaskStore
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="mixpeek-emulator", description="A local Mixpeek emulator of POST /v1/tasks/list",
+        prog="mixpeek-emulator",
+        description="A local Mixpeek emulator of POST /v1/tasks/list and GET /v1/tasks/{id}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="server profile quirks:\n" + "\n".join(
             f"  {name:<20} {description}" for name, description in QUIRKS.items()))
@@ -29,6 +30,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="share of requests answered with an injected fault")
     parser.add_argument("--fault-kinds", default=",".join(FAULT_KINDS),
                         help="comma-separated kinds to draw from")
+    parser.add_argument("--rate-limit", type=int, default=None,
+                        help="requests admitted per minute; more are answered 429 with "
+                             "Retry-After (default: no limit)")
     parser.add_argument("--drip-seconds", type=float, default=0.5,
                         help="pause before each 16-byte piece of a dripping answer (kind drip)")
     parser.add_argument("--api-key", default=None, help="accept only this key (default: any)")
@@ -45,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
     server = EmulatorServer(
         (args.host, args.port), TaskStore.generate(args.tasks, args.seed, id_prefix=args.id_prefix),
         churn=args.churn, churn_deletes=args.churn_deletes, latency_ms=args.latency_ms,
-        api_key=args.api_key, profile=profile,
+        api_key=args.api_key, profile=profile, rate_limit=args.rate_limit,
         faults=Faults(args.fault_rate, tuple(args.fault_kinds.split(",")), args.seed,
                       drip_seconds=args.drip_seconds))
     quirks = ", ".join(profile.names) or "none"

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from mixpeek_emulator.query import without_conditions
+
 
 def _quirk(description: str) -> Any:
     return field(default=False, metadata={"description": description})
@@ -30,6 +32,13 @@ class ServerProfile:
     recent_window: bool = _quirk(
         "lists (and counts) only tasks created in the last 24 hours, as if it read only Redis")
     no_total: bool = _quirk("include_total=true still answers total and total_pages null")
+    no_timestamps: bool = _quirk(
+        "records carry no created_at or updated_at, as the SDK's TaskResponse declares (the "
+        "service still sorts and filters by its own)")
+    ignores_status_filter: bool = _quirk(
+        "the `status` body key and filters on status are ignored")
+    ignores_in_filter: bool = _quirk("filter conditions with the `in` operator are ignored")
+    ignores_created_at_filter: bool = _quirk("filter conditions on created_at are ignored")
 
     @classmethod
     def parse(cls, names: ServerProfile | str | Iterable[str]) -> ServerProfile:
@@ -48,6 +57,22 @@ class ServerProfile:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(name for name in QUIRKS if getattr(self, name))
+
+    def read(self, body: dict) -> dict:
+        """`body` as a service with these quirks reads it: what it ignores taken out, silently."""
+        read = dict(body)
+        if self.ignores_status_filter:
+            read.pop("status", None)
+        if self.ignores_filters:
+            read.pop("filters", None)
+        elif read.get("filters"):
+            read["filters"] = without_conditions(read["filters"], self._ignores)
+        return read
+
+    def _ignores(self, condition: dict) -> bool:
+        return ((self.ignores_status_filter and condition.get("field") == "status")
+                or (self.ignores_in_filter and condition.get("operator") == "in")
+                or (self.ignores_created_at_filter and condition.get("field") == "created_at"))
 
     @property
     def honours_query(self) -> bool:

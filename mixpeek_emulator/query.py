@@ -3,7 +3,9 @@ comparison and string operators, `case_sensitive`), dotted field lookup and sort
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Callable
 from typing import Any
 
 from mixpeek_emulator.errors import ApiError
@@ -51,6 +53,42 @@ def created_at_range(filters: Any) -> tuple[bool, list[tuple[str, str]]] | None:
             return None
         bounds.append((cond["operator"], cond["value"]))
     return bool(filters.get("case_sensitive", False)), bounds
+
+
+def without_conditions(filters: Any, ignored: Callable[[dict], bool]) -> Any:
+    """`filters` with every condition `ignored` picks taken out (a logical list left empty goes
+    too; None when nothing is left): how a service that does not support a field or an
+    operator, and says nothing, reads them. Anything but an object is left for
+    compile_filters to refuse."""
+    if not isinstance(filters, dict):
+        return filters
+    if "field" in filters and "operator" in filters:
+        return None if ignored(filters) else filters
+    kept: dict = {}
+    for key, value in filters.items():
+        if key in _LOGICAL_KEYS and isinstance(value, list):
+            children = [without_conditions(child, ignored) for child in value]
+            value = [child for child in children if child is not None]
+            if not value:
+                continue
+        elif (key != "case_sensitive" and key not in _LOGICAL_KEYS
+              and ignored({"field": key, "operator": "eq", "value": value})):
+            continue
+        kept[key] = value
+    return kept if set(kept) - {"case_sensitive"} else None
+
+
+def task_ids_named(filters: Any) -> frozenset[str] | None:
+    """The ids a top-level AND condition `task_id in [...]`, compared case-sensitively, limits
+    the listing to (what a service answers from its id index, not by a scan); None when the
+    filters name no such set."""
+    if not isinstance(filters, dict) or not filters.get("case_sensitive"):
+        return None
+    for cond in filters.get("AND") or []:
+        if (isinstance(cond, dict) and cond.get("field") == "task_id"
+                and cond.get("operator") == "in" and isinstance(cond.get("value"), list)):
+            return frozenset(v for v in cond["value"] if isinstance(v, str))
+    return None
 
 
 def lookup(task: dict, dotted: str) -> Any:
@@ -107,6 +145,10 @@ def _compile_condition(cond: dict, case_sensitive: bool):
         return value.lower() if isinstance(value, str) and not case_sensitive else value
 
     expected_f = [fold(v) for v in expected] if isinstance(expected, list) else fold(expected)
+    if op in ("in", "nin") and isinstance(expected_f, list):
+        # A set where the values allow it: a batch of a thousand ids is tested per task.
+        with contextlib.suppress(TypeError):
+            expected_f = frozenset(expected_f)
 
     def compare(value: Any) -> bool:
         if op == "exists":

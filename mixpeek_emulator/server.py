@@ -1,6 +1,7 @@
 """The emulator's HTTP server: `POST /v1/tasks/list` with the real wire format (body keys,
-caps, `include_total`, `next_cursor`, the error body), authentication, latency, faults, and
-the quirks of a server profile (profiles.py)."""
+caps, `include_total`, `next_cursor`, the error body) and `GET /v1/tasks/{task_id}`,
+authentication, latency, a per-minute rate limit, faults, and the quirks of a server profile
+(profiles.py)."""
 
 from __future__ import annotations
 
@@ -9,25 +10,26 @@ import contextlib
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import orjson
 
 from mixpeek_emulator.errors import ApiError
 from mixpeek_emulator.faults import DELIVERY_KINDS, Faults
 from mixpeek_emulator.profiles import ServerProfile
+from mixpeek_emulator.ratelimit import RateLimit
 from mixpeek_emulator.store import TaskStore
-from mixpeek_emulator.vocabulary import STATUSES, TASK_TYPES
+from mixpeek_emulator.vocabulary import STATUSES, TASK_TYPES, TIMESTAMP_FIELDS
 
 BODY_KEYS = frozenset({"status", "task_type", "filters", "sort", "search"})
 MAX_LIMIT = 1000
 MAX_OFFSET = 10_000
 DEFAULT_LIMIT = 10
 LIST_PATH = "/v1/tasks/list"
-TIMESTAMP_FIELDS = ("created_at", "updated_at")
+TASK_PATH = "/v1/tasks/"
 
 
 def _query_int(query: dict[str, list[str]], *names: str) -> int | None:
@@ -64,7 +66,8 @@ class EmulatorServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], store: TaskStore, *, churn: int = 0,
                  churn_deletes: int = 0, latency_ms: float = 0.0, api_key: str | None = None,
                  faults: Faults | None = None,
-                 profile: ServerProfile | str | Iterable[str] = ()):
+                 profile: ServerProfile | str | Iterable[str] = (),
+                 rate_limit: int | None = None, rate_window_seconds: float = 60.0):
         # Parsed before binding, so that a bad name leaves no socket open.
         self.profile = ServerProfile.parse(profile)
         super().__init__(address, _Handler)
@@ -74,6 +77,8 @@ class EmulatorServer(ThreadingHTTPServer):
         self.faults = faults or Faults()
         self.latency_ms = latency_ms
         self.api_key = api_key
+        self.rate_limit = (None if rate_limit is None
+                           else RateLimit(rate_limit, window_seconds=rate_window_seconds))
         # (monotonic arrival time, status answered; 0 for a dropped connection)
         self.request_log: list[tuple[float, int]] = []
 
@@ -153,6 +158,16 @@ class EmulatorServer(ThreadingHTTPServer):
         return b'{"results":[' + b",".join(encoded) + b'],"pagination":' + orjson.dumps(
             pagination) + b"}"
 
+    def handle_get(self, task_id: str) -> bytes:
+        """`GET /v1/tasks/{task_id}`: the one task's record, or 404."""
+        with self.store.lock:
+            if self.churn or self.churn_deletes:
+                self.store.churn(self.churn, self.churn_deletes)
+            record = self.store.record(task_id, self.profile)
+        if record is None:
+            raise ApiError(404, f"task {task_id} not found", "not_found")
+        return record
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: EmulatorServer
@@ -226,22 +241,38 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib naming
         self._arrived = time.monotonic()
-        self._delivery: str | None = None
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        url = urlsplit(self.path)
+        self._serve(url.path == LIST_PATH,
+                    lambda: self.server.handle_list(parse_qs(url.query), raw))
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        self._arrived = time.monotonic()
+        task_id = unquote(urlsplit(self.path).path.removeprefix(TASK_PATH))
+        self._serve(self.path.startswith(TASK_PATH) and bool(task_id) and "/" not in task_id,
+                    lambda: self.server.handle_get(task_id))
+
+    def _serve(self, routed: bool, answer: Callable[[], bytes]) -> None:
+        """Latency, the rate limit and faults, then the route and the key, then `answer`."""
+        self._delivery: str | None = None
         if self.server.latency_ms:
             time.sleep(self.server.latency_ms / 1000)
+        retry_after = self.server.rate_limit.admit() if self.server.rate_limit else None
+        if retry_after is not None:
+            self._send(429, ApiError(429, "Rate limit exceeded", "rate_limited").body(),
+                       {"Retry-After": str(retry_after)})
+            return
         fault = self.server.faults.pick()
         if fault and self._send_fault(fault):
             return
-        url = urlsplit(self.path)
         try:
-            if url.path != LIST_PATH:
-                raise ApiError(404, f"no route {url.path}", "not_found")
+            if not routed:
+                raise ApiError(404, f"no route {urlsplit(self.path).path}", "not_found")
             auth = self.headers.get("Authorization", "")
             token = auth[7:] if auth.startswith("Bearer ") else ""
             if not token or (self.server.api_key is not None and token != self.server.api_key):
                 raise ApiError(401, "Invalid or missing API key", "unauthorized")
-            self._send(200, self.server.handle_list(parse_qs(url.query), raw))
+            self._send(200, answer())
         except ApiError as error:
             self._send(error.status, error.body())
 

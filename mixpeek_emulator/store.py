@@ -21,9 +21,10 @@ from mixpeek_emulator.query import (
     created_at_range,
     lookup,
     sort_key,
+    task_ids_named,
     text_bounds,
 )
-from mixpeek_emulator.vocabulary import IN_FLIGHT
+from mixpeek_emulator.vocabulary import IN_FLIGHT, TIMESTAMP_FIELDS
 
 DEFAULT_SORT = {"field": "created_at", "direction": "desc"}
 # What Redis holds before its TTL expires: all a list that reads only Redis can see.
@@ -225,36 +226,55 @@ class TaskStore:
         delete up to `deletes` tasks."""
         rng = self.rng
         for _ in range(min(deletes, len(self._ids))):
-            task_id = self._ids.pop(rng.randrange(len(self._ids)))
-            self._index_created(self.tasks.pop(task_id), remove=True)
-            del self._encoded[task_id], self._rank[task_id]
-            if task_id in self._in_flight:
-                self._in_flight.remove(task_id)
-        for _ in range(events):
+            self.delete(self._ids[rng.randrange(len(self._ids))])
+        self.create(events)
+        for _ in range(min(events, len(self._in_flight))):
+            self._move_on(rng.randrange(len(self._in_flight)))
+
+    def delete(self, task_id: str) -> None:
+        """Forget the task `task_id`, as the service does (TTL, or DELETE /v1/tasks/{id})."""
+        del self._ids[bisect.bisect_left(self._ids, task_id)]
+        self._index_created(self.tasks.pop(task_id), remove=True)
+        del self._encoded[task_id], self._rank[task_id]
+        if task_id in self._in_flight:
+            self._in_flight.remove(task_id)
+
+    def create(self, count: int) -> None:
+        """Create `count` tasks now, PENDING."""
+        for _ in range(count):
             task = self._new_task(datetime.now(timezone.utc))
             task.update(status="PENDING")
             for stale in ("updated_at", "error", "outputs"):
                 task.pop(stale, None)
             bisect.insort(self._ids, self._put(task))
             self._index_created(task)
-        for _ in range(min(events, len(self._in_flight))):
-            index = rng.randrange(len(self._in_flight))
-            task_id = self._in_flight[index]
-            task = dict(self.tasks[task_id])
-            if task["status"] == "PENDING":
-                task["status"] = "IN_PROGRESS"
-            else:
-                final = rng.choices(list(_FINAL_WEIGHTS), weights=list(_FINAL_WEIGHTS.values()))[0]
-                task["status"] = final
-                task["updated_at"] = _iso(datetime.now(timezone.utc))
-                self._in_flight[index] = self._in_flight[-1]
-                self._in_flight.pop()
-            self.tasks[task_id] = task
-            self._encoded[task_id] = orjson.dumps(task)
+
+    def finish(self, count: int) -> None:
+        """Move up to `count` in-flight tasks to a final status now."""
+        for _ in range(min(count, len(self._in_flight))):
+            index = self.rng.randrange(len(self._in_flight))
+            self._move_on(index, to_final=True)
+
+    def _move_on(self, index: int, *, to_final: bool = False) -> None:
+        """Move the in-flight task at `index` one status forward (PENDING starts; the others
+        finish), or straight to a final status."""
+        task_id = self._in_flight[index]
+        task = dict(self.tasks[task_id])
+        if task["status"] == "PENDING" and not to_final:
+            task["status"] = "IN_PROGRESS"
+        else:
+            final = self.rng.choices(list(_FINAL_WEIGHTS), weights=list(_FINAL_WEIGHTS.values()))[0]
+            task["status"] = final
+            task["updated_at"] = _iso(datetime.now(timezone.utc))
+            self._in_flight[index] = self._in_flight[-1]
+            self._in_flight.pop()
+        self.tasks[task_id] = task
+        self._encoded[task_id] = orjson.dumps(task)
 
     def _matcher(self, body: dict, profile: ServerProfile) -> Callable[[dict], bool]:
         """The predicate a task must meet to be listed for `body` under `profile`."""
-        filters = None if profile.ignores_filters else body.get("filters")
+        body = profile.read(body)
+        filters = body.get("filters")
         conditions: list = [compile_filters(filters)] if filters else []
         if body.get("status"):
             conditions.append(lambda t, s=body["status"]: t.get("status") == s)
@@ -276,8 +296,28 @@ class TaskStore:
     def scan(self, body: dict, profile: ServerProfile = DOCUMENTED) -> list[dict]:
         """Every task `body` lists, in the order of `tasks`, by testing each one: what answers
         any question the indexes cannot, and what they must agree with."""
+        return self._scan(body, profile, self._candidates(body, profile))
+
+    def _scan(self, body: dict, profile: ServerProfile, candidates: list[str] | None) -> list[dict]:
         matches = self._matcher(body, profile)
-        return [task for task in self.tasks.values() if matches(task)]
+        if candidates is None:
+            return [task for task in self.tasks.values() if matches(task)]
+        # Tested in the order of `tasks`, as the scan of every task would.
+        return [task for task in sorted((self.tasks[i] for i in candidates),
+                                        key=lambda task: self._rank[task["task_id"]])
+                if matches(task)]
+
+    def _candidates(self, body: dict, profile: ServerProfile) -> list[str] | None:
+        """The tasks an index narrows `body` to, a superset of what it lists (those of a
+        task_id `in`, or of a created_at range compared as text); None if no index does."""
+        filters = profile.read(body).get("filters")
+        named = task_ids_named(filters)
+        if named is not None:
+            return [task_id for task_id in named if task_id in self.tasks]
+        low, high = text_bounds(filters, "created_at")
+        if low is None and high is None:
+            return None
+        return list(self._ids_by_created_at(low, high, False))
 
     def _ids_by_task_id(self, low: str | None, high: str | None,
                         descending: bool) -> Iterable[str]:
@@ -309,13 +349,16 @@ class TaskStore:
         sort = (None if profile.ignores_sort else body.get("sort")) or DEFAULT_SORT
         wanted = offset + limit
         walks = {"task_id": self._ids_by_task_id, "created_at": self._ids_by_created_at}
-        if profile.honours_query and sort.get("field") in walks:
+        candidates = self._candidates(body, profile)
+        # An index that narrows the listing to a small share beats a walk in the sort order.
+        narrowed = candidates is not None and len(candidates) * 4 <= len(self.tasks)
+        if profile.honours_query and sort.get("field") in walks and not narrowed:
             # Read off the index in order, up to the page's end, instead of sorting every task;
             # when the indexes count the matches, also no further than the last of them (a
             # case-folded filter cannot narrow the walk, and may match nothing).
             matches = self._matcher(body, profile)
             total = self._count_indexed(body, profile)
-            low, high = text_bounds(body.get("filters"), sort["field"])
+            low, high = text_bounds(profile.read(body).get("filters"), sort["field"])
             hits: list[str] = []
             walk = walks[sort["field"]](low, high, sort.get("direction") == "desc")
             for task_id in walk if total != 0 else ():
@@ -323,14 +366,29 @@ class TaskStore:
                     hits.append(task_id)
                     if len(hits) > wanted or len(hits) == total:
                         break
-            return [self._encoded[i] for i in hits[offset:wanted]], total, len(hits) > wanted
-        ordered = _ordered(self.scan(body, profile),
+            return [self._shown(i, profile) for i in hits[offset:wanted]], total, len(hits) > wanted
+        ordered = _ordered(self._scan(body, profile, candidates),
                            DEFAULT_SORT if profile.sorts_page_only else sort)
         page = ordered[offset:wanted]
         if profile.sorts_page_only:
             page = _ordered(page, sort)
-        return ([self._encoded[t["task_id"]] for t in page], len(ordered),
+        return ([self._shown(t["task_id"], profile) for t in page], len(ordered),
                 len(ordered) > wanted)
+
+    def _shown(self, task_id: str, profile: ServerProfile) -> bytes:
+        """The task's record as the service answers it under `profile`."""
+        if not profile.no_timestamps:
+            return self._encoded[task_id]
+        return orjson.dumps({k: v for k, v in self.tasks[task_id].items()
+                             if k not in TIMESTAMP_FIELDS})
+
+    def record(self, task_id: str, profile: ServerProfile = DOCUMENTED) -> bytes | None:
+        """One task's record, as `GET /v1/tasks/{task_id}` answers it; None if there is none
+        (or, for a service that reads only Redis, none it still holds)."""
+        task = self.tasks.get(task_id)
+        if task is None or (profile.recent_window and not self._matcher({}, profile)(task)):
+            return None
+        return self._shown(task_id, profile)
 
     def count(self, body: dict, profile: ServerProfile = DOCUMENTED) -> int:
         """How many tasks `body` lists: from the indexes when they can tell, else by a scan."""
@@ -339,9 +397,10 @@ class TaskStore:
 
     def _count_indexed(self, body: dict, profile: ServerProfile) -> int | None:
         """The count of every task, or of a created_at range; None for any other question."""
+        body = profile.read(body)
         if profile.recent_window or any(body.get(key) for key in ("status", "task_type", "search")):
             return None
-        filters = None if profile.ignores_filters else body.get("filters")
+        filters = body.get("filters")
         if not filters:
             return len(self.tasks)
         ranged = created_at_range(filters)

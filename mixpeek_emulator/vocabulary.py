@@ -5,6 +5,8 @@ its tests, so it never shares an assumption with the client it tests."""
 STATUSES = frozenset(
     "PENDING QUEUED IN_PROGRESS PROCESSING COMPLETED COMPLETED_WITH_ERRORS FAILED CANCELED"
     " INTERRUPTED UNKNOWN SKIPPED DRAFT ACTIVE ARCHIVED SUSPENDED DEACTIVATED".split())
+# The record's timestamps: the service sorts and filters by them; the SDK's model declares neither.
+TIMESTAMP_FIELDS = ("created_at", "updated_at")
 IN_FLIGHT = frozenset({"PENDING", "QUEUED", "IN_PROGRESS", "PROCESSING"})
 TASK_TYPES = frozenset("""
     api_namespaces_create api_namespaces_delete api_namespaces_snapshot_create

@@ -70,6 +70,9 @@ BASE_URL = Setting(
 PAGING = Setting(
     "MIXPEEK_PAGING", "auto (probe the service, take the first complete strategy), or keyset,"
     " sliced or cursor to force one", default="auto")
+FULL_LISTING_EVERY = Setting(
+    "MIXPEEK_FULL_LISTING_EVERY", "every this many observations lists every task even where an"
+    " incremental one (new and unfinished tasks only) is proven exact", default="7", kind=int)
 MAX_REQUESTS_PER_MINUTE = Setting(
     "MIXPEEK_MAX_REQUESTS_PER_MINUTE", "a request budget shared by all paging workers",
     kind=int, unset="unset (no cap)")

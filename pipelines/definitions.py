@@ -52,7 +52,8 @@ defs = Definitions(
         "mixpeek": MixpeekResource(**_from_environment(
             api_key=settings.API_KEY, base_url=settings.BASE_URL,
             max_requests_per_minute=settings.MAX_REQUESTS_PER_MINUTE, paging=settings.PAGING,
-            answer_deadline_seconds=settings.ANSWER_DEADLINE_SECONDS)),
+            answer_deadline_seconds=settings.ANSWER_DEADLINE_SECONDS,
+            full_listing_every=settings.FULL_LISTING_EVERY)),
         "storage": ExportStorage(**_from_environment(
             export_dir=settings.EXPORT_DIR, warehouse_path=settings.WAREHOUSE,
             staging_dir=settings.STAGING_DIR)),

@@ -47,6 +47,11 @@ class MixpeekResource(ConfigurableResource):
         default=PagingMode(settings.PAGING.default),
         description="auto: probe the service and take the first strategy that is complete there;"
                     " keyset, sliced or cursor: force one (MIXPEEK_PAGING)")
+    full_listing_every: int | None = Field(
+        default=None,
+        description="every this many observations lists every task even where an incremental"
+                    " one is proven exact; None: MIXPEEK_FULL_LISTING_EVERY when the run starts"
+                    " (default 7)")
     max_attempts: int = Field(default=6, ge=1, description="tries per page before the run fails")
     retry_base_seconds: float = Field(default=0.5, gt=0, description="first backoff ceiling")
     retry_floor_seconds: float = Field(

@@ -129,9 +129,10 @@ def job_for_date(text: str, tree: SnapshotTree, today: date | None = None) -> st
         f" now, or give a date with a stored observation to reload it ({held})")
 
 
-def run_job(name: str = JOB, instance: DagsterInstance | None = None) -> RunOutcome:
-    """Run the job `name` (an observation now, or a reload); its failure, if any, as one
-    line."""
+def run_job(name: str = JOB, instance: DagsterInstance | None = None, *,
+            full: bool = False) -> RunOutcome:
+    """Run the job `name` (an observation now, listing every task with `full`, or a reload);
+    its failure, if any, as one line."""
     job = defs.resolve_job_def(name).with_logger_defs({"console": _terminal})
     with warnings.catch_warnings(), contextlib.ExitStack() as owned:
         warnings.simplefilter("ignore")  # Dagster's beta and deprecation notices: not for users
@@ -142,6 +143,8 @@ def run_job(name: str = JOB, instance: DagsterInstance | None = None) -> RunOutc
         config = {"loggers": {"console": {}}}
         if name == RELOAD_JOB:
             config["ops"] = {"warehouse_tasks": {"config": {"rebuild": True}}}
+        elif full:
+            config["ops"] = {"task_snapshot": {"config": {"full": True}}}
         result = job.execute_in_process(instance=instance, raise_on_error=False,
                                         run_config=config)
     return RunOutcome(True) if result.success else _failure(result)
@@ -193,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="today (UTC): observe now, as without it; a date with a stored"
                              " observation: reload it from the tree, asking the service"
                              " nothing; any other date is refused")
+    parser.add_argument("--full", action="store_true",
+                        help="list every task, even where an incremental observation (new and"
+                             " unfinished tasks only) would be exact")
     parser.add_argument("--debug", action="store_true", default=settings.DEBUG.read(),
                         help="print the whole error of a failed run")
     args = parser.parse_args(argv)
@@ -207,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("mixpeek_tasks").propagate = False
     what = (f"The reload of {args.date}" if name == RELOAD_JOB else "The observation")
     try:
-        outcome = run_job(name)
+        outcome = run_job(name, full=args.full)
     except PreflightError as error:
         print(f"{what} failed: {error}", file=sys.stderr)
         return 1

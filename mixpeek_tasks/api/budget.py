@@ -7,10 +7,12 @@ A 429 or 503 pauses every worker, not only the one that received it.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 
 
 class RequestBudget:
@@ -36,6 +38,14 @@ class RequestBudget:
         self._starts: deque[float] = deque()
         self._paused_until = 0.0
         self.waited_seconds = 0.0
+
+    def seconds_for(self, requests: int) -> float:
+        """How long the budget holds back `requests` requests started together: each
+        `max_per_minute` after the first must wait for a window to pass (0 without a budget;
+        the answers' own time is not counted)."""
+        if self.max_per_minute is None or requests <= 0:
+            return 0.0
+        return (math.ceil(requests / self.max_per_minute) - 1) * self.spacing
 
     def _nap(self, seconds: float, stop: threading.Event | None) -> None:
         # A worker told to stop must not finish a backoff of tens of seconds first.
@@ -76,3 +86,36 @@ class RequestBudget:
             self._nap(delay, stop)
             waited += delay
         return waited
+
+
+def duration(seconds: float) -> str:
+    """A duration as a person reads it: "1 h 40 min", "9 min 27 s", "12 s"."""
+    seconds = round(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+
+
+@dataclass(frozen=True)
+class RequestPlan:
+    """The requests a run plans, said before it starts and in its progress, with how long
+    they take at the budget: a listing that does not fit the night shows it at once."""
+
+    requests: int
+    budget: RequestBudget
+
+    def announce(self, what: str) -> str:
+        line = f"{what}: about {self.requests:,} requests"
+        if self.budget.max_per_minute is not None:
+            line += (f", {duration(self.budget.seconds_for(self.requests))} at the budget of "
+                     f"{self.budget.max_per_minute:,} a minute")
+        return line
+
+    def progress(self, sent: int) -> str:
+        line = f"request {sent:,} of about {self.requests:,}"
+        if self.budget.max_per_minute is not None:
+            left = self.budget.seconds_for(self.requests - sent)
+            line += f", {duration(left)} left at the budget"
+        return line

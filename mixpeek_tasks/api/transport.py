@@ -15,6 +15,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from urllib.parse import quote
 
 import httpx
 import orjson
@@ -35,6 +36,7 @@ from mixpeek_tasks.secrets import clean_api_key, mask
 from mixpeek_tasks.settings import BASE_URL
 
 LIST_PATH = "/v1/tasks/list"
+TASK_PATH = "/v1/tasks/"
 MAX_PAGE_SIZE = 1000
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -148,12 +150,14 @@ class MixpeekClient:
 
     def request_page(self, body: dict, *, limit: int, what: str,
                      stop: threading.Event | None = None,
-                     params: dict | None = None) -> tuple[dict, int]:
+                     params: dict | None = None,
+                     task_id: str | None = None) -> tuple[dict, int]:
         """POST one list request, retrying transient failures; `what` names it in errors.
 
         `params` are further query parameters (`cursor`, `offset`, `include_total`). Returns
         the decoded response and its size in bytes. Once `stop` is set no further attempt is
-        made and no wait is finished.
+        made and no wait is finished. With `task_id`, `GET /v1/tasks/{task_id}` instead,
+        answered as a list of that one task (none if the service has no such task).
         """
         last_reason, unreachable = "", False
         started = time.monotonic()
@@ -165,7 +169,8 @@ class MixpeekClient:
                 log.info("%s: waited %.1fs for the request budget", what, waited)
             try:
                 with self.in_flight.track(what, attempt + 1) as request:
-                    return self._send(body, {**(params or {}), "limit": limit}, request, stop)
+                    return self._send(body, {**(params or {}), "limit": limit}, request, stop,
+                                      task_id)
             except _Retryable as failure:
                 last_reason = str(failure)
                 unreachable = failure.unreachable
@@ -195,15 +200,14 @@ class MixpeekClient:
         return min(max(retry_after, self.retry.min_delay), self.retry.max_retry_after)
 
     def _send(self, body: dict, params: dict, request: Request,
-              stop: threading.Event | None) -> tuple[dict, int]:
+              stop: threading.Event | None, task_id: str | None = None) -> tuple[dict, int]:
         # itertools.count is atomic under the GIL; `+= 1` from several workers is not.
         self.requests_sent = next(self._requests)
+        how = (("POST", self.base_url + LIST_PATH, params, orjson.dumps(body)) if task_id is None
+               else ("GET", self.base_url + TASK_PATH + quote(task_id, safe=""), None, None))
         try:
             with self._http.stream(
-                "POST",
-                self.base_url + LIST_PATH,
-                params=params,
-                content=orjson.dumps(body),
+                how[0], how[1], params=how[2], content=how[3],
                 headers={"Authorization": f"Bearer {self._api_key}",
                          "Content-Type": "application/json", "Accept": "application/json"},
             ) as response:
@@ -223,6 +227,8 @@ class MixpeekClient:
             raise _Retryable(
                 f"HTTP {response.status_code}",
                 retry_after_seconds(response.headers.get("Retry-After")))
+        if task_id is not None and response.status_code in (200, 404):
+            return self._one_task(response.status_code, content), len(content)
         if response.status_code != 200:
             message, error_type = self._error_message(response, content)
             # Mask before shortening: a cut could leave a prefix of the key unmasked.
@@ -234,6 +240,18 @@ class MixpeekClient:
         if not isinstance(payload, dict) or not isinstance(payload.get("results"), list):
             raise _Retryable("response has no 'results' list")
         return payload, len(content)
+
+    def _one_task(self, status: int, content: bytes) -> dict:
+        """A GET of one task as a list answer: the task, or none for a 404."""
+        if status == 404:
+            return {"results": []}
+        try:
+            record = orjson.loads(content)
+        except orjson.JSONDecodeError:
+            record = self._decode_leniently(content)
+        if not isinstance(record, dict):
+            raise _Retryable("the answer for one task is not an object")
+        return {"results": [record]}
 
     def _read_within_deadline(self, response: httpx.Response, request: Request,
                               stop: threading.Event | None) -> bytes:

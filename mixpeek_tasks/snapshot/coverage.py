@@ -46,6 +46,10 @@ class Coverage:
     probe: dict[str, Any] = field(default_factory=dict)
     strategy_facts: dict[str, Any] = field(default_factory=dict)
     verdict: str = ""
+    # An incremental observation's record (snapshot/increment.py, Increment): the observation
+    # it builds on, the counts that checked it, the tasks it carried unchanged from there
+    # without listing them and those it found gone. None for a listing of every task.
+    increment: dict[str, Any] | None = None
 
     def to_json(self) -> bytes:
         return orjson.dumps(asdict(self), option=orjson.OPT_INDENT_2)
@@ -68,5 +72,8 @@ class Coverage:
                 "created_before": self.cutoff.isoformat(),
                 **{f"{k}_at_start": v for k, v in asdict(self.at_start).items()},
                 **{f"{k}_at_end": v for k, v in asdict(self.at_end).items()},
-                **asdict(self.content)}
+                **asdict(self.content),
+                "incremental_from": self.increment and self.increment["base_observation"],
+                "carried": self.increment and self.increment["carried"],
+                "gone_task_ids": self.increment and self.increment["gone"]}
         return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in flat.items()}

@@ -18,23 +18,35 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import pyarrow as pa
 
+from mixpeek_tasks.api.budget import RequestPlan
 from mixpeek_tasks.api.paging.choice import choose
 from mixpeek_tasks.api.paging.modes import PagingMode
 from mixpeek_tasks.api.paging.pages import Page, PagingStrategy
 from mixpeek_tasks.api.paging.probe import ProbeReport, probe
 from mixpeek_tasks.api.paging.runner import PagingRunner
 from mixpeek_tasks.api.transport import MixpeekClient
+from mixpeek_tasks.settings import FULL_LISTING_EVERY
 from mixpeek_tasks.snapshot.coverage import Coverage, ServiceCounts
 from mixpeek_tasks.snapshot.flatten import QUARANTINE_SCHEMA, TASK_SCHEMA, flatten_tasks
+from mixpeek_tasks.snapshot.increment import (
+    INCREMENT_CHECK_REQUESTS,
+    Increment,
+    IncrementDoubt,
+    KnownState,
+    choose_increment,
+    measure_increment,
+)
 from mixpeek_tasks.snapshot.observation import Observation
 from mixpeek_tasks.snapshot.reconcile import (
     CLOCK_MARGIN,
+    END_COUNT_REQUESTS,
     EndCount,
     count_created_before,
     read_content,
@@ -82,7 +94,8 @@ class PageStager:
     each with the positions its pages reached, reporting progress every few seconds."""
 
     def __init__(self, staging: SnapshotStaging, *, part_rows: int,
-                 progress: Callable[[str], None], total: int | None, started: float):
+                 progress: Callable[[str], None], total: int | None, started: float,
+                 note: Callable[[], str] | None = None):
         self.staging = staging
         # The files' export_date column: the observation's UTC date.
         self.observed_on = staging.observation().observed_on
@@ -90,6 +103,7 @@ class PageStager:
         self.progress = progress
         self.total = total
         self.started = started
+        self.note = note  # more for the progress line (the requests planned and left)
         self.bytes_received = 0
         self._tasks: list[pa.Table] = []
         self._quarantine: list[pa.Table] = []
@@ -111,9 +125,10 @@ class PageStager:
             now = time.monotonic()
             if now - last_report >= PROGRESS_EVERY_SECONDS:
                 last_report = now
-                self.progress(progress_line(
+                line = progress_line(
                     self.staging.pages + self._pages, self.records,
-                    (self.records - resumed_records) / (now - self.started), self.total))
+                    (self.records - resumed_records) / (now - self.started), self.total)
+                self.progress(f"{line}; {self.note()}" if self.note else line)
         self._flush()
 
     def _add(self, page: Page) -> None:
@@ -140,21 +155,36 @@ class PageStager:
         self._buffered = self._pages = 0
 
 
+def planned_requests(strategy: PagingStrategy, total: int | None, page_size: int) -> int | None:
+    """The requests a whole listing of `total` tasks by `strategy` still sends: a page per
+    `page_size` tasks and at most one short page more per stream, and the reconciliation's
+    counts; None when there is no total to count the pages by."""
+    if total is None:
+        return None
+    pages = -(-total // page_size) + len(strategy.plan())
+    return pages + END_COUNT_REQUESTS + (1 if strategy.positional else 0)
+
+
 def reconcile_and_publish(staging: SnapshotStaging, strategy: PagingStrategy, reason: str,
                           report: ProbeReport, *, at_start: ServiceCounts,
                           at_end: ServiceCounts, requests: int,
-                          progress: Callable[[str], None]
+                          progress: Callable[[str], None],
+                          increment: Callable[[Path], Increment] | None = None,
                           ) -> tuple[Coverage, Observation, Path | str, Path | str]:
     """Check the staged snapshot against the service's counts and publish it with its coverage
     record (SnapshotIncomplete, and nothing published, if it cannot be shown complete); return
-    the record, the observation and where its tasks and quarantine files are."""
+    the record, the observation and where its tasks and quarantine files are. An incremental
+    listing is judged by its `increment` record instead (IncrementDoubt if it is not exact)."""
     cutoff = staging.started_at - CLOCK_MARGIN
     content = read_content(staging.finished_tasks_file(), staging.quarantined, cutoff)
-    verdict = verdict_for(at_start, at_end, content, positional=strategy.positional)
+    record = None if increment is None else increment(staging.finished_tasks_file())
+    verdict = (verdict_for(at_start, at_end, content, positional=strategy.positional)
+               if record is None else record.verdict())
     coverage = Coverage(strategy=strategy.name, reason=reason, positional=strategy.positional,
                         cutoff=cutoff, at_start=at_start, at_end=at_end, content=content,
                         requests=requests, probe=report.as_metadata(),
-                        strategy_facts=strategy.facts(), verdict=verdict)
+                        strategy_facts=strategy.facts(), verdict=verdict,
+                        increment=None if record is None else asdict(record))
     progress(f"reconciled: {coverage.verdict}")
     observation, tasks_path, quarantine_path = staging.publish(coverage.to_json())
     staging.discard()
@@ -171,20 +201,68 @@ def export_snapshot(
     lock_timeout: float = 3600.0,
     part_rows: int = PART_ROWS,
     paging: PagingMode | str = PagingMode.AUTO,
+    full: bool = False,
+    full_every: int | None = None,
 ) -> SnapshotResult:
-    """Page through every task and publish them, with the quarantine, as a new observation
-    in `tree` (a SnapshotTree, or its root).
+    """List the tasks and publish them, with the quarantine, as a new observation in `tree`
+    (a SnapshotTree, or its root).
 
+    After a complete observation, the next lists only the tasks created since and those not
+    terminal then, where the probe vouches for all this relies on (snapshot/increment.py);
+    every `full_every`th observation (None: MIXPEEK_FULL_LISTING_EVERY), one with `full`, and
+    any whose incremental listing cannot be shown exact list every task, the reason logged and
+    recorded.
     A listing interrupted less than `resume_within` ago is resumed from its checkpoint, as the
     same observation; a concurrent listing is waited for up to `lock_timeout` seconds.
-    `paging` forces a strategy (MixpeekProtocolError if the probe shows it cannot work here).
+    `paging` forces a strategy of a full listing (MixpeekProtocolError if the probe shows it
+    cannot work here).
     """
     started = time.monotonic()
     runner = PagingRunner.of(client)
     report = probe(runner)
-    strategy, reason = choose(runner, report, paging, concurrency=concurrency)
-    progress(f"paging by {strategy.name}: {reason}")
     tree = tree if isinstance(tree, SnapshotTree) else SnapshotTree(tree)
+    observe = partial(_observe, client, runner, report, tree, started=started,
+                      concurrency=concurrency, progress=progress, resume_within=resume_within,
+                      lock_timeout=lock_timeout, part_rows=part_rows)
+    if PagingMode(paging) is PagingMode.AUTO:
+        increment, known, why = choose_increment(
+            runner, report, tree, on_demand=full,
+            full_every=FULL_LISTING_EVERY.read() if full_every is None else full_every)
+    else:
+        increment, known, why = None, None, f"paging is set to {PagingMode(paging).value}"
+    if increment is not None:
+        progress(f"paging incrementally: {why}")
+        try:
+            return observe(increment, f"incremental: {why}", known)
+        except IncrementDoubt as doubt:
+            why = f"the incremental listing could not be shown exact: {doubt}"
+            log.warning("listing every task: %s", why)
+    progress(f"listing every task: {why}")
+    strategy, reason = choose(runner, report, paging, concurrency=concurrency)
+    return observe(strategy, f"{reason} (listing every task: {why})", None)
+
+
+def _observe(client: MixpeekClient, runner: PagingRunner, report: ProbeReport,
+             tree: SnapshotTree, strategy: PagingStrategy, reason: str,
+             known: KnownState | None, *, started: float, concurrency: int,
+             progress: Callable[[str], None], resume_within: timedelta, lock_timeout: float,
+             part_rows: int) -> SnapshotResult:
+    """Page `strategy` into a staged observation and publish it once it is shown complete (an
+    incremental one, by `known`, the history it builds on: IncrementDoubt, and nothing
+    published, if it cannot be)."""
+    progress(f"paging by {strategy.name}: {reason}")
+    plan = None
+    if client.budget.max_per_minute is not None:
+        # An incremental listing: a request per batch of ids and its counts, and the new tasks'
+        # pages, which no count tells ahead (at least one).
+        planned = (planned_requests(strategy, report.total, client.page_size) if known is None
+                   else len(strategy.plan()) + INCREMENT_CHECK_REQUESTS)
+        plan = None if planned is None else RequestPlan(client.requests_sent + planned,
+                                                        client.budget)
+        what = ("the listing plans" if known is None else
+                f"the incremental listing plans, and a page per {client.page_size:,} new tasks")
+        progress(plan.announce(what) if plan else
+                 "the service gives no total: the listing's requests cannot be counted ahead")
     with SnapshotStaging.open(tree, strategy, resume_within=resume_within,
                               lock_timeout=lock_timeout) as staging:
         cutoff = staging.started_at - CLOCK_MARGIN
@@ -201,18 +279,28 @@ def export_snapshot(
         else:
             progress(f"observation {staging.observation_id}")
         stager = PageStager(staging, part_rows=part_rows, progress=progress,
-                            total=report.total, started=started)
+                            total=None if known else report.total, started=started,
+                            note=plan and (lambda: plan.progress(client.requests_sent)))
         # Closed however staging ends: a Ctrl-C's traceback keeps the generator alive, and
         # its workers, blocked on a full queue, would hold the interpreter's exit for ever.
         with contextlib.closing(runner.pages(strategy, staging.pending(),
                                              concurrency=concurrency)) as pages:
-            stager.stage(pages, listed=end_count.listed)
-        at_end = end_count.counts()
+            stager.stage(pages, listed=end_count.listed if known is None else lambda _: None)
+        if known is None:
+            at_end, increment = end_count.counts(), None
+        else:
+            at_end = ServiceCounts(None, None)
+            increment = partial(measure_increment, runner, known, strategy, cutoff=cutoff)
         # The total must be from before the first page (a task created at the head of the
         # listing after it is never seen by a positional listing): the probe's is.
-        coverage, observation, tasks_path, quarantine_path = reconcile_and_publish(
-            staging, strategy, reason, report, at_start=ServiceCounts(report.total, start_count),
-            at_end=at_end, requests=client.requests_sent, progress=progress)
+        try:
+            coverage, observation, tasks_path, quarantine_path = reconcile_and_publish(
+                staging, strategy, reason, report,
+                at_start=ServiceCounts(report.total, start_count), at_end=at_end,
+                requests=client.requests_sent, progress=progress, increment=increment)
+        except IncrementDoubt:
+            staging.discard()
+            raise
     return SnapshotResult(
         observation=observation,
         tasks_path=tasks_path,

@@ -52,6 +52,10 @@ def count_created_before(client: MixpeekClient, moment: datetime, when: str) -> 
         return None
 
 
+# What count_service asks: the total, the tasks created before the cutoff, and a control.
+END_COUNT_REQUESTS = 3
+
+
 def count_service(client: MixpeekClient, cutoff: datetime) -> ServiceCounts:
     """Ask the service, now, for its total and for the tasks created before `cutoff`."""
     # One round trip: requests a moment apart count the same account. Nothing was created

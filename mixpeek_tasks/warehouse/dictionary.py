@@ -253,6 +253,15 @@ OBJECTS: tuple[WarehouseObject, ...] = (
             ("newest_created_at", TIMESTAMPTZ, "the latest `created_at` in the snapshot"),
             ("from_mongodb_share", "DOUBLE", "share of snapshot rows that are fallback records, "
                                              "0 to 1; NULL for an empty snapshot"),
+            ("incremental_from", "VARCHAR", "an incremental observation (`strategy` "
+                                            "`incremental`): the observation it builds on, whose "
+                                            "tasks it carried where it did not list them; NULL "
+                                            "for a listing of every task"),
+            ("carried", "BIGINT", "the tasks it carried unchanged from `incremental_from` "
+                                  "without listing them (not counted as listed here)"),
+            ("gone_task_ids", "VARCHAR[]", "the unfinished tasks it asked for by id that the "
+                                           "service no longer has"),
+            ("gone_task_ids_json", "VARCHAR", "`gone_task_ids` as JSON text"),
         ),
     ),
     WarehouseObject(
@@ -419,6 +428,20 @@ OBJECTS: tuple[WarehouseObject, ...] = (
         "export_runs", "view", VIEWS,
         "Per observation: when its listing read its first and last page.",
         _columns(*_OBSERVATION, *_LISTING),
+    ),
+    WarehouseObject(
+        "tasks_gone", "view", VIEWS,
+        "The tasks the service no longer lists, kept in the history: when an observation last "
+        "listed each, and the first observation after it that shows it gone: a listing of every "
+        "task without it, or an incremental one whose read by id found it missing. Not being in "
+        "an incremental observation says nothing: it carries the tasks it does not read.",
+        _columns(
+            ("task_id", "VARCHAR", "the task"),
+            ("status", "VARCHAR", "its status as `tasks` holds it"),
+            ("last_listed_in", "VARCHAR", "the observation that last listed it"),
+            ("last_listed_at", TIMESTAMPTZ, "when that observation's page read it"),
+            ("gone_since", "VARCHAR", "the first observation after it that shows it gone"),
+        ),
     ),
     WarehouseObject(
         "stuck_tasks", "view", VIEWS,

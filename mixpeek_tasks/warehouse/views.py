@@ -20,7 +20,7 @@ from mixpeek_tasks.snapshot.flatten import TASK_SCHEMA
 from mixpeek_tasks.snapshot.parquet_files import TASKS_DATASET
 from mixpeek_tasks.snapshot.tree import SnapshotTree
 from mixpeek_tasks.warehouse.connection import SQL_PACKAGE, run_sql, table_exists
-from mixpeek_tasks.warehouse.schema import write_status_classes
+from mixpeek_tasks.warehouse.schema import EXPORT_COVERAGE_SQL, write_status_classes
 
 log = logging.getLogger(__name__)
 # Mixpeek keeps hot task state for 24 hours: work still running after a day is worth a look.
@@ -84,6 +84,9 @@ def build_views(con: duckdb.DuckDBPyConnection, tree: SnapshotTree,
     """(Re)create every analysts' object on `con`; in-flight tasks older than
     `stuck_after_hours` are reported as stuck."""
     write_status_classes(con)
+    # tasks_gone reads the coverage records: a warehouse of observations without any has the
+    # table empty.
+    run_sql(con, EXPORT_COVERAGE_SQL, {})
     _create_task_snapshots(con, tree)
     for name in creation_order(view_files()):
         run_sql(con, f"{VIEWS_FOLDER}/{name}.sql", {"stuck_after_hours": stuck_after_hours})

@@ -5,6 +5,7 @@ import pytest
 from dagster import AssetSelection, DagsterInstance, Failure, build_op_context, materialize
 
 from assets.analytics import task_analytics, terminal_counts_add_up, terminal_status_never_regresses
+from assets.catalog import ROW_COUNT
 from assets.snapshot import (
     completeness,
     listing_reaches_old_tasks,
@@ -24,13 +25,13 @@ ASSETS = [task_snapshot, task_ids_unique, snapshot_complete, listing_reaches_old
           task_analytics, terminal_counts_add_up, terminal_status_never_regresses]
 
 
-def run(server, export_dir, instance, **config):
+def run(server, export_dir, instance, full_listing_every=None, **config):
     return materialize(
         ASSETS,
         instance=instance,
         resources={
             "mixpeek": MixpeekResource(api_key="sk_test_asset", base_url=server.base_url,
-                                       concurrency=2),
+                                       concurrency=2, full_listing_every=full_listing_every),
             "storage": ExportStorage(export_dir=str(export_dir)),
         },
         run_config={"ops": {"task_snapshot": {"config": config}}} if config else None,
@@ -195,3 +196,25 @@ def test_checks_on_an_instance_that_never_observed_pass_saying_so(tmp_path, inst
     assert len(evaluations) == 3
     assert all(e.passed and e.description.startswith("nothing observed yet")
                for e in evaluations)
+
+
+def test_a_second_run_is_incremental_its_checks_pass_and_the_warehouse_keeps_every_task(
+        tmp_path, instance):
+    with running_emulator(tasks=1500, seed=41) as server:
+        first = run(server, tmp_path, instance, full_listing_every=7)
+        with server.store.lock:
+            server.store.create(30)
+            server.store.finish(20)
+        second = run(server, tmp_path, instance, full_listing_every=7)
+        third = run(server, tmp_path, instance, full_listing_every=7, full=True)
+        total = len(server.store.tasks)
+    assert first.success and second.success and third.success
+    snapshot = metadata_of(second, "task_snapshot")
+    assert snapshot["paging_strategy"] == "incremental"
+    assert snapshot["incremental_from"] == metadata_of(first, "task_snapshot")["observation"]
+    assert snapshot[ROW_COUNT] < total / 5
+    assert all(checks_of(second).values()), checks_of(second)
+    third_snapshot = metadata_of(third, "task_snapshot")
+    assert third_snapshot["paging_strategy"] != "incremental" and third_snapshot[ROW_COUNT] == total
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM tasks").fetchone()[0] == total

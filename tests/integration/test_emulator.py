@@ -8,6 +8,7 @@ import pytest
 from mixpeek.models.error_response import ErrorResponse
 from mixpeek.models.list_tasks_request import ListTasksRequest
 from mixpeek.models.list_tasks_response import ListTasksResponse
+from mixpeek.models.task_response import TaskResponse
 
 from mixpeek_emulator import ServerProfile, TaskStore, running_emulator
 from mixpeek_emulator.query import sort_key
@@ -247,3 +248,70 @@ def test_pages_by_created_at_read_off_the_index_equal_a_sort_of_a_full_scan(chur
                 assert [orjson.loads(e) for e in encoded] == everything[offset:offset + limit]
                 assert more == (len(everything) > offset + limit)
                 assert total in (None, len(everything))
+
+
+def test_get_task_answers_the_listed_record_in_the_sdk_model_or_404(api, emulator):
+    listed_task = api(limit=1).json()["results"][0]
+    with httpx.Client(base_url=emulator.base_url, headers={"Authorization": "Bearer k"}) as http:
+        found = http.get(f"/v1/tasks/{listed_task['task_id']}")
+        missing = http.get("/v1/tasks/no-such-task")
+        anonymous = httpx.get(f"{emulator.base_url}/v1/tasks/{listed_task['task_id']}")
+    assert found.status_code == 200 and found.json() == listed_task
+    assert TaskResponse.from_json(found.text).task_id == listed_task["task_id"]
+    assert missing.status_code == 404
+    assert ErrorResponse.from_json(missing.text).error.type == "not_found"
+    assert anonymous.status_code == 401
+
+
+def test_the_per_minute_rate_limit_answers_429_with_retry_after_and_then_admits_again():
+    with running_emulator(tasks=20, seed=2, rate_limit=3, rate_window_seconds=1.0) as server:
+        with httpx.Client(base_url=server.base_url, headers={"Authorization": "Bearer k"}) as http:
+            started = time.monotonic()
+            answers = [http.post("/v1/tasks/list", json={}) for _ in range(2)]
+            answers += [http.get(f"/v1/tasks/{next(iter(server.store.tasks))}")]
+            refused = [http.post("/v1/tasks/list", json={}) for _ in range(2)]
+            within_window = time.monotonic() - started < 1.0
+            time.sleep(1.05)
+            again = http.post("/v1/tasks/list", json={})
+    assert within_window
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert [r.status_code for r in refused] == [429, 429]
+    assert ErrorResponse.from_json(refused[0].text).error.type == "rate_limited"
+    assert refused[0].headers["Retry-After"] == "1"
+    assert again.status_code == 200 and server.rate_limit.refused == 2
+
+
+@pytest.mark.parametrize("sort", [None, {"field": "task_id", "direction": "asc"},
+                                  {"field": "created_at", "direction": "asc"}])
+def test_a_task_id_in_listing_read_off_the_id_index_equals_a_scan(api, emulator, sort):
+    every = sorted(emulator.store.tasks)
+    asked = every[::7] + ["not-a-task"]
+    conditions = [{"field": "task_id", "operator": "in", "value": asked},
+                  {"field": "status", "operator": "eq", "value": "COMPLETED"}]
+    body = {"filters": {"AND": conditions, "case_sensitive": True},
+            **({"sort": sort} if sort else {})}
+    order = sort or {"field": "created_at", "direction": "desc"}
+    want = [t["task_id"] for t in sorted(
+        (t for t in emulator.store.tasks.values()
+         if t["task_id"] in asked and t["status"] == "COMPLETED"),
+        key=lambda t: sort_key(t[order["field"]]), reverse=order["direction"] == "desc")]
+    answer = api(body, limit=1000, include_total="true").json()
+    assert [t["task_id"] for t in answer["results"]] == want and len(want) > 100
+    assert answer["pagination"]["total"] == len(want)
+
+
+def test_finish_and_create_make_a_day_of_change_and_touch_nothing_else():
+    with running_emulator(tasks=2000, seed=6) as server:
+        store = server.store
+        before = {k: dict(v) for k, v in store.tasks.items()}
+        in_flight = {k for k, v in before.items() if v["status"] in ("PENDING", "IN_PROGRESS",
+                                                                      "PROCESSING")}
+        store.finish(20)
+        store.create(30)
+    changed = {k for k in before if store.tasks[k] != before[k]}
+    assert len(changed) == 20 and changed <= in_flight
+    assert all(store.tasks[k]["status"] in ("COMPLETED", "COMPLETED_WITH_ERRORS", "FAILED",
+                                            "CANCELED", "SKIPPED", "INTERRUPTED")
+               and "updated_at" in store.tasks[k] for k in changed)
+    new = set(store.tasks) - set(before)
+    assert len(new) == 30 and {store.tasks[k]["status"] for k in new} == {"PENDING"}

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
+from mixpeek.models.list_tasks_response import ListTasksResponse
 
 from mixpeek_emulator import QUIRKS, ServerProfile, TaskStore, running_emulator
 from mixpeek_emulator.cli import main
@@ -30,6 +31,10 @@ def documented_and(quirk: str):
 def post(server, body=None, **params) -> httpx.Response:
     return httpx.post(server.base_url + "/v1/tasks/list", json=body or {}, params=params,
                       headers={"Authorization": "Bearer k"})
+
+
+def get(server, task_id: str) -> httpx.Response:
+    return httpx.get(f"{server.base_url}/v1/tasks/{task_id}", headers={"Authorization": "Bearer k"})
 
 
 def listed(server, body=None, **params) -> dict:
@@ -139,6 +144,9 @@ def test_recent_window_lists_and_counts_only_the_last_day():
         assert sorted(task_ids(quirky, limit=1000)) == recent
         assert task_ids(quirky, {"sort": TASK_ID_ASC}, limit=1000) == recent
         assert total(quirky) == len(recent)
+        old = next(i for i in quirky.store.tasks if i not in recent)
+        assert get(documented, old).status_code == 200 and get(quirky, old).status_code == 404
+        assert get(quirky, recent[0]).status_code == 200
         with quirky.store.lock:
             quirky.store.churn(5)
         assert total(quirky) == len(recent) + 5
@@ -152,6 +160,61 @@ def test_no_total_answers_null_totals_but_still_pages():
         uncounted = listed(quirky, limit=100, include_total="true")["pagination"]
         assert uncounted["total"] is None and uncounted["total_pages"] is None
         assert uncounted["next_cursor"]
+
+
+def test_no_timestamps_serves_records_as_the_sdk_declares_them_and_still_sorts_by_its_own():
+    with documented_and("no_timestamps") as (documented, quirky):
+        newest = listed(documented, limit=200)["results"]
+        bare = listed(quirky, limit=200)["results"]
+        assert all("created_at" in t for t in newest) and any("updated_at" in t for t in newest)
+        assert not any("created_at" in t or "updated_at" in t for t in bare)
+        ListTasksResponse.from_dict(listed(quirky, limit=200))
+        assert [t["task_id"] for t in bare] == [t["task_id"] for t in newest]
+        assert bare == [{k: v for k, v in t.items() if k not in ("created_at", "updated_at")}
+                        for t in newest]
+        since = {"filters": {"AND": [
+            {"field": "created_at", "operator": "gte", "value": newest[99]["created_at"]}]}}
+        assert total(quirky, since) == total(documented, since) == 100
+        a_task = newest[0]["task_id"]
+        assert get(quirky, a_task).json() == bare[0]
+
+
+FAILED_EQ = {"field": "status", "operator": "eq", "value": "FAILED"}
+THUMBNAIL_EQ = {"field": "task_type", "operator": "eq", "value": "thumbnail"}
+# quirk -> (bodies it ignores, each selecting fewer than every task when honoured; a condition
+# it still honours)
+IGNORED = {
+    "ignores_status_filter": ([
+        {"status": "FAILED"},
+        {"filters": {"AND": [{"field": "status", "operator": "in", "value": ["FAILED"]}]}},
+        {"filters": {"status": "FAILED"}},
+    ], THUMBNAIL_EQ),
+    "ignores_in_filter": ([
+        {"filters": {"AND": [{"field": "task_type", "operator": "in", "value": ["thumbnail"]}]}},
+        {"filters": {"OR": [{"field": "status", "operator": "in", "value": ["FAILED"]}]}},
+    ], FAILED_EQ),
+    "ignores_created_at_filter": ([
+        {"filters": {"AND": [{"field": "created_at", "operator": "gte", "value": "9"}]}},
+        {"filters": {"AND": [{"field": "created_at", "operator": "lt", "value": "1"}],
+                     "case_sensitive": True}},
+    ], FAILED_EQ),
+}
+
+
+@pytest.mark.parametrize("quirk", IGNORED)
+def test_a_filter_the_service_does_not_support_is_ignored_silently(quirk):
+    ignored, honoured = IGNORED[quirk]
+    with documented_and(quirk) as (documented, quirky):
+        for body in ignored:
+            assert total(documented, body) < TASKS, body
+            assert total(quirky, body) == TASKS, body
+            assert len(task_ids(quirky, body, limit=1000)) == TASKS
+        # Beside an ignored condition, the others still narrow.
+        alone = {"filters": {"AND": [honoured]}}
+        condition = next(b["filters"]["AND"][0] for b in ignored if "AND" in b.get("filters", {}))
+        both = {"filters": {"AND": [condition, honoured]}}
+        assert total(quirky, both) == total(quirky, alone) == total(documented, alone) < TASKS
+        assert total(documented, both) < total(documented, alone)
 
 
 @pytest.mark.parametrize("profile, reached", [("", 10_500), ("cursor_capped", 10_000)])
@@ -172,7 +235,9 @@ def test_a_cursor_with_a_negative_offset_is_invalid():
 
 def test_profiles_parse_from_names_and_refuse_unknown_ones():
     assert list(QUIRKS) == ["ignores_sort", "ignores_filters", "sorts_page_only",
-                            "timestamp_sort_only", "cursor_capped", "recent_window", "no_total"]
+                            "timestamp_sort_only", "cursor_capped", "recent_window", "no_total",
+                            "no_timestamps", "ignores_status_filter", "ignores_in_filter",
+                            "ignores_created_at_filter"]
     both = ServerProfile(ignores_sort=True, no_total=True)
     assert ServerProfile.parse("ignores_sort, no_total") == both
     assert ServerProfile.parse(["no_total", "ignores_sort"]) == both

@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta, timezone
 
+import duckdb
 import pytest
 
 from mixpeek_tasks.snapshot.coverage import Coverage, ServiceCounts, SnapshotContent
@@ -24,6 +25,8 @@ COLUMNS = [
     ("total_at_end", "BIGINT"), ("created_before_at_end", "BIGINT"), ("listed", "BIGINT"),
     ("listed_from_before", "BIGINT"), ("oldest_created_at", TIMESTAMPTZ),
     ("newest_created_at", TIMESTAMPTZ), ("from_mongodb_share", "DOUBLE"),
+    ("incremental_from", "VARCHAR"), ("carried", "BIGINT"), ("gone_task_ids", "VARCHAR[]"),
+    ("gone_task_ids_json", "VARCHAR"),
 ]
 
 
@@ -60,6 +63,12 @@ def coverage_rows(warehouse: Warehouse) -> list[tuple]:
     return warehouse.query("SELECT * FROM export_coverage ORDER BY observation_id").rows
 
 
+def coverage_columns(warehouse: Warehouse) -> list[tuple]:
+    return warehouse.query(
+        "SELECT column_name, data_type FROM information_schema.columns"
+        " WHERE table_name = 'export_coverage' ORDER BY ordinal_position").rows
+
+
 def has_coverage_table(warehouse: Warehouse) -> bool:
     return bool(warehouse.query("SELECT count(*) FROM duckdb_tables()"
                                 " WHERE table_name = 'export_coverage'").rows[0][0])
@@ -69,14 +78,11 @@ def test_a_load_with_coverage_writes_one_typed_row(tmp_path):
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
     observed = snapshot(tmp_path, DAY_ONE, keyset_coverage())
     warehouse.load()
-    columns = warehouse.query(
-        "SELECT column_name, data_type FROM information_schema.columns"
-        " WHERE table_name = 'export_coverage' ORDER BY ordinal_position").rows
-    assert columns == COLUMNS
+    assert coverage_columns(warehouse) == COLUMNS
     assert coverage_rows(warehouse) == [(
         observed.id, "keyset", "the probe saw ids in order",
         "exact: 3 listed of the 3 tasks created before the export the service reports",
-        7, CUTOFF, 3, 3, 4, 3, 3, 3, OLDEST, NEWEST, 0.25)]
+        7, CUTOFF, 3, 3, 4, 3, 3, 3, OLDEST, NEWEST, 0.25, None, None, None, None)]
 
 
 def test_each_observation_has_its_row_and_a_rebuild_keeps_them(tmp_path):
@@ -91,7 +97,7 @@ def test_each_observation_has_its_row_and_a_rebuild_keeps_them(tmp_path):
     first, again, second = coverage_rows(warehouse)
     assert (first[:2], second[:2]) == ((ids[0], "keyset"), (ids[2], "keyset"))
     assert again == (ids[1], "cursor", 'refused "keyset"; it\'s -- positional', "", 1, CUTOFF,
-                     None, None, None, None, 0, 0, None, None, None)
+                     None, None, None, None, 0, 0, None, None, None, None, None, None, None)
 
 
 def test_a_night_without_coverage_has_no_row_and_keeps_the_others(tmp_path):
@@ -118,3 +124,16 @@ def test_a_damaged_coverage_record_fails_the_whole_load(tmp_path):
         warehouse.load()
     assert [row[:2] for row in coverage_rows(warehouse)] == [(day_one.id, "keyset")]
     assert warehouse.query("SELECT observation_id FROM export_nights").rows == [(day_one.id,)]
+
+
+def test_a_warehouse_made_before_incremental_observations_gets_their_columns(tmp_path):
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    first = snapshot(tmp_path, DAY_ONE, keyset_coverage())
+    warehouse.load()
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+        for column in ("incremental_from", "carried", "gone_task_ids", "gone_task_ids_json"):
+            con.execute(f"ALTER TABLE export_coverage DROP COLUMN {column}")
+    second = snapshot(tmp_path, DAY_TWO, keyset_coverage())
+    warehouse.load()
+    assert coverage_columns(warehouse) == COLUMNS
+    assert [row[0] for row in coverage_rows(warehouse)] == [first.id, second.id]

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 import orjson
 
+from mixpeek_emulator.profiles import ServerProfile
 from mixpeek_emulator.query import compile_filters, lookup, sort_key
 from mixpeek_tasks.api.errors import MixpeekAPIError
 from mixpeek_tasks.api.paging.pages import PageRequest
@@ -56,8 +57,12 @@ class FakeService:
     `filters` key is ignored), `sorts_page_only` (takes the newest page, then sorts it),
     `timestamp_sort_only` (a sort on another field is refused with 422), `cursor_cap` (no
     next_cursor once the next page would start there), `no_total` (include_total answers
-    null), `ignores_cursor` (a cursor sent back reads the first page again). `before_answer` runs
-    before each answer (tasks created or deleted meanwhile).
+    null), `ignores_cursor` (a cursor sent back reads the first page again), `no_timestamps`
+    (records come without created_at and updated_at), `ignores_status_filter`,
+    `ignores_in_filter`, `ignores_created_at_filter` (those filters are ignored, silently, as
+    the emulator's profiles of the same names do), `no_get` (`GET /v1/tasks/{id}` answers 404
+    for every id). `before_answer` runs before each answer
+    (tasks created or deleted meanwhile).
     """
 
     tasks: list[dict]
@@ -68,6 +73,11 @@ class FakeService:
     cursor_cap: int | None = None
     no_total: bool = False
     ignores_cursor: bool = False
+    no_timestamps: bool = False
+    ignores_status_filter: bool = False
+    ignores_in_filter: bool = False
+    ignores_created_at_filter: bool = False
+    no_get: bool = False
     before_answer: Callable[[FakeService], None] | None = None
     sent: list[PageRequest] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -84,16 +94,33 @@ class FakeService:
             self.sent.append(request)
             if self.before_answer is not None:
                 self.before_answer(self)
-            payload = self._answer(request.body, request.limit, request.params or {})
+            payload = (self._answer(request.body, request.limit, request.params or {})
+                       if request.task_id is None else self._one(request.task_id))
         return payload, len(orjson.dumps(payload))
 
     def _matching(self, body: dict) -> list[dict]:
+        body = ServerProfile(
+            ignores_filters=self.ignores_filters, ignores_status_filter=self.ignores_status_filter,
+            ignores_in_filter=self.ignores_in_filter,
+            ignores_created_at_filter=self.ignores_created_at_filter).read(body)
         conditions = []
-        if body.get("filters") and not self.ignores_filters:
+        if body.get("filters"):
             conditions.append(compile_filters(body["filters"]))
-        if body.get("task_type"):
-            conditions.append(lambda t: t.get("task_type") == body["task_type"])
+        for key in ("status", "task_type"):
+            if body.get(key):
+                conditions.append(lambda t, key=key: t.get(key) == body[key])
         return [t for t in self.tasks if all(c(t) for c in conditions)]
+
+    def _one(self, task_id: str) -> dict:
+        """GET /v1/tasks/{task_id}, answered as the client does: a list of it, or nothing."""
+        if self.no_get:
+            return {"results": []}
+        return {"results": [self._shown(t) for t in self.tasks if t["task_id"] == task_id][:1]}
+
+    def _shown(self, task: dict) -> dict:
+        if self.no_timestamps:
+            return {k: v for k, v in task.items() if k not in TIMESTAMP_FIELDS}
+        return dict(task)
 
     def _answer(self, body: dict, limit: int, params: dict) -> dict:
         sort = body.get("sort")
@@ -113,6 +140,6 @@ class FakeService:
         if len(matching) > end and (self.cursor_cap is None or end < self.cursor_cap):
             following = str(end)
         counted = params.get("include_total") == "true" and not self.no_total
-        return {"results": [dict(t) for t in page],
+        return {"results": [self._shown(t) for t in page],
                 "pagination": {"total": len(matching) if counted else None,
                                "next_cursor": following}}

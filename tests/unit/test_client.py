@@ -358,3 +358,20 @@ def test_the_heartbeat_names_the_request_that_waits():
     assert lines and lines[0].startswith("still waiting for page 1 of task ids [, )")
     assert "(attempt 1): " in lines[0]
     assert lines[0].endswith("bytes received (deadline 9s)")
+
+
+def test_a_task_read_by_id_is_a_get_answered_as_a_list_of_it_or_of_nothing():
+    sleeps: list = []
+    script = Script(httpx.Response(200, json=task("a/b")), error(404, "no such task"),
+                    error(503), httpx.Response(200, json=task("c")), error(401, "revoked"))
+    with make_client(script, sleeps) as client:
+        found, _ = client.request_page({}, limit=1, what="a", task_id="a/b")
+        gone, _ = client.request_page({}, limit=1, what="b", task_id="b")
+        retried, _ = client.request_page({}, limit=1, what="c", task_id="c")
+        with pytest.raises(MixpeekAPIError, match="revoked"):
+            client.request_page({}, limit=1, what="d", task_id="d")
+    assert found == {"results": [task("a/b")]} and gone == {"results": []}
+    assert retried == {"results": [task("c")]} and len(sleeps) == 1
+    first = script.requests[0]
+    assert first.method == "GET" and first.url.raw_path == b"/v1/tasks/a%2Fb"
+    assert first.headers["Authorization"] == f"Bearer {KEY}" and not first.content

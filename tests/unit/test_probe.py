@@ -7,9 +7,13 @@ from mixpeek_tasks.api.errors import MixpeekAPIError
 from mixpeek_tasks.api.paging.probe import (
     ProbeReport,
     ProbeRequests,
+    ask_created_at_filter,
     ask_created_at_sort,
     ask_cursor,
+    ask_get_by_id,
     ask_range_filters,
+    ask_status_filter,
+    ask_task_id_in_filter,
     probe,
 )
 from mixpeek_tasks.api.paging.runner import PagingRunner
@@ -127,3 +131,106 @@ def test_the_cursor_question(switch, total, holds, reason):
     assert report.next_cursor_moves_forward is holds
     if reason:
         assert reason in report.reasons["next_cursor_moves_forward"]
+
+
+# Every seventh task still running, so that a status filter has both sides to list.
+MIXED = [{**t, "status": "PROCESSING"} if i % 7 == 0 else t for i, t in enumerate(TASKS)]
+WITHOUT_TIMESTAMPS = {"no_timestamps": True}
+
+
+def probed(tasks=MIXED, **switch):
+    service = FakeService(list(tasks), **switch)
+    report = probe(service.runner())
+    return service, report, ProbeRequests(service.runner(), report)
+
+
+@pytest.mark.parametrize(("switch", "given"), [({}, True), (WITHOUT_TIMESTAMPS, False)])
+def test_the_probe_says_whether_records_carry_created_at_from_its_own_pages(switch, given):
+    service, report, _ = probed(**switch)
+    assert report.created_at_given is given and len(service.sent) == 4
+    assert len(report.sample) == 100 and "sample" not in report.as_metadata()
+    if not given:
+        assert report.reasons["created_at_given"] == (
+            "100 of 100 sampled records carry no created_at")
+
+
+# question -> (assumption, the switch that makes the service ignore its filter)
+FILTER_QUESTIONS = {
+    ask_created_at_filter: ("created_at_filter", "ignores_created_at_filter"),
+    ask_status_filter: ("status_filter", "ignores_status_filter"),
+    ask_task_id_in_filter: ("task_id_in_filter", "ignores_in_filter"),
+}
+
+
+@pytest.mark.parametrize("question", FILTER_QUESTIONS, ids=lambda q: q.__name__)
+@pytest.mark.parametrize("ignored", [False, True], ids=["honoured", "ignored"])
+def test_each_filter_question_is_proven_on_the_listing_s_own_records(question, ignored):
+    assumption, switch = FILTER_QUESTIONS[question]
+    service, report, ask = probed(**({switch: True} if ignored else {}))
+    question(report, ask)
+    assert getattr(report, assumption) is (not ignored)
+    assert report.requests == 6 and all(r.label.startswith("probe: ") for r in service.sent)
+    if ignored:
+        assert "did not narrow the listing" in report.reasons[assumption]
+    question(report, ask)
+    assert report.requests == 6  # answered once
+
+
+def test_ignoring_every_filter_or_the_in_operator_disproves_the_filters_that_use_it():
+    service, report, ask = probed(ignores_filters=True)
+    for question in FILTER_QUESTIONS:
+        question(report, ask)
+    assert not report.created_at_filter and not report.status_filter
+    assert not report.task_id_in_filter
+    _, report, ask = probed(ignores_in_filter=True)
+    ask_status_filter(report, ask)  # the status listing is an `in` filter too
+    assert report.status_filter is False
+
+
+def test_without_created_at_on_records_the_created_at_filter_is_not_vouched_for_unasked():
+    service, report, ask = probed(**WITHOUT_TIMESTAMPS)
+    ask_created_at_filter(report, ask)
+    assert report.created_at_filter is False and len(service.sent) == 4
+    assert "records carry no created_at" in report.reasons["created_at_filter"]
+
+
+def test_a_side_that_lists_nothing_leaves_the_question_open():
+    # No task is unfinished: the unfinished side lists nothing, which an ignored filter
+    # would not, but a working one would neither.
+    _, report, ask = probed(TASKS)
+    ask_status_filter(report, ask)
+    assert report.status_filter is None and report.holds("status_filter")
+
+
+def test_a_small_account_is_not_asked_by_id():
+    service, report, ask = probed(make_tasks(8, seed=3))
+    ask_task_id_in_filter(report, ask)
+    assert report.task_id_in_filter is None and len(service.sent) == 4
+
+
+@pytest.mark.parametrize("question", FILTER_QUESTIONS, ids=lambda q: q.__name__)
+def test_a_refused_filter_disproves_it_and_other_errors_stop(question):
+    assumption, _ = FILTER_QUESTIONS[question]
+    _, report, _ = probed()
+
+    def refuse(status):
+        def send(request, stop=None):
+            raise MixpeekAPIError(status, "no", "validation_error")
+        return PagingRunner(send, page_size=10)
+
+    question(report, ProbeRequests(refuse(422), report))
+    assert getattr(report, assumption) is False and "was refused" in report.reasons[assumption]
+    _, report, _ = probed()
+    with pytest.raises(MixpeekAPIError):
+        question(report, ProbeRequests(refuse(503), report))
+
+
+@pytest.mark.parametrize(("switch", "holds"), [({}, True), ({"no_get": True}, False)])
+def test_the_get_by_id_question_reads_two_sampled_tasks(switch, holds):
+    service, report, ask = probed(**switch)
+    ask_get_by_id(report, ask)
+    assert report.get_by_id is holds and report.requests == 6
+    assert sorted(r.task_id for r in service.sent[4:]) == sorted(
+        {min(t["task_id"] for t in report.sample), max(t["task_id"] for t in report.sample)})
+    if not holds:
+        assert "did not answer the listed task" in report.reasons["get_by_id"]

@@ -17,12 +17,14 @@ from typing import Any, ClassVar
 @dataclass(frozen=True)
 class PageRequest:
     """One list request: its body, its `limit`, further query parameters (`cursor`, `offset`,
-    `include_total`), and the label that names it in logs and errors."""
+    `include_total`), and the label that names it in logs and errors. With `task_id`, a read
+    of that one task (`GET /v1/tasks/{task_id}`), answered as a list of it or of nothing."""
 
     body: dict
     limit: int
     label: str
     params: dict | None = None
+    task_id: str | None = None
 
 
 # Sends one request and returns the decoded answer: how a strategy that must ask something

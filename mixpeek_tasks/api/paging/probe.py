@@ -3,8 +3,10 @@ write the answers in a report (choice.py picks the strategy from it).
 
 None of it is documented: whether a sort on task_id is honoured, whether range filters on
 task_id narrow the result, whether the sort is applied before the limit, whether
-`next_cursor` moves forward, whether `include_total` gives a number. So the export asks
-instead of assuming, and says what it found.
+`next_cursor` moves forward, whether `include_total` gives a number; and for an incremental
+observation (changes.py), whether records carry created_at at all, whether filters on
+created_at, on status and by task_id `in` narrow the listing. So the export asks instead of
+assuming, and says what it found.
 """
 
 from __future__ import annotations
@@ -16,11 +18,21 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mixpeek_tasks.api.errors import MixpeekAPIError
+from mixpeek_tasks.api.paging.changes import (
+    FINISHED,
+    UNFINISHED,
+    created_before,
+    created_since,
+    with_ids,
+    with_status,
+)
 from mixpeek_tasks.api.paging.keyset import TaskIdRange, keyset_body
 from mixpeek_tasks.api.paging.pages import PageRequest, task_ids
 from mixpeek_tasks.api.paging.runner import PagingRunner
 
 SAMPLE = 50
+# Ids asked for by each side of the task_id `in` question.
+IN_SAMPLE = 5
 # What keyset paging relies on; a service that refuses a sort on task_id disproves them all.
 TASK_ID_ORDER = ("sort_by_task_id", "task_id_range_filters", "sort_before_limit")
 
@@ -37,8 +49,15 @@ class ProbeReport:
     created_at_sort: bool | None = None
     total_given: bool | None = None
     total: int | None = None
+    created_at_given: bool | None = None
+    created_at_filter: bool | None = None
+    status_filter: bool | None = None
+    task_id_in_filter: bool | None = None
+    get_by_id: bool | None = None
     id_sample: list[str] = field(default_factory=list, repr=False)
     lowest_ids: list[str] = field(default_factory=list, repr=False)
+    # The records the first questions listed: what the filters' questions are checked on.
+    sample: list[dict] = field(default_factory=list, repr=False)
     reasons: dict[str, str] = field(default_factory=dict)
     requests: int = 0
 
@@ -59,7 +78,7 @@ class ProbeReport:
 
     def as_metadata(self) -> dict[str, Any]:
         facts = asdict(self)
-        facts.pop("id_sample"), facts.pop("lowest_ids")
+        facts.pop("id_sample"), facts.pop("lowest_ids"), facts.pop("sample")
         return facts
 
 
@@ -117,7 +136,17 @@ def probe(runner: PagingRunner) -> ProbeReport:
         report.reasons["total_given"] = "include_total=true answered no total"
     if report.sort_by_task_id is None:
         read_task_id_order(report, *[task_ids(page["results"]) for page in pages])
+    read_sample(report, [t for page in pages for t in page["results"]])
     return report
+
+
+def read_sample(report: ProbeReport, records: list) -> None:
+    """Keep the listed records, one per task_id, and say whether they carry created_at."""
+    report.sample = list({t["task_id"]: t for t in records
+                          if isinstance(t, dict) and isinstance(t.get("task_id"), str)}.values())
+    bare = sum(not isinstance(t.get("created_at"), str) for t in report.sample)
+    report.settle("created_at_given", told=bool(report.sample), refuted_by=(
+        f"{bare} of {len(report.sample)} sampled records carry no created_at") if bare else None)
 
 
 def read_task_id_order(report: ProbeReport, low: list[str], high: list[str],
@@ -195,3 +224,101 @@ def ask_cursor(report: ProbeReport, ask: ProbeRequests) -> None:
     repeated = second and set(second) <= set(task_ids(first["results"]))
     report.settle("next_cursor_moves_forward", refuted_by=(
         "the page after next_cursor held only tasks of the first page") if repeated else None)
+
+
+def _text(task: Any, name: str) -> str:
+    value = task.get(name) if isinstance(task, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+def filter_narrows(report: ProbeReport, ask: ProbeRequests, assumption: str, what: str,
+                   *sides: tuple[PageRequest, Callable[[Any], bool]]) -> None:
+    """Ask each side's filter at once and check every record listed against it: a filter the
+    service ignores lists the same tasks for every side, so some side lists a task its filter
+    excludes. It holds when every side listed something and nothing stray; a side that lists
+    nothing leaves it unknown."""
+    try:
+        pages = ask.together(*(request for request, _ in sides))
+    except MixpeekAPIError as error:
+        if error.status not in (400, 422):
+            raise
+        report.refute(assumption, f"{what} was refused: {error}")
+        return
+    for (request, keeps), page in zip(sides, pages):
+        strays = sum(not keeps(t) for t in page["results"])
+        if strays:
+            report.refute(assumption, (
+                f"{what} did not narrow the listing: {strays} of the {len(page['results'])} "
+                f"{request.label} listed do not match it"))
+            return
+    report.settle(assumption, refuted_by=None, told=all(page["results"] for page in pages))
+
+
+def ask_created_at_filter(report: ProbeReport, ask: ProbeRequests) -> None:
+    """Whether filters on created_at list the tasks created since a moment, and only them:
+    asked on both sides of the middle creation time of the sample."""
+    if report.created_at_filter is not None:
+        return
+    if report.created_at_given is False:
+        report.refute("created_at_filter", "records carry no created_at: what a filter on it "
+                                           "lists cannot be checked")
+        return
+    created = sorted({_text(t, "created_at") for t in report.sample} - {""})
+    if len(created) < 2:
+        return
+    pivot = created[len(created) // 2]
+    filter_narrows(
+        report, ask, "created_at_filter", "a filter on created_at",
+        (PageRequest(created_since(pivot), SAMPLE, "tasks created since the middle one"),
+         lambda t: _text(t, "created_at") >= pivot),
+        (PageRequest(created_before(pivot), SAMPLE, "tasks created before the middle one"),
+         lambda t: "" < _text(t, "created_at") < pivot))
+
+
+def _membership_narrows(report: ProbeReport, ask: ProbeRequests, assumption: str, what: str,
+                        field_name: str, body: Callable[[Any], dict],
+                        *sides: tuple[str, Any]) -> None:
+    """filter_narrows for `field_name` in each side's values, the body made by `body`."""
+    filter_narrows(report, ask, assumption, what, *(
+        (PageRequest(body(values), SAMPLE, label),
+         lambda t, values=values: _text(t, field_name) in values) for label, values in sides))
+
+
+def ask_status_filter(report: ProbeReport, ask: ProbeRequests) -> None:
+    """Whether a filter on status lists the unfinished tasks, and only them."""
+    if report.status_filter is None:
+        _membership_narrows(report, ask, "status_filter", "a filter on status", "status",
+                            with_status, ("unfinished tasks", UNFINISHED),
+                            ("finished tasks", FINISHED))
+
+
+def ask_task_id_in_filter(report: ProbeReport, ask: ProbeRequests) -> None:
+    """Whether a task_id `in` filter lists those tasks, and only them: two handfuls of sampled
+    ids, each asked for alone, from an account the sample shows holds more."""
+    ids = sorted(task_ids(report.sample))
+    if report.task_id_in_filter is None and len(ids) > 2 * IN_SAMPLE:
+        _membership_narrows(report, ask, "task_id_in_filter", "a task_id `in` filter",
+                            "task_id", with_ids, ("tasks of the lowest sampled ids",
+                                                  ids[:IN_SAMPLE]),
+                            ("tasks of the highest sampled ids", ids[-IN_SAMPLE:]))
+
+
+def ask_get_by_id(report: ProbeReport, ask: ProbeRequests) -> None:
+    """Whether `GET /v1/tasks/{id}` answers a listed task: the lowest and highest sampled."""
+    ids = sorted(task_ids(report.sample))
+    if report.get_by_id is not None or not ids:
+        return
+    asked = sorted({ids[0], ids[-1]})
+    try:
+        answers = ask.together(*(PageRequest({}, 1, f"task {task_id} by id", task_id=task_id)
+                                 for task_id in asked))
+    except MixpeekAPIError as error:
+        if error.status not in (400, 405, 422):
+            raise
+        report.refute("get_by_id", f"GET /v1/tasks/{{id}} was refused: {error}")
+        return
+    wrong = [task_id for task_id, answer in zip(asked, answers)
+             if task_ids(answer["results"]) != [task_id]]
+    report.settle("get_by_id", refuted_by=(
+        f"GET /v1/tasks/{{id}} did not answer the listed task {wrong[0]!r} with its record")
+        if wrong else None)

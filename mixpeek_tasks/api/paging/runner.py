@@ -36,7 +36,7 @@ class PagingRunner:
         """A runner that sends through `client`, `page_size` tasks a page."""
         def send(request: PageRequest, stop: threading.Event | None) -> tuple[dict, int]:
             return client.request_page(request.body, limit=request.limit, what=request.label,
-                                       stop=stop, params=request.params)
+                                       stop=stop, params=request.params, task_id=request.task_id)
         return cls(send, page_size=client.page_size)
 
     def ask(self, request: PageRequest) -> dict:

@@ -15,4 +15,8 @@ SELECT
     CAST($listed_from_before AS BIGINT) AS listed_from_before,
     CAST($oldest_created_at AS TIMESTAMPTZ) AS oldest_created_at,
     CAST($newest_created_at AS TIMESTAMPTZ) AS newest_created_at,
-    CAST($from_mongodb_share AS DOUBLE) AS from_mongodb_share;
+    CAST($from_mongodb_share AS DOUBLE) AS from_mongodb_share,
+    CAST($incremental_from AS VARCHAR) AS incremental_from,
+    CAST($carried AS BIGINT) AS carried,
+    CAST($gone_task_ids AS VARCHAR[]) AS gone_task_ids,
+    CAST(to_json(CAST($gone_task_ids AS VARCHAR[])) AS VARCHAR) AS gone_task_ids_json;

@@ -18,3 +18,12 @@ CREATE TABLE IF NOT EXISTS export_coverage (
     newest_created_at TIMESTAMPTZ,
     from_mongodb_share DOUBLE
 );
+
+-- An incremental observation's increment (snapshot/increment.py): the observation it builds on,
+-- how many tasks it carried unchanged from there without listing them, and the unfinished
+-- tasks it asked for by id that the service no longer has. NULL for a listing of every task.
+-- Added after the table was first made: a warehouse made before gets them here.
+ALTER TABLE export_coverage ADD COLUMN IF NOT EXISTS incremental_from VARCHAR;
+ALTER TABLE export_coverage ADD COLUMN IF NOT EXISTS carried BIGINT;
+ALTER TABLE export_coverage ADD COLUMN IF NOT EXISTS gone_task_ids VARCHAR[];
+ALTER TABLE export_coverage ADD COLUMN IF NOT EXISTS gone_task_ids_json VARCHAR;
