@@ -15,7 +15,7 @@ from pydantic import Field
 
 from assets import GROUP, OWNERS
 from assets.catalog import URI, materializations, uri
-from assets.warehouse import NOTHING_LOADED, newest_loaded, warehouse_tasks
+from assets.warehouse import NOTHING_LOADED, warehouse_tasks
 from mixpeek_tasks.reporting.markdown import bar_chart, markdown_table
 from mixpeek_tasks.reporting.queries import (
     DAILY_SUMMARY,
@@ -87,7 +87,7 @@ def terminal_counts_add_up(storage: ExportStorage) -> AssetCheckResult:
                          " anything else (the first terminal status is kept either way)")
 def terminal_status_never_regresses(storage: ExportStorage) -> AssetCheckResult:
     warehouse = storage.warehouse()
-    newest = newest_loaded(warehouse)
+    newest = warehouse.newest_observation()
     if newest is None:
         return NOTHING_LOADED
     regressions = warehouse.query(REGRESSIONS, {"observation": newest[0]})

@@ -131,12 +131,7 @@ def checked_observation(context: AssetCheckExecutionContext,
     none."""
     event = context.instance.get_latest_materialization_event(task_snapshot.key)
     made = event and event.asset_materialization.metadata.get(OBSERVATION)
-    observations = tree.observations()
-    if made is not None:
-        matching = [o for o in observations if o.id == made.value]
-        if matching:
-            return matching[0]
-    return observations[-1] if observations else None
+    return (made is not None and tree.observation(made.value)) or tree.newest()
 
 
 NOTHING_OBSERVED = AssetCheckResult(
@@ -212,8 +207,9 @@ def listing_reaches_old_tasks(context: AssetCheckExecutionContext,
     # An earlier observation without a coverage record (a test fixture, a hand-made tree)
     # says nothing about how far listings reached: it is left out, not a failure of this one.
     reached_before = [earlier for earlier in tree.observations()
-                      if earlier.id < observation.id and tree.coverage(earlier) is not None
-                      and _old_tasks_listed(_coverage(tree, earlier))]
+                      if earlier.id < observation.id
+                      and (raw := tree.coverage(earlier)) is not None
+                      and _old_tasks_listed(Coverage.from_json(raw))]
     passed = _old_tasks_listed(coverage) or not reached_before
     if not passed:
         context.log.warning(

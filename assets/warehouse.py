@@ -16,20 +16,11 @@ from assets import GROUP, OWNERS
 from assets.catalog import ROW_COUNT, TABLE_NAME, URI, materializations, qualified_name, uri
 from assets.snapshot import task_snapshot
 from mixpeek_tasks.snapshot.tree import TASKS
-from mixpeek_tasks.warehouse.database import Warehouse
 from mixpeek_tasks.warehouse.dictionary import LOAD
 from pipelines.resources import ExportStorage
 
 WAREHOUSE_POOL = "mixpeek_duckdb"
 NOTHING_LOADED = AssetCheckResult(passed=True, description="no observation loaded yet")
-
-
-def newest_loaded(warehouse: Warehouse) -> tuple[str, int] | None:
-    """The newest observation the warehouse holds (ids sort as their times), with its tasks
-    listed; None when it holds none. What the warehouse's checks judge."""
-    rows = warehouse.query("SELECT observation_id, tasks_listed FROM export_nights"
-                           " ORDER BY observation_id DESC LIMIT 1").rows
-    return rows[0] if rows else None
 
 
 class WarehouseConfig(Config):
@@ -80,13 +71,13 @@ def warehouse_tasks(context: AssetExecutionContext, config: WarehouseConfig,
                          " rows")
 def snapshot_rows_match_parquet(storage: ExportStorage) -> AssetCheckResult:
     warehouse = storage.warehouse()
-    newest = newest_loaded(warehouse)
+    newest = warehouse.newest_observation()
     if newest is None:
         return NOTHING_LOADED
     observation_id, duckdb_rows = newest
     # The manifest counted the file's rows when it was published: no download from S3.
-    matching = [o for o in warehouse.tree.observations() if o.id == observation_id]
-    manifest = warehouse.tree.manifest(matching[0]) if matching else None
+    observation = warehouse.tree.observation(observation_id)
+    manifest = warehouse.tree.manifest(observation) if observation else None
     if manifest is None:
         return AssetCheckResult(passed=False, description=f"observation {observation_id} is"
                                                           " not published in the tree")

@@ -19,9 +19,7 @@ def text_table(result: QueryResult, limit: int = 20) -> str:
 
 def demo_report(warehouse: Warehouse, parquet_root: str) -> str:
     """The newest observation's counts and the warehouse's headline views."""
-    observation = warehouse.query(
-        "SELECT observation_id FROM export_runs ORDER BY listing_started_at DESC,"
-        " observation_id DESC LIMIT 1").rows[0][0]
+    observation, _listed = warehouse.newest_observation()
     counts = warehouse.query(SNAPSHOT_COUNTS, {"observation": observation}).rows[0]
     return "\n".join([
         f"Observation {observation}: {counts[0]:,} tasks in the snapshot, {counts[1]:,}"

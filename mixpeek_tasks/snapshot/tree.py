@@ -168,6 +168,10 @@ class SnapshotTree:
         observations = self.observations()
         return observations[-1] if observations else None
 
+    def observation(self, observation_id: str) -> Observation | None:
+        """The published observation `observation_id`; None when it is not published."""
+        return next((o for o in self.observations() if o.id == observation_id), None)
+
     def observed_on(self, day) -> list[Observation]:
         """The published observations of the UTC date `day`."""
         return [o for o in self.observations() if o.observed_on == day]

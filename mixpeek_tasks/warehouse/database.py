@@ -68,11 +68,10 @@ class Warehouse:
         if merge_bucket_rows < 1:
             raise ValueError("merge_bucket_rows must be at least 1")
         self.merge_bucket_rows = merge_bucket_rows
-        self.lock_timeout = lock_timeout
         self.memory_limit = memory_limit
 
     def _connect_writer(self, path: Path) -> duckdb.DuckDBPyConnection:
-        return connect(path, read_only=False, wait_seconds=self.lock_timeout,
+        return connect(path, read_only=False, wait_seconds=self.files.lock_timeout,
                        memory_limit=self.memory_limit, spill_dir=self.files.spill_dir)
 
     def load(self) -> LoadResult:
@@ -85,8 +84,8 @@ class Warehouse:
             with self._connect_writer(self.files.writer) as con:
                 loaded = loaded_observations(con)
                 new = [o for o in observations if o.id not in (loaded or ())]
-                appending = loaded is not None and all(o.id > max(loaded, default="")
-                                                       for o in new)
+                newest = max(loaded or (), default="")
+                appending = loaded is not None and all(o.id > newest for o in new)
                 if new and appending:
                     for observation in new:
                         with self.tree.files(observation) as files:
@@ -101,16 +100,20 @@ class Warehouse:
 
     def _result(self, loaded: int, update: str) -> LoadResult:
         """The newest observation of the published file, with its counts."""
-        if not self.path.exists():
+        newest = self.newest_observation() if self.path.exists() else None
+        if newest is None:
             return LoadResult(None, None, None, 0, loaded, update)
-        newest = self.query(
-            "SELECT n.observation_id, n.tasks_listed,"
-            " (SELECT count(*) FROM task_quarantine AS q"
-            "  WHERE q.observation_id = n.observation_id), (SELECT count(*) FROM tasks)"
-            " FROM export_nights AS n ORDER BY n.observation_id DESC LIMIT 1").rows
-        if not newest:
-            return LoadResult(None, None, None, 0, loaded, update)
-        return LoadResult(*newest[0], loaded, update)
+        quarantined, tasks = self.query(
+            "SELECT (SELECT count(*) FROM task_quarantine WHERE observation_id = $observation),"
+            " (SELECT count(*) FROM tasks)", {"observation": newest[0]}).rows[0]
+        return LoadResult(*newest, quarantined, tasks, loaded, update)
+
+    def newest_observation(self) -> tuple[str, int] | None:
+        """The newest observation the published file holds (ids sort as their times), with
+        its tasks listed; None when it holds none."""
+        rows = self.query("SELECT observation_id, tasks_listed FROM export_nights"
+                          " ORDER BY observation_id DESC LIMIT 1").rows
+        return rows[0] if rows else None
 
     def _append(self, con: duckdb.DuckDBPyConnection, files: ObservationFiles) -> None:
         append_with_headroom(con, files, memory_limit=self.memory_limit,
@@ -137,7 +140,7 @@ class Warehouse:
                     self._append(con, files)
             if observations:
                 with atomically(con):
-                    views.build_views(con, self.tree, stuck_after_hours)
+                    views.build_views(con, self.tree, stuck_after_hours, published=True)
             con.execute("CHECKPOINT")
         self.files.replace_writer(fresh)
 
@@ -153,12 +156,13 @@ class Warehouse:
         with self.files.locked():
             with self._connect_writer(self.files.writer) as con:
                 with atomically(con):
-                    views.build_views(con, self.tree, stuck_after_hours)
+                    views.build_views(con, self.tree, stuck_after_hours,
+                                      published=bool(self.tree.observations()))
                 # Everything in the file itself, nothing left in the write-ahead log.
                 con.execute("CHECKPOINT")
             self.files.publish()
 
     def query(self, sql: str, params: dict | list | None = None) -> QueryResult:
         """Run a read query on the published file (a load never changes it in place)."""
-        with connect(self.path, read_only=True, wait_seconds=self.lock_timeout) as con:
+        with connect(self.path, read_only=True, wait_seconds=self.files.lock_timeout) as con:
             return run_query(con, sql, params)

@@ -22,7 +22,6 @@ from mixpeek_tasks.snapshot.tree import ObservationFiles
 from mixpeek_tasks.warehouse.connection import atomically, run_sql
 from mixpeek_tasks.warehouse.schema import (
     DERIVED_TABLES,
-    EXPORT_COVERAGE_SQL,
     create_derived_tables,
     write_status_classes,
 )
@@ -132,7 +131,6 @@ def _run_step(con: duckdb.DuckDBPyConnection, step: LoadStep, files: Observation
     if step.with_coverage:
         if files.coverage is not None:
             coverage = Coverage.from_json(files.coverage).as_metadata()
-            run_sql(con, EXPORT_COVERAGE_SQL, {})
             run_sql(con, step.path, {**coverage, **params})
     elif step.per_bucket:
         buckets = _merge_buckets(con, merge_bucket_rows)

@@ -1,6 +1,6 @@
 """The warehouse's tables, all created from sql/schema/: `tables.sql` before each night is
-appended (in a transaction of its own, the file says why), `task_status_classes.sql` with each
-night and with the views, `export_coverage.sql` with the first night that has coverage."""
+appended (in a transaction of its own, the file says why), `export_coverage.sql` with them,
+`task_status_classes.sql` with each night and with the views."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ def create_derived_tables(con: duckdb.DuckDBPyConnection, paths: dict[str, Any])
     exist; committed before the night's rows are written."""
     with atomically(con):
         run_sql(con, DERIVED_TABLES_SQL, paths)
+        run_sql(con, EXPORT_COVERAGE_SQL, {})
 
 
 def write_status_classes(con: duckdb.DuckDBPyConnection) -> None:

@@ -20,7 +20,7 @@ from mixpeek_tasks.snapshot.flatten import TASK_SCHEMA
 from mixpeek_tasks.snapshot.parquet_files import TASKS_DATASET
 from mixpeek_tasks.snapshot.tree import SnapshotTree
 from mixpeek_tasks.warehouse.connection import SQL_PACKAGE, run_sql, table_exists
-from mixpeek_tasks.warehouse.schema import EXPORT_COVERAGE_SQL, write_status_classes
+from mixpeek_tasks.warehouse.schema import write_status_classes
 
 log = logging.getLogger(__name__)
 # Mixpeek keeps hot task state for 24 hours: work still running after a day is worth a look.
@@ -80,14 +80,11 @@ def creation_order(files: dict[str, str]) -> list[str]:
 
 
 def build_views(con: duckdb.DuckDBPyConnection, tree: SnapshotTree,
-                stuck_after_hours: float) -> None:
+                stuck_after_hours: float, *, published: bool) -> None:
     """(Re)create every analysts' object on `con`; in-flight tasks older than
     `stuck_after_hours` are reported as stuck."""
     write_status_classes(con)
-    # tasks_gone reads the coverage records: a warehouse of observations without any has the
-    # table empty.
-    run_sql(con, EXPORT_COVERAGE_SQL, {})
-    _create_task_snapshots(con, tree)
+    _create_task_snapshots(con, tree, published=published)
     for name in creation_order(view_files()):
         run_sql(con, f"{VIEWS_FOLDER}/{name}.sql", {"stuck_after_hours": stuck_after_hours})
 
@@ -99,10 +96,11 @@ def stored_stuck_after_hours(con: duckdb.DuckDBPyConnection) -> float:
     return con.execute("SELECT stuck_after_hours FROM analytics_settings").fetchone()[0]
 
 
-def _create_task_snapshots(con: duckdb.DuckDBPyConnection, tree: SnapshotTree) -> None:
+def _create_task_snapshots(con: duckdb.DuckDBPyConnection, tree: SnapshotTree, *,
+                           published: bool) -> None:
     """Made here, not from a file: it names the Parquet tree, which a view cannot take as a
     parameter."""
-    if tree.is_local and tree.observations():
+    if tree.is_local and published:
         # The tree by its absolute path, so the file opened from any folder finds it; each
         # row with its observation, by the folder its file is in (a file's export_date
         # column, in an earlier tree a caller's label, is left out).

@@ -1,6 +1,6 @@
 -- What one observation covered and how it was checked: Coverage.as_metadata(), one row per
--- observation. Created with the first observation that has a coverage record
--- (load/10_export_coverage.sql).
+-- observation, written by load/10_export_coverage.sql. Created with the other derived tables
+-- (schema.py), so tasks_gone binds in a warehouse of observations without coverage records.
 CREATE TABLE IF NOT EXISTS export_coverage (
     observation_id VARCHAR PRIMARY KEY,
     strategy VARCHAR,
