@@ -233,10 +233,7 @@ class MixpeekClient:
             message, error_type = self._error_message(response, content)
             # Mask before shortening: a cut could leave a prefix of the key unmasked.
             raise MixpeekAPIError(response.status_code, self._redact(message)[:500], error_type)
-        try:
-            payload = orjson.loads(content)
-        except orjson.JSONDecodeError:
-            payload = self._decode_leniently(content)
+        payload = self._decode(content)
         if not isinstance(payload, dict) or not isinstance(payload.get("results"), list):
             raise _Retryable("response has no 'results' list")
         return payload, len(content)
@@ -245,10 +242,7 @@ class MixpeekClient:
         """A GET of one task as a list answer: the task, or none for a 404."""
         if status == 404:
             return {"results": []}
-        try:
-            record = orjson.loads(content)
-        except orjson.JSONDecodeError:
-            record = self._decode_leniently(content)
+        record = self._decode(content)
         if not isinstance(record, dict):
             raise _Retryable("the answer for one task is not an object")
         return {"results": [record]}
@@ -272,7 +266,11 @@ class MixpeekClient:
         return b"".join(chunks)
 
     @staticmethod
-    def _decode_leniently(content: bytes) -> object:
+    def _decode(content: bytes) -> object:
+        try:
+            return orjson.loads(content)
+        except orjson.JSONDecodeError:
+            pass
         # orjson refuses valid JSON it cannot represent (1e400, integers past 64 bits, lone
         # surrogate escapes); the stdlib takes those, so one odd value does not fail the export.
         try:

@@ -204,9 +204,10 @@ class SliceStream(Stream):
             start = _after_anchor(tasks, anchors[-1])
             self.anchored_pages += 1
         fresh = tasks[start:]
-        self.claims.claim(self.key, task_ids(fresh))
+        fresh_ids = task_ids(fresh)
+        self.claims.claim(self.key, fresh_ids)
         reading = Reading(fresh, str(self.offset), is_last=not fresh)
-        self.tail = (self.tail + task_ids(fresh))[-self.overlap:]
+        self.tail = (self.tail + fresh_ids)[-self.overlap:]
         # Past a short page the next one reads its overlap again and ends the slice.
         self.offset += max(len(tasks) - self.overlap, 0)
         return reading
